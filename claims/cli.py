@@ -1,0 +1,195 @@
+"""``flask claims …``: add, import, export and list fact-checks from the command line."""
+
+from __future__ import annotations
+
+import click
+from flask.cli import AppGroup
+
+from claims.db import session_scope
+from claims.formats import FORMATS, UnknownFormat, export_file, import_file
+from claims.models import STATUSES
+from claims.store import (
+    ClaimNotFound, ImportFailed, InvalidClaim, count_claims, list_claims, set_status,
+    upsert_claims,
+)
+from claims.verdicts import current_vocabulary
+
+claims_cli = AppGroup("claims", help="Manage the library of fact-checks.")
+
+_SHOWN_PROBLEMS = 20
+
+
+@claims_cli.command("add")
+@click.option("--id", "claim_id", help="Keep this id (default: a slug of the title).")
+@click.option("--title", help="Headline of the fact-check.")
+@click.option("--claim", "claim_text", help="The claim as it circulated.")
+@click.option("--verdict", help="Label as published (SALAH, HOAKS, False, …) or a code.")
+@click.option("--summary", help="Why the verdict: the short explanation.")
+@click.option("--url", help="Link to the published fact-check (http/https).")
+@click.option("--date", help="Publication date, YYYY-MM-DD.")
+@click.option("--lang", help="Language code, e.g. id or en (default for new claims: id).")
+@click.option("--tags", help='Tags separated by "," or "|".')
+@click.option("--publisher", help="Newsroom or fact-checker that published it.")
+@click.option("--status", type=click.Choice(STATUSES),
+              help="draft, published or retired (default for new claims: published).")
+def add_command(claim_id, title, claim_text, verdict, summary, url, date, lang, tags, publisher,
+                status):
+    """Add a fact-check, or update one found by --id (else by --url).
+
+    On an existing claim only the options given change.
+
+    \b
+    Example:
+      flask claims add --title "Foto banjir lama disebut banjir hari ini" \\
+        --claim "Banjir besar melanda kota pagi ini" --verdict SALAH \\
+        --url https://cekfakta.example.org/2025/01/foto-banjir --date 2025-01-31 \\
+        --tags banjir,foto
+    """
+    options = {"id": claim_id, "title": title, "claim": claim_text, "verdict": verdict,
+               "summary": summary, "url": url, "date": date, "lang": lang, "tags": tags,
+               "publisher": publisher, "status": status}
+    data = {name: value for name, value in options.items() if value is not None}
+    if not data:
+        raise click.UsageError("give at least --title or --claim (see --help)")
+    try:
+        with session_scope() as session:
+            report = upsert_claims(session, [(1, data)], actor="cli")
+    except ImportFailed as exc:
+        field = f"--{exc.field.replace('_', '-')}" if exc.field else "claim"
+        raise click.ClickException(f"{field}: {exc.message}") from None
+    action = "created" if report.created else "updated" if report.updated else "unchanged"
+    click.echo(f"{action} {report.claim_ids[0]} (library revision {report.revision})")
+
+
+@claims_cli.command("import")
+@click.argument("path", type=click.Path(dir_okay=False, allow_dash=True))
+@click.option("--format", "fmt", type=click.Choice(FORMATS),
+              help="File format (default: from the extension or the content).")
+@click.option("--skip-invalid", is_flag=True,
+              help="Import the valid rows and report the others (default: all or nothing).")
+@click.option("--status", type=click.Choice(("draft", "published")), default="published",
+              show_default=True, help="Status of new claims whose row names none.")
+def import_command(path, fmt, skip_invalid, status):
+    """Import fact-checks from JSONL, CSV or schema.org ClaimReview JSON-LD.
+
+    Rows update the claim with the same id (else the same url) and add the rest, in one
+    transaction: a bad row stops the import and nothing changes, unless --skip-invalid.
+    Columns/keys: id, title, claim, verdict, summary, url, date, lang, tags, publisher,
+    status. PATH "-" reads standard input (then --format is needed).
+
+    \b
+    Example:
+      flask claims import cekfakta-2025.jsonl
+      flask claims import sheet.csv --status draft --skip-invalid
+      flask claims import artikel.html --format claimreview
+    """
+    if path == "-" and fmt is None:
+        raise click.UsageError("reading from standard input needs --format")
+    try:
+        with session_scope() as session:
+            if path == "-":
+                with click.open_file("-", "rb") as stdin:
+                    report = import_file(session, stdin, fmt=fmt, skip_invalid=skip_invalid,
+                                         status=status, actor="cli")
+            else:
+                report = import_file(session, path, fmt=fmt, skip_invalid=skip_invalid,
+                                     status=status, actor="cli")
+    except ImportFailed as exc:
+        more = len(exc.problems) - 1
+        hint = f" (and {more} more problem{'s' if more > 1 else ''})" if more > 0 else ""
+        raise click.ClickException(
+            f"{exc}{hint}. Nothing was imported; --skip-invalid imports the valid rows."
+        ) from None
+    except (UnknownFormat, InvalidClaim) as exc:
+        raise click.ClickException(str(exc)) from None
+    for problem in report.skipped[:_SHOWN_PROBLEMS]:
+        click.echo(f"skipped {problem}")
+    if len(report.skipped) > _SHOWN_PROBLEMS:
+        click.echo(f"… and {len(report.skipped) - _SHOWN_PROBLEMS} more skipped")
+    click.echo(f"created {report.created}, updated {report.updated}, unchanged "
+               f"{report.unchanged}, skipped {len(report.skipped)} "
+               f"(library revision {report.revision})")
+
+
+@claims_cli.command("export")
+@click.argument("path", type=click.Path(dir_okay=False, writable=True, allow_dash=True))
+@click.option("--format", "fmt", type=click.Choice(FORMATS),
+              help="File format (default: from the extension; jsonl for -).")
+@click.option("--status", type=click.Choice(STATUSES), help="Only claims with this status.")
+def export_command(path, fmt, status):
+    """Export the library to JSONL, CSV or ClaimReview JSON-LD (PATH "-" is standard output).
+
+    The files import back unchanged with ``flask claims import``.
+
+    \b
+    Example:
+      flask claims export backup.jsonl
+      flask claims export - --format claimreview --status published > claimreview.json
+    """
+    try:
+        with session_scope() as session:
+            if path == "-":
+                with click.open_file("-", "w", encoding="utf-8") as stdout:
+                    count = export_file(session, stdout, fmt=fmt or "jsonl", status=status)
+            else:
+                count = export_file(session, path, fmt=fmt, status=status)
+    except UnknownFormat as exc:
+        raise click.ClickException(str(exc)) from None
+    except OSError as exc:
+        raise click.ClickException(f"cannot write {path}: {exc.strerror or exc}") from None
+    click.echo(f"exported {count} claim{'s' if count != 1 else ''} to "
+               f"{'standard output' if path == '-' else path}", err=True)
+
+
+@claims_cli.command("list")
+@click.option("--status", type=click.Choice(STATUSES), help="Only this status.")
+@click.option("--verdict", help="Only this verdict (a code or a published label).")
+@click.option("--lang", help="Only this language code.")
+@click.option("--q", "query", help="Text to look for in id, title, claim, summary, url.")
+@click.option("--limit", type=click.IntRange(1, 10000), default=20, show_default=True)
+def list_command(status, verdict, lang, query, limit):
+    """List claims, most recently changed first: id, status, verdict, date, title.
+
+    \b
+    Example:
+      flask claims list --verdict HOAKS --q vaksin --limit 5
+    """
+    code = None
+    if verdict:
+        vocabulary = current_vocabulary()
+        code = vocabulary.lookup(verdict)
+        if code is None:
+            raise click.ClickException(
+                f"unknown verdict {verdict!r}; codes: {', '.join(vocabulary.codes)}")
+    with session_scope() as session:
+        claims = list_claims(session, q=query, status=status, verdict=code, lang=lang,
+                             limit=limit)
+        total = count_claims(session, q=query, status=status, verdict=code, lang=lang)
+        for claim in claims:
+            date = claim.published.isoformat() if claim.published else "-"
+            title = " ".join(claim.title.split())
+            title = title if len(title) <= 80 else title[:79] + "…"
+            click.echo(f"{claim.id}\t{claim.status}\t{claim.verdict}\t{date}\t{title}")
+    click.echo(f"{len(claims)} of {total} claim{'s' if total != 1 else ''}", err=True)
+
+
+@claims_cli.command("status")
+@click.argument("claim_id")
+@click.argument("status", type=click.Choice(STATUSES))
+def status_command(claim_id, status):
+    """Publish, unpublish (draft) or retire a claim.
+
+    \b
+    Example:
+      flask claims status foto-banjir-lama-3f2a1c retired
+    """
+    try:
+        with session_scope() as session:
+            claim = set_status(session, claim_id, status, actor="cli")
+            revision = claim.revision
+    except ClaimNotFound as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"{claim_id} is {status} (library revision {revision})")
+
+
+__all__ = ["claims_cli"]

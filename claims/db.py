@@ -1,0 +1,145 @@
+"""Database wiring: the declarative base, the engine per app, sessions per request or per job."""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+from flask import Flask, current_app, g
+from sqlalchemy import Engine, create_engine, event, insert, select
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
+from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+from sqlalchemy.pool import StaticPool
+
+EXTENSION_KEY = "factcheck.db"
+_SESSION_KEY = "factcheck_db_session"
+
+
+class Base(DeclarativeBase):
+    """Declarative base shared by every table in the project."""
+
+
+@dataclass
+class Database:
+    """Per-app database handles, kept in ``app.extensions["factcheck.db"]``."""
+
+    engine: Engine
+    sessionmaker: sessionmaker[Session]
+
+
+def default_database_url(app: Flask) -> str:
+    """Return the embedded default: a SQLite file in the instance folder."""
+    return f"sqlite:///{os.path.join(app.instance_path, 'factcheck.db')}"
+
+
+def make_engine(url: str) -> Engine:
+    """Create an engine; SQLite gets WAL, foreign keys and a 30 s busy timeout."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite":
+        return create_engine(url, pool_pre_ping=True)
+    database = parsed.database or ""
+    if database in ("", ":memory:") or database.startswith("file::memory:"):
+        # One shared connection, otherwise every pooled connection sees its own empty database.
+        engine = create_engine(url, poolclass=StaticPool,
+                               connect_args={"check_same_thread": False, "timeout": 30})
+    else:
+        directory = os.path.dirname(os.path.abspath(database))
+        os.makedirs(directory, exist_ok=True)
+        engine = create_engine(url, connect_args={"timeout": 30})
+
+    @event.listens_for(engine, "connect")
+    def _configure_sqlite(dbapi_connection, _record):  # noqa: ANN001 - DB-API objects
+        """Let gunicorn workers and the CLI share the file: WAL readers never block writers."""
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.close()
+
+    return engine
+
+
+def create_tables(engine: Engine) -> None:
+    """Create missing tables and the library-state row; safe when several workers race."""
+    from claims import models  # noqa: F401 - registers the tables on Base.metadata
+
+    for attempt in range(5):
+        try:
+            Base.metadata.create_all(engine)
+            with engine.begin() as connection:
+                exists = connection.scalar(
+                    select(models.LibraryState.id).where(models.LibraryState.id == 1))
+                if exists is None:
+                    connection.execute(
+                        insert(models.LibraryState.__table__).values(id=1, revision=0))
+            return
+        except (OperationalError, ProgrammingError, IntegrityError):
+            # Another process created the same table or row a moment earlier: look again.
+            if attempt == 4:
+                raise
+            time.sleep(0.1 * (attempt + 1))
+
+
+def init_app(app: Flask) -> Database:
+    """Connect the app to its database, create the tables and register ``flask claims``."""
+    from claims.cli import claims_cli
+    from claims.verdicts import EXTENSION_KEY as VERDICTS_KEY
+    from claims.verdicts import load_vocabulary
+
+    # A broken verdicts file stops start-up before anything touches the database.
+    vocabulary = load_vocabulary(app.config.get("VERDICTS_FILE") or None)
+    url = app.config.get("DATABASE_URL") or default_database_url(app)
+    engine = make_engine(url)
+    create_tables(engine)
+    database = Database(engine, sessionmaker(engine, expire_on_commit=False))
+    app.extensions[EXTENSION_KEY] = database
+    app.extensions[VERDICTS_KEY] = vocabulary
+    app.teardown_appcontext(close_session)
+    app.cli.add_command(claims_cli)
+    return database
+
+
+def get_database(app: Flask | None = None) -> Database:
+    """Return the Database of an app (the current one by default)."""
+    app = app or current_app
+    try:
+        return app.extensions[EXTENSION_KEY]
+    except KeyError:
+        raise RuntimeError("claims.db.init_app(app) has not been called for this app") from None
+
+
+def get_engine(app: Flask | None = None) -> Engine:
+    """Return the engine of an app (the current one by default)."""
+    return get_database(app).engine
+
+
+def get_session() -> Session:
+    """Return the session of the current app context, opening it on first use."""
+    if _SESSION_KEY not in g:
+        setattr(g, _SESSION_KEY, get_database().sessionmaker())
+    return getattr(g, _SESSION_KEY)
+
+
+def close_session(_exc: BaseException | None = None) -> None:
+    """Close the app context's session; anything not committed is rolled back."""
+    session = g.pop(_SESSION_KEY, None)
+    if session is not None:
+        session.close()
+
+
+@contextmanager
+def session_scope(app: Flask | None = None) -> Iterator[Session]:
+    """Give a fresh session that commits on success and rolls back on error (threads, CLI)."""
+    factory = get_database(app).sessionmaker
+    with factory() as session:
+        try:
+            yield session
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise

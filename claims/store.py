@@ -1,0 +1,637 @@
+"""Domain functions over the library: read, validate, upsert, change status, follow revisions.
+
+Every function takes a SQLAlchemy session and leaves committing to the caller (a request, a
+``session_scope()`` block, a CLI command). Writes bump the library revision in the same
+transaction and stamp the changed claims with it, so ``changes_since()`` is exact.
+Claims are never deleted: retiring one keeps the revision trail (and the search index) whole.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+import unicodedata
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+from urllib.parse import urlsplit
+
+from sqlalchemy import func, insert, or_, select, update
+from sqlalchemy.orm import Session
+
+from claims.models import (
+    CONTENT_FIELDS, ID_MAX, STATUSES, URL_MAX, Claim, ClaimHistory, LibraryState, utcnow,
+)
+from claims.verdicts import UNRATED, Vocabulary, current_vocabulary
+
+DEFAULT_LANG = "id"
+TITLE_FROM_CLAIM_MAX = 160
+VERDICT_MAX = 200
+PUBLISHER_MAX = 200
+TAG_MAX = 100
+# SQLite allows 32766 bound parameters per statement; stay far below for IN (...) lookups.
+_CHUNK = 500
+_CONTROL_RE = re.compile(r"[\x00-\x1f\x7f]")
+_LANG_RE = re.compile(r"^[a-z]{2,3}$")
+_LANG_NAMES = {
+    "indonesian": "id", "indonesia": "id", "bahasa indonesia": "id", "bahasa": "id",
+    "english": "en", "inggris": "en", "bahasa inggris": "en", "in": "id", "ind": "id",
+    "eng": "en",
+}
+
+
+class ClaimNotFound(LookupError):
+    """No claim has the requested id."""
+
+    def __init__(self, claim_id: str):
+        super().__init__(f"no claim with id {claim_id!r}")
+        self.claim_id = claim_id
+
+
+class InvalidClaim(ValueError):
+    """Claim data that cannot be stored; ``field`` names the culprit (None: the whole row)."""
+
+    def __init__(self, field: str | None, message: str):
+        super().__init__(f"field '{field}': {message}" if field else message)
+        self.field = field
+        self.message = message
+
+
+@dataclass(frozen=True)
+class ImportProblem:
+    """Why one row of an import was refused, and where it is (``unit`` "line" or "item")."""
+
+    line: int
+    field: str | None
+    message: str
+    unit: str = "line"
+
+    def __str__(self) -> str:
+        where = f"{self.unit} {self.line}"
+        return f"{where}, field '{self.field}': {self.message}" if self.field else (
+            f"{where}: {self.message}")
+
+
+class ImportFailed(ValueError):
+    """A batch that was refused as a whole; nothing was written. Names the first bad row."""
+
+    def __init__(self, problem: ImportProblem, problems: Sequence[ImportProblem] = ()):
+        super().__init__(str(problem))
+        self.problem = problem
+        self.problems = list(problems) or [problem]
+        self.line = problem.line
+        self.field = problem.field
+        self.message = problem.message
+
+
+@dataclass
+class ImportReport:
+    """What a batch upsert did: counts, the refused rows, the library revision afterwards."""
+
+    created: int = 0
+    updated: int = 0
+    skipped: list[ImportProblem] = field(default_factory=list)
+    unchanged: int = 0
+    revision: int = 0
+    claim_ids: list[str] = field(default_factory=list)
+
+
+# ---------------------------------------------------------------------------------------------
+# Reading
+
+
+def get_claim(session: Session, claim_id: str) -> Claim:
+    """Return the claim with this id or raise ClaimNotFound."""
+    claim = session.get(Claim, claim_id)
+    if claim is None:
+        raise ClaimNotFound(claim_id)
+    return claim
+
+
+def _filters(q: str | None, status: str | None, verdict: str | None, lang: str | None) -> list:
+    """Build the WHERE clauses shared by list_claims and count_claims."""
+    clauses = []
+    if status:
+        clauses.append(Claim.status == status)
+    if verdict:
+        clauses.append(Claim.verdict == verdict)
+    if lang:
+        clauses.append(Claim.lang == lang)
+    if q and q.strip():
+        text = q.strip()
+        clauses.append(or_(*(column.icontains(text, autoescape=True) for column in (
+            Claim.id, Claim.title, Claim.claim, Claim.summary, Claim.url, Claim.publisher))))
+    return clauses
+
+
+def list_claims(session: Session, q: str | None = None, status: str | None = None,
+                verdict: str | None = None, lang: str | None = None, limit: int = 50,
+                offset: int = 0) -> list[Claim]:
+    """Return claims matching the filters (``q`` is a case-insensitive substring), newest first."""
+    statement = (select(Claim).where(*_filters(q, status, verdict, lang))
+                 .order_by(Claim.updated_at.desc(), Claim.id).limit(limit).offset(offset))
+    return list(session.scalars(statement))
+
+
+def count_claims(session: Session, q: str | None = None, status: str | None = None,
+                 verdict: str | None = None, lang: str | None = None) -> int:
+    """Return how many claims match the same filters as list_claims."""
+    statement = select(func.count()).select_from(Claim).where(
+        *_filters(q, status, verdict, lang))
+    return session.scalar(statement) or 0
+
+
+def published_claims(session: Session) -> list[Claim]:
+    """Return every published claim, by id (what a fresh search index is built from)."""
+    return list(session.scalars(
+        select(Claim).where(Claim.status == "published").order_by(Claim.id)))
+
+
+def library_revision(session: Session) -> int:
+    """Return the library revision: it grows with every committed change to any claim."""
+    return session.scalar(select(LibraryState.revision).where(LibraryState.id == 1)) or 0
+
+
+def changes_since(session: Session, revision: int) -> list[Claim]:
+    """Return every claim changed after ``revision`` (any status), ordered by revision.
+
+    Callers should remember ``max(c.revision for c in result)`` rather than a separate
+    ``library_revision()`` read, which may already include a later commit.
+    """
+    return list(session.scalars(
+        select(Claim).where(Claim.revision > revision).order_by(Claim.revision, Claim.id)))
+
+
+def claim_history(session: Session, claim_id: str) -> list[ClaimHistory]:
+    """Return a claim's recorded changes, oldest first."""
+    return list(session.scalars(
+        select(ClaimHistory).where(ClaimHistory.claim_id == claim_id)
+        .order_by(ClaimHistory.revision, ClaimHistory.id)))
+
+
+# ---------------------------------------------------------------------------------------------
+# Validation
+
+
+def _text(value: Any, name: str, max_len: int | None = None) -> str:
+    """Return a stripped string field; None is empty; anything else than text is refused."""
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        raise InvalidClaim(name, f"must be text, not {_kind(value)}")
+    if "\x00" in value:
+        raise InvalidClaim(name, "contains a NUL character")
+    value = value.strip()
+    if max_len is not None and len(value) > max_len:
+        raise InvalidClaim(name, f"is {len(value)} characters long (at most {max_len})")
+    return value
+
+
+def _kind(value: Any) -> str:
+    """Name a JSON-ish type for error messages."""
+    if isinstance(value, bool):
+        return "true/false"
+    if isinstance(value, (int, float)):
+        return "a number"
+    if isinstance(value, (list, tuple)):
+        return "a list"
+    if isinstance(value, Mapping):
+        return "an object"
+    return type(value).__name__
+
+
+def _clean_id(value: Any) -> str | None:
+    """Return a usable claim id, or None when absent."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        value = str(value)
+    text = _text(value, "id")
+    if not text:
+        return None
+    if len(text) > ID_MAX:
+        raise InvalidClaim("id", f"is {len(text)} characters long (at most {ID_MAX})")
+    if _CONTROL_RE.search(text):
+        raise InvalidClaim("id", "contains control characters")
+    return text
+
+
+def _clean_url(value: Any) -> str | None:
+    """Return an absolute http(s) URL, or None when empty."""
+    text = _text(value, "url")
+    if not text:
+        return None
+    if len(text) > URL_MAX:
+        raise InvalidClaim("url", f"is {len(text)} characters long (at most {URL_MAX})")
+    try:
+        parts = urlsplit(text)
+    except ValueError as exc:
+        raise InvalidClaim("url", f"is not a valid URL ({exc})") from None
+    if (parts.scheme.lower() not in ("http", "https") or not parts.hostname
+            or re.search(r"\s", text) or _CONTROL_RE.search(text)):
+        raise InvalidClaim("url", f"must be an absolute http(s) URL, got {_short(text)!r}")
+    return text
+
+
+def _clean_date(value: Any, name: str) -> date | None:
+    """Return a date from an ISO date or datetime (its own calendar day), None when empty."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    if not isinstance(value, str):
+        raise InvalidClaim(name, f"must be a date like 2025-01-31, not {_kind(value)}")
+    text = value.strip()
+    if not text:
+        return None
+    try:
+        if len(text) <= 10:
+            return date.fromisoformat(text)
+        return datetime.fromisoformat(text).date()
+    except ValueError:
+        raise InvalidClaim(name, f"must be a date like 2025-01-31, got {_short(text)!r}") from None
+
+
+def _clean_lang(value: Any) -> str | None:
+    """Return a lowercase primary language code ("id-ID" -> "id"), None when empty."""
+    text = _text(value, "lang").lower()
+    if not text:
+        return None
+    if text in _LANG_NAMES:
+        return _LANG_NAMES[text]
+    primary = re.split(r"[-_]", text)[0]
+    primary = _LANG_NAMES.get(primary, primary)
+    if not _LANG_RE.match(primary):
+        raise InvalidClaim("lang", f"must be a language code such as 'id' or 'en', got "
+                                   f"{_short(text)!r}")
+    return primary
+
+
+def _clean_tags(value: Any) -> list[str]:
+    """Return tags as a list: a list of strings, or one string split on "|" (else ",")."""
+    if value is None:
+        return []
+    if isinstance(value, str):
+        items: list[Any] = value.split("|") if "|" in value else value.split(",")
+    elif isinstance(value, (list, tuple)):
+        items = list(value)
+    else:
+        raise InvalidClaim("tags", f"must be a list or text, not {_kind(value)}")
+    tags = []
+    for item in items:
+        tag = _text(item, "tags", TAG_MAX)
+        if tag:
+            tags.append(tag)
+    return list(dict.fromkeys(tags))
+
+
+def _clean_status(value: Any) -> str | None:
+    """Return a valid status, None when empty."""
+    text = _text(value, "status").lower()
+    if not text:
+        return None
+    if text not in STATUSES:
+        raise InvalidClaim("status", f"must be one of {', '.join(STATUSES)}, got "
+                                     f"{_short(text)!r}")
+    return text
+
+
+def _short(text: str, limit: int = 60) -> str:
+    """Shorten a value for an error message."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def clean_claim_data(data: Any, vocabulary: Vocabulary | None = None) -> dict[str, Any]:
+    """Validate claim data and return only the fields it sets, in their stored form.
+
+    Keys: id, title, claim, verdict (a label or a code), verdict_raw, summary, url,
+    date (or published), lang, tags, publisher, status; anything else is ignored.
+    Raises InvalidClaim naming the first bad field.
+    """
+    if not isinstance(data, Mapping):
+        raise InvalidClaim(None, f"expected an object with claim fields, not {_kind(data)}")
+    vocabulary = vocabulary or current_vocabulary()
+    out: dict[str, Any] = {}
+    claim_id = _clean_id(data.get("id"))
+    if claim_id is not None:
+        out["id"] = claim_id
+    for name in ("title", "claim"):
+        if name in data:
+            out[name] = _text(data[name], name)
+    if "verdict" in data or "verdict_raw" in data:
+        out.update(_clean_verdict(data, vocabulary))
+    if "summary" in data:
+        out["summary"] = _text(data["summary"], "summary")
+    if "url" in data:
+        out["url"] = _clean_url(data["url"])
+    for name in ("date", "published"):
+        if name in data:
+            out["published"] = _clean_date(data[name], name)
+            break
+    if "lang" in data:
+        lang = _clean_lang(data["lang"])
+        if lang:
+            out["lang"] = lang
+    if "tags" in data:
+        out["tags"] = _clean_tags(data["tags"])
+    if "publisher" in data:
+        out["publisher"] = _text(data["publisher"], "publisher", PUBLISHER_MAX)
+    if "status" in data:
+        status = _clean_status(data["status"])
+        if status:
+            out["status"] = status
+    return out
+
+
+def _clean_verdict(data: Mapping, vocabulary: Vocabulary) -> dict[str, str]:
+    """Return the verdict code and the label as published.
+
+    ``verdict`` may be a label or a code; an exported ``verdict_raw`` is kept only when it
+    still means the same code (so that editing ``verdict`` in a file wins).
+    """
+    raw = _text(data["verdict_raw"], "verdict_raw", VERDICT_MAX) if "verdict_raw" in data else None
+    if "verdict" not in data:
+        return {"verdict": vocabulary.normalize(raw), "verdict_raw": raw or ""}
+    given = _text(data["verdict"], "verdict", VERDICT_MAX)
+    code = vocabulary.normalize(given)
+    if raw is not None and vocabulary.normalize(raw) == code:
+        return {"verdict": code, "verdict_raw": raw}
+    return {"verdict": code, "verdict_raw": given}
+
+
+# ---------------------------------------------------------------------------------------------
+# Writing
+
+
+def new_claim_id(title: str) -> str:
+    """Make an id from the title's slug and a short random suffix."""
+    ascii_title = unicodedata.normalize("NFKD", title).encode("ascii", "ignore").decode()
+    slug = re.sub(r"[^a-z0-9]+", "-", ascii_title.lower()).strip("-")
+    if len(slug) > 60:
+        slug = slug[:60].rsplit("-", 1)[0] or slug[:60]
+    return f"{slug or 'claim'}-{secrets.token_hex(3)}"
+
+
+def _title_from_claim(claim: str) -> str:
+    """Shorten a circulated text into a display title, cut on a word boundary."""
+    text = " ".join(claim.split())
+    if len(text) <= TITLE_FROM_CLAIM_MAX:
+        return text
+    return text[:TITLE_FROM_CLAIM_MAX].rsplit(" ", 1)[0] + "…"
+
+
+def _blank(status: str) -> dict[str, Any]:
+    """Return the stored values of a new claim before its data is applied."""
+    return {"title": "", "claim": "", "verdict": UNRATED, "verdict_raw": "", "summary": "",
+            "url": None, "published": None, "lang": DEFAULT_LANG, "tags": [], "publisher": "",
+            "status": status}
+
+
+def _merge(current: Mapping[str, Any] | None, data: Mapping[str, Any],
+           status: str) -> dict[str, Any]:
+    """Return the claim's content fields after applying data; checks what needs the whole."""
+    merged = {name: current[name] for name in CONTENT_FIELDS} if current else _blank(status)
+    merged.update((name, data[name]) for name in CONTENT_FIELDS if name in data)
+    merged["tags"] = list(merged["tags"] or [])
+    if not merged["title"] and not merged["claim"]:
+        raise InvalidClaim("title", "a claim needs a title or the claim text")
+    if not merged["title"]:
+        merged["title"] = _title_from_claim(merged["claim"])
+    return merged
+
+
+def _json_value(value: Any) -> Any:
+    """Make a field value JSON-safe for the history table."""
+    return value.isoformat() if isinstance(value, date) else value
+
+
+def _diff(old: Mapping[str, Any] | None, new: Mapping[str, Any]) -> dict[str, list[Any]]:
+    """Return {field: [old, new]} for every content field that differs."""
+    changes = {}
+    for name in CONTENT_FIELDS:
+        before = old[name] if old else None
+        if old is None and new[name] in (None, "", []):
+            continue
+        if old is None or before != new[name]:
+            changes[name] = [_json_value(before), _json_value(new[name])]
+    return changes
+
+
+def bump_revision(session: Session) -> int:
+    """Increase the library revision in the current transaction and return the new value.
+
+    The UPDATE takes the write lock (SQLite) or the row lock (PostgreSQL) until commit, so
+    revisions become visible in the order they were handed out.
+    """
+    table = LibraryState.__table__
+    result = session.execute(
+        update(table).where(table.c.id == 1).values(revision=table.c.revision + 1))
+    if result.rowcount == 0:
+        session.execute(insert(table).values(id=1, revision=1))
+        return 1
+    return session.scalar(select(table.c.revision).where(table.c.id == 1))
+
+
+def _fetch(session: Session, column: Any, values: Iterable[str]) -> list[dict[str, Any]]:
+    """Return the stored rows whose column is in values, as plain dicts, in chunks."""
+    values = list(values)
+    rows: list[dict[str, Any]] = []
+    table = Claim.__table__
+    for start in range(0, len(values), _CHUNK):
+        chunk = values[start:start + _CHUNK]
+        rows.extend(dict(row) for row in session.execute(
+            select(table).where(column.in_(chunk))).mappings())
+    return rows
+
+
+@dataclass
+class _Plan:
+    """The writes a batch needs, worked out before anything is written."""
+
+    creates: list[dict[str, Any]] = field(default_factory=list)
+    updates: list[tuple[dict[str, Any], dict[str, Any]]] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    problems: list[ImportProblem] = field(default_factory=list)
+    order: list[str] = field(default_factory=list)
+
+
+def _plan(session: Session, rows: Sequence[tuple[int, dict[str, Any]]], status: str,
+          unit: str) -> _Plan:
+    """Match cleaned rows to stored claims (by id, else by url) and work out the writes."""
+    table = Claim.__table__
+    known: dict[str, dict[str, Any]] = {}
+    for row in _fetch(session, table.c.id, {d["id"] for _, d in rows if "id" in d}):
+        known[row["id"]] = row
+    for row in _fetch(session, table.c.url, {d["url"] for _, d in rows if d.get("url")}):
+        known[row["id"]] = row
+    url_owner = {row["url"]: claim_id for claim_id, row in known.items() if row["url"]}
+    seen: dict[str, int] = {}
+    seen_urls: dict[str, int] = {}
+    plan = _Plan()
+    for line, data in rows:
+        try:
+            url = data.get("url")
+            if "id" in data:
+                claim_id = data["id"]
+                current = known.get(claim_id)
+            else:
+                owner = url_owner.get(url) if url else None
+                current = known.get(owner) if owner else None
+                claim_id = current["id"] if current else ""
+            if claim_id and claim_id in seen:
+                raise InvalidClaim("id", f"claim {claim_id!r} already appears on {unit} "
+                                         f"{seen[claim_id]}")
+            if url and url in seen_urls:
+                raise InvalidClaim("url", f"the same url already appears on {unit} "
+                                          f"{seen_urls[url]}")
+            merged = _merge(current, data, status)
+            if not claim_id:
+                claim_id = new_claim_id(merged["title"])
+            owner = url_owner.get(merged["url"]) if merged["url"] else None
+            if owner is not None and owner != claim_id:
+                raise InvalidClaim("url", f"is already the url of claim {owner!r}")
+        except InvalidClaim as exc:
+            plan.problems.append(ImportProblem(line, exc.field, exc.message, unit))
+            continue
+        seen[claim_id] = line
+        if url:
+            seen_urls[url] = line
+        if current and current["url"] and current["url"] != merged["url"]:
+            url_owner.pop(current["url"], None)
+        if merged["url"]:
+            url_owner[merged["url"]] = claim_id
+        plan.order.append(claim_id)
+        if current is None:
+            plan.creates.append({"id": claim_id, **merged})
+        elif _diff(current, merged):
+            plan.updates.append((current, {"id": claim_id, **merged}))
+        else:
+            plan.unchanged.append(claim_id)
+    _dedupe_generated_ids(session, plan, {d["id"] for _, d in rows if "id" in d})
+    return plan
+
+
+def _dedupe_generated_ids(session: Session, plan: _Plan, given: set[str]) -> None:
+    """Re-roll generated ids that collide with stored ids, given ids or each other."""
+    generated = [row for row in plan.creates if row["id"] not in given]
+    while generated:
+        ids = [row["id"] for row in generated]
+        taken = {row["id"] for row in _fetch(session, Claim.__table__.c.id, ids)}
+        taken |= {claim_id for claim_id, n in Counter(ids).items() if n > 1}
+        taken |= given.intersection(ids)
+        clashes = [row for row in generated if row["id"] in taken]
+        if not clashes:
+            return
+        for row in clashes:
+            old = row["id"]
+            row["id"] = new_claim_id(row["title"])
+            plan.order[plan.order.index(old)] = row["id"]
+
+
+def _apply(session: Session, plan: _Plan, actor: str) -> int:
+    """Write a plan with bulk statements under one new library revision; return it."""
+    if not plan.creates and not plan.updates:
+        return library_revision(session)
+    revision = bump_revision(session)
+    now = utcnow()
+    table = Claim.__table__
+    # Free urls that move first, so that a claim may take a url another one gives up.
+    moving = [old["id"] for old, new in plan.updates if old["url"] and old["url"] != new["url"]]
+    for start in range(0, len(moving), _CHUNK):
+        session.execute(update(table).where(table.c.id.in_(moving[start:start + _CHUNK]))
+                        .values(url=None))
+    if plan.updates:
+        session.execute(update(Claim), [
+            {**new, "updated_at": now, "revision": revision} for _, new in plan.updates])
+    if plan.creates:
+        session.execute(insert(Claim), [
+            {**new, "created_at": now, "updated_at": now, "revision": revision}
+            for new in plan.creates])
+    history = [{"claim_id": new["id"], "revision": revision, "action": "created",
+                "changes": _diff(None, new), "actor": actor, "at": now} for new in plan.creates]
+    history += [{"claim_id": new["id"], "revision": revision, "action": "updated",
+                 "changes": _diff(old, new), "actor": actor, "at": now}
+                for old, new in plan.updates]
+    session.execute(insert(ClaimHistory), history)
+    _expire(session, {new["id"] for _, new in plan.updates})
+    return revision
+
+
+def _expire(session: Session, claim_ids: set[str]) -> None:
+    """Expire loaded Claim objects that a bulk UPDATE changed behind the identity map."""
+    if not claim_ids:
+        return
+    for obj in list(session.identity_map.values()):
+        if isinstance(obj, Claim) and obj.id in claim_ids:
+            session.expire(obj)
+
+
+def upsert_claims(session: Session, rows: Iterable[tuple[int, Any]], *,
+                  status: str = "published", actor: str = "cli", skip_invalid: bool = False,
+                  problems: Iterable[ImportProblem] = (), unit: str = "line",
+                  field_names: Mapping[str, str] | None = None) -> ImportReport:
+    """Create or update many claims (by id, else by url) under one library revision.
+
+    ``rows`` are (line number, data) pairs; ``problems`` are rows a reader already refused.
+    ``status`` is given to new claims whose data names none. Without ``skip_invalid`` the
+    first problem raises ImportFailed and nothing is written; with it the good rows go in
+    and the report lists the rest. Unchanged rows are counted but not written.
+    """
+    if status not in STATUSES:
+        raise InvalidClaim("status", f"must be one of {', '.join(STATUSES)}, got {status!r}")
+    vocabulary = current_vocabulary()
+    rename = dict(field_names or {})
+    found = list(problems)
+    cleaned: list[tuple[int, dict[str, Any]]] = []
+    for line, data in rows:
+        try:
+            cleaned.append((line, clean_claim_data(data, vocabulary)))
+        except InvalidClaim as exc:
+            found.append(ImportProblem(line, exc.field, exc.message, unit))
+    session.flush()
+    plan = _plan(session, cleaned, status, unit)
+    found = sorted(
+        (ImportProblem(p.line, rename.get(p.field, p.field) if p.field else None, p.message,
+                       p.unit) for p in found + plan.problems),
+        key=lambda p: p.line)
+    if found and not skip_invalid:
+        raise ImportFailed(found[0], found)
+    revision = _apply(session, plan, actor)
+    return ImportReport(created=len(plan.creates), updated=len(plan.updates), skipped=found,
+                        unchanged=len(plan.unchanged), revision=revision,
+                        claim_ids=plan.order)
+
+
+def save_claim(session: Session, data: Mapping[str, Any], *, actor: str = "cli",
+               status: str = "published") -> Claim:
+    """Create or update one claim (by id, else by url) and return it; raises InvalidClaim.
+
+    Only the fields present in ``data`` change on an existing claim. ``status`` is the
+    status of a new claim whose data names none.
+    """
+    try:
+        report = upsert_claims(session, [(1, data)], status=status, actor=actor)
+    except ImportFailed as exc:
+        raise InvalidClaim(exc.field, exc.message) from None
+    return session.get(Claim, report.claim_ids[0], populate_existing=True)
+
+
+def set_status(session: Session, claim_id: str, status: str, *, actor: str = "cli") -> Claim:
+    """Publish, unpublish (draft) or retire a claim; a real change bumps the revision."""
+    new_status = _clean_status(status)
+    if new_status is None:
+        raise InvalidClaim("status", f"must be one of {', '.join(STATUSES)}")
+    claim = get_claim(session, claim_id)
+    if claim.status == new_status:
+        return claim
+    revision = bump_revision(session)
+    now = utcnow()
+    session.add(ClaimHistory(claim_id=claim.id, revision=revision, action="status",
+                             changes={"status": [claim.status, new_status]}, actor=actor, at=now))
+    claim.status = new_status
+    claim.updated_at = now
+    claim.revision = revision
+    session.flush()
+    return claim

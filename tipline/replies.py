@@ -1,0 +1,395 @@
+"""Every word the tipline says, Indonesian first and English second, in WhatsApp formatting.
+
+Functions here take plain values and return the reply text; they never touch the database.
+Every reply goes through `fit`, so none is longer than WhatsApp's 1,600 characters.
+"""
+
+import re
+import unicodedata
+
+from claims.verdicts import verdict_emoji, verdict_label
+
+MAX_CHARS = 1600  # Twilio refuses longer WhatsApp bodies.
+TITLE_CHARS = 200
+CHOICE_TITLE_CHARS = 110
+SUMMARY_CHARS = 300
+URL_CHARS = 1000  # a longer link is more likely junk than a page worth opening
+ELLIPSIS = "…"
+
+DEFAULT_EMOJI = "🔎"  # for a code the vocabulary gives no emoji
+
+# The labels the help text explains, in this order.
+EXPLAINED_VERDICTS = ("false", "misleading", "scam", "true")
+
+TEXT = {
+    "id": {
+        "greeting": (
+            "Halo! 👋 Anda terhubung dengan *{newsroom}*, layanan cek fakta lewat WhatsApp.\n\n"
+            "Ragu dengan pesan yang beredar? Kirim kata kuncinya (misalnya _vaksin chip_) "
+            "atau teruskan pesannya ke sini. Kami balas dengan cek fakta yang paling cocok.\n\n"
+            "Ketik *menu* untuk petunjuk."
+        ),
+        "menu": (
+            "*Cara memakai {newsroom}*\n"
+            "1. Ketik kata kunci, misalnya _vaksin chip_.\n"
+            "2. Atau teruskan (forward) pesan yang ingin Anda cek.\n"
+            "3. Atau kirim tautan beritanya.\n\n"
+            "Kami balas dengan cek fakta yang paling cocok. Jika ada beberapa, "
+            "balas dengan nomornya.\n\n"
+            "Ketik *bantuan* untuk arti label."
+        ),
+        "help": (
+            "*Bantuan*\n"
+            "Kami mencari pesan Anda di kumpulan cek fakta yang sudah diperiksa redaksi "
+            "{newsroom}.\n\n"
+            "Arti label:\n{labels}\n\n"
+            "Belum ada cek faktanya? Pesan Anda kami teruskan ke redaksi.\n"
+            "Nomor Anda tidak kami simpan."
+        ),
+        "label_meaning": {
+            "false": "klaimnya salah",
+            "misleading": "ada benarnya, tetapi menyesatkan",
+            "scam": "upaya menipu, jangan klik atau transfer",
+            "true": "klaimnya benar",
+        },
+        "other_lang": "_English? Just write your message in English._",
+        "thanks": (
+            "Sama-sama! 🙏 Kirim lagi kapan saja jika Anda menerima pesan yang meragukan."
+        ),
+        "media": {
+            "image": "Maaf, kami belum bisa membaca gambar.",
+            "video": "Maaf, kami belum bisa menonton video.",
+            "audio": "Maaf, kami belum bisa mendengarkan pesan suara.",
+            "other": "Maaf, kami belum bisa membuka lampiran.",
+        },
+        "media_ask": (
+            "Tolong ketik isi klaimnya dalam beberapa kata, atau kirim ulang dengan "
+            "keterangan (caption) yang berisi klaimnya."
+        ),
+        "media_ask_audio": "Tolong ketik isi klaimnya dalam beberapa kata.",
+        "empty": (
+            "Pesan Anda kosong atau tidak terbaca. Ketik kata kunci klaim yang ingin Anda "
+            "cek, atau ketik *menu*."
+        ),
+        "choice_expired": (
+            "Pilihan itu sudah tidak berlaku. Kirim lagi kata kunci atau pesannya, "
+            "kami carikan lagi."
+        ),
+        "search_error": (
+            "Maaf, pencarian sedang bermasalah. Pesan Anda sudah kami catat; "
+            "coba kirim lagi beberapa menit lagi."
+        ),
+        "no_match": (
+            "Maaf, kami belum punya cek fakta tentang ini. Pesan Anda sudah kami teruskan "
+            "ke redaksi {newsroom}.\n\n"
+            "Bantu kami dengan detail lebih lengkap:\n"
+            "• teruskan pesan aslinya secara utuh,\n"
+            "• kirim tautan beritanya, atau\n"
+            "• kirim tangkapan layar dengan keterangan (caption).\n\n"
+            "Sebelum jelas, sebaiknya jangan disebarkan dulu."
+        ),
+        "read_more": "Selengkapnya: {url}",
+        "choices_intro": "Ada beberapa cek fakta yang mirip:",
+        "choices_one": "Ada cek fakta yang mungkin cocok:",
+        "reply_with": {1: "Balas 1 untuk membaca selengkapnya.",
+                       2: "Balas 1 atau 2 untuk membaca selengkapnya."},
+        "reply_with_many": "Balas {first} atau {last} untuk membaca selengkapnya.",
+    },
+    "en": {
+        "greeting": (
+            "Hello! 👋 You have reached *{newsroom}*, a fact-check service on WhatsApp.\n\n"
+            "Not sure about a message going around? Send a few key words (for example "
+            "_vaccine chip_) or forward the message here. We reply with the closest "
+            "fact-check.\n\n"
+            "Type *menu* for help."
+        ),
+        "menu": (
+            "*How to use {newsroom}*\n"
+            "1. Type a few key words, for example _vaccine chip_.\n"
+            "2. Or forward the message you want checked.\n"
+            "3. Or send a link to the story.\n\n"
+            "We reply with the closest fact-check. If there are several, reply with "
+            "the number.\n\n"
+            "Type *help* for what the labels mean."
+        ),
+        "help": (
+            "*Help*\n"
+            "We look up your message among the fact-checks the {newsroom} desk has "
+            "already published.\n\n"
+            "What the labels mean:\n{labels}\n\n"
+            "No fact-check yet? We pass your message to the desk.\n"
+            "We do not keep your phone number."
+        ),
+        "label_meaning": {
+            "false": "the claim is wrong",
+            "misleading": "partly right, but misleading",
+            "scam": "a scam, do not click or pay",
+            "true": "the claim is right",
+        },
+        "other_lang": "_Bahasa Indonesia? Tulis saja pesan Anda dalam bahasa Indonesia._",
+        "thanks": "You're welcome! 🙏 Send us anything that looks doubtful, any time.",
+        "media": {
+            "image": "Sorry, we can't read images yet.",
+            "video": "Sorry, we can't watch videos yet.",
+            "audio": "Sorry, we can't listen to voice messages yet.",
+            "other": "Sorry, we can't open attachments yet.",
+        },
+        "media_ask": (
+            "Please type what it claims in a few words, or send it again with a caption "
+            "saying what it claims."
+        ),
+        "media_ask_audio": "Please type what it claims in a few words.",
+        "empty": (
+            "Your message was empty or we couldn't read it. Type a few key words about the "
+            "claim you want checked, or type *menu*."
+        ),
+        "choice_expired": (
+            "That choice has expired. Send the key words or the message again and we'll "
+            "look it up."
+        ),
+        "search_error": (
+            "Sorry, our search is having trouble. We have noted your message; please try "
+            "again in a few minutes."
+        ),
+        "no_match": (
+            "Sorry, we don't have a fact-check on this yet. We have passed your message to "
+            "the {newsroom} desk.\n\n"
+            "You can help with more detail:\n"
+            "• forward the original message in full,\n"
+            "• send a link to the story, or\n"
+            "• send a screenshot with a caption.\n\n"
+            "Until it is clear, please don't share it further."
+        ),
+        "read_more": "Read more: {url}",
+        "choices_intro": "We found several similar fact-checks:",
+        "choices_one": "This fact-check may be what you mean:",
+        "reply_with": {1: "Reply 1 to read it.",
+                       2: "Reply 1 or 2 to read more."},
+        "reply_with_many": "Reply {first} or {last} to read more.",
+    },
+}
+
+# Words for the web chat page around the conversation.
+PAGE = {
+    "id": {
+        "html_lang": "id",
+        "title": "{newsroom}: tanya lewat chat",
+        "status": "biasanya membalas dalam hitungan detik",
+        "intro": (
+            "Ragu dengan pesan yang beredar? Ketik kata kuncinya atau tempel pesannya di "
+            "sini. Kami carikan cek fakta yang paling cocok."
+        ),
+        "try": "Coba:",
+        "examples": ["vaksin chip", "halo", "bantuan"],
+        "placeholder": "Ketik pesan",
+        "send": "Kirim",
+        "toggle": "EN",
+        "toggle_label": "Switch to English",
+        "error": "Gagal terkirim. Periksa koneksi lalu coba lagi.",
+        "typing": "mengetik…",
+        "footer": (
+            "Ini layanan tipline {newsroom}. Nomor WhatsApp kami menjawab dengan cara "
+            "yang sama."
+        ),
+        "demo": "Pustaka cek fakta di sini adalah data demo.",
+    },
+    "en": {
+        "html_lang": "en",
+        "title": "{newsroom}: ask in the chat",
+        "status": "usually replies within seconds",
+        "intro": (
+            "Not sure about a message going around? Type a few key words or paste the "
+            "message here. We find the closest fact-check."
+        ),
+        "try": "Try:",
+        "examples": ["vaccine chip", "hello", "help"],
+        "placeholder": "Type a message",
+        "send": "Send",
+        "toggle": "ID",
+        "toggle_label": "Ganti ke bahasa Indonesia",
+        "error": "Not sent. Check your connection and try again.",
+        "typing": "typing…",
+        "footer": (
+            "This is the {newsroom} tipline. Our WhatsApp number answers the same way."
+        ),
+        "demo": "The fact-check library here is demo data.",
+    },
+}
+
+# Control characters break TwiML (XML 1.0 forbids them) and mean nothing in a chat.
+CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b\u2028\u2029\ufeff]")
+_SPACES = re.compile(r"\s+")
+_SENTENCE_END = re.compile(r"[.!?…](?=\s)")
+_FORMAT_MARKS = re.compile(r"[*_~`]")
+
+
+def pick_lang(lang: str | None) -> str:
+    """Return a language the replies exist in ("id" unless "en" was asked for)."""
+    return lang if lang in TEXT else "id"
+
+
+def wa_len(text: str) -> int:
+    """Length as Twilio counts it: UTF-16 code units (an emoji can count twice)."""
+    return len(text.encode("utf-16-le")) // 2
+
+
+def _cut(text: str, limit: int) -> str:
+    """Cut to at most `limit` UTF-16 units without splitting a character."""
+    if wa_len(text) <= limit:
+        return text
+    out, used = [], 0
+    for char in text:
+        size = 2 if ord(char) > 0xFFFF else 1
+        if used + size > limit:
+            break
+        out.append(char)
+        used += size
+    return "".join(out)
+
+
+def shorten(text: str, limit: int) -> str:
+    """Squeeze whitespace and trim to `limit`, at a sentence end if one is near, else a word."""
+    text = _SPACES.sub(" ", CONTROL.sub(" ", text or "")).strip()
+    if wa_len(text) <= limit:
+        return text
+    if limit < 2:
+        return ""
+    head = _cut(text, limit - 1)  # room for the ellipsis
+    sentence_ends = [
+        m.end() for m in _SENTENCE_END.finditer(text[: len(head) + 1])
+        if wa_len(head[: m.end()]) <= limit - 2
+    ]
+    if sentence_ends and sentence_ends[-1] >= limit // 2:
+        return head[: sentence_ends[-1]] + " " + ELLIPSIS
+    if not text[len(head)].isspace():  # the cut fell inside a word: drop that word
+        space = head.rfind(" ")
+        if space >= limit // 2:
+            head = head[:space]
+    return head.rstrip(" ,;:-–—") + ELLIPSIS
+
+
+def fit(text: str, limit: int = MAX_CHARS) -> str:
+    """Clean a reply and make sure it fits in one WhatsApp message."""
+    text = CONTROL.sub("", unicodedata.normalize("NFC", text)).strip()
+    if wa_len(text) <= limit:
+        return text
+    head = _cut(text, limit - 1)
+    space = max(head.rfind(" "), head.rfind("\n"))
+    if space >= limit // 2:
+        head = head[:space]
+    return head.rstrip() + ELLIPSIS
+
+
+def plain(text: str) -> str:
+    """Remove WhatsApp format marks from text we did not write (titles)."""
+    return _FORMAT_MARKS.sub("", text or "")
+
+
+def verdict_line(code: str, lang: str) -> str:
+    """The verdict as the reply shows it: emoji and bold label, e.g. "❌ *HOAKS*"."""
+    label = plain(verdict_label(code, lang)) or plain(verdict_label("unrated", lang))
+    return f"{verdict_emoji(code) or DEFAULT_EMOJI} *{label}*"
+
+
+def _t(lang: str, key: str):
+    return TEXT[pick_lang(lang)][key]
+
+
+def _with_other_lang(text: str, lang: str) -> str:
+    return f"{text}\n\n{_t(lang, 'other_lang')}"
+
+
+def greeting(lang: str, newsroom: str) -> str:
+    """Answer a hello: what this number is and how to use it."""
+    return fit(_with_other_lang(_t(lang, "greeting").format(newsroom=newsroom), lang))
+
+
+def menu(lang: str, newsroom: str) -> str:
+    """Answer "menu": the three ways to ask."""
+    return fit(_with_other_lang(_t(lang, "menu").format(newsroom=newsroom), lang))
+
+
+def help_text(lang: str, newsroom: str) -> str:
+    """Answer "bantuan"/"help": how it works and what the labels mean."""
+    meanings = _t(lang, "label_meaning")
+    labels = "\n".join(
+        f"{verdict_line(code, lang)}: {meanings[code]}" for code in EXPLAINED_VERDICTS
+    )
+    return fit(_t(lang, "help").format(newsroom=newsroom, labels=labels))
+
+
+def thanks(lang: str) -> str:
+    """Answer a thank-you."""
+    return fit(_t(lang, "thanks"))
+
+
+def media_kind(media_types) -> str:
+    """Name the kind of attachment: "image", "video", "audio" or "other"."""
+    kinds = {(t or "").split("/", 1)[0].lower() for t in media_types} or {"other"}
+    if len(kinds) == 1 and (kind := kinds.pop()) in ("image", "video", "audio"):
+        return kind
+    return "other"
+
+
+def media_only(lang: str, media_types=()) -> str:
+    """Answer an attachment without a caption: we can't read it, please type the claim."""
+    kind = media_kind(media_types)
+    ask = _t(lang, "media_ask_audio" if kind == "audio" else "media_ask")
+    return fit(f"{_t(lang, 'media')[kind]} 🙏\n{ask}")
+
+
+def empty(lang: str) -> str:
+    """Answer a message with nothing we can read."""
+    return fit(_t(lang, "empty"))
+
+
+def choice_expired(lang: str) -> str:
+    """Answer a number when there is no list to choose from."""
+    return fit(_t(lang, "choice_expired"))
+
+
+def search_error(lang: str) -> str:
+    """Answer when the search itself failed."""
+    return fit(_t(lang, "search_error"))
+
+
+def no_match(lang: str, newsroom: str) -> str:
+    """Say honestly there is no fact-check yet, that the desk knows, and how to help."""
+    return fit(_t(lang, "no_match").format(newsroom=newsroom))
+
+
+def match(claim, lang: str) -> str:
+    """The fact-check: verdict, title, a few lines of summary and the link."""
+    head = f"{verdict_line(claim.verdict, lang)}\n*{shorten(plain(claim.title), TITLE_CHARS)}*"
+    url = (claim.url or "").strip()
+    tail = _t(lang, "read_more").format(url=url) if url and len(url) <= URL_CHARS else ""
+    room = MAX_CHARS - wa_len(head) - wa_len(tail) - 4  # the blank lines between parts
+    summary = shorten(claim.summary or "", min(SUMMARY_CHARS, room)) if room >= 40 else ""
+    return fit("\n\n".join(part for part in (head, summary, tail) if part))
+
+
+def _reply_with(count: int, lang: str) -> str:
+    fixed = _t(lang, "reply_with")
+    if count in fixed:
+        return fixed[count]
+    numbers = ", ".join(str(n) for n in range(1, count))
+    return _t(lang, "reply_with_many").format(first=numbers, last=count)
+
+
+def choices(claims, lang: str) -> str:
+    """A short numbered list of close fact-checks and how to pick one."""
+    intro = _t(lang, "choices_intro" if len(claims) > 1 else "choices_one")
+    lines = [
+        f"{n}. {verdict_line(c.verdict, lang)} · {shorten(plain(c.title), CHOICE_TITLE_CHARS)}"
+        for n, c in enumerate(claims, start=1)
+    ]
+    return fit(f"{intro}\n\n" + "\n".join(lines) + f"\n\n{_reply_with(len(claims), lang)}")
+
+
+def page_text(lang: str, newsroom: str) -> dict:
+    """The web chat page's own words in one language, with the newsroom's name filled in."""
+    words = dict(PAGE[pick_lang(lang)])
+    for key in ("title", "footer"):
+        words[key] = words[key].format(newsroom=newsroom)
+    words["greeting"] = greeting(lang, newsroom)
+    return words

@@ -1,0 +1,181 @@
+"""The tipline's doors: the Twilio webhook, the web chat page and its JSON API, and search."""
+
+import logging
+
+from flask import Blueprint, Response, abort, current_app, jsonify, render_template, request
+from twilio.request_validator import RequestValidator
+from twilio.twiml.messaging_response import MessagingResponse
+
+from claims.db import get_session
+
+from . import replies
+from .conversation import Reply, clean_text, load_published, respond
+
+log = logging.getLogger(__name__)
+
+bp = Blueprint(
+    "tipline",
+    __name__,
+    template_folder="templates",
+    static_folder="static",
+    static_url_path="/tipline/static",
+)
+
+SEARCH_K_DEFAULT = 5
+SEARCH_K_MAX = 50
+MAX_JSON_BYTES = 64 * 1024
+MAX_SESSION_CHARS = 200
+MAX_MEDIA = 10  # WhatsApp sends at most 10 attachments with one message
+
+
+def _searcher():
+    return current_app.extensions.get("factcheck.searcher")
+
+
+def _signed_url() -> str:
+    """The URL Twilio signed: PUBLIC_URL when we sit behind a proxy, else what we received."""
+    public = (current_app.config.get("PUBLIC_URL") or "").strip()
+    if not public:
+        return request.url
+    url = public.rstrip("/") + request.path
+    if request.query_string:
+        url += "?" + request.query_string.decode("utf-8", "replace")
+    return url
+
+
+def _signed_by_twilio() -> bool:
+    token = current_app.config.get("TWILIO_AUTH_TOKEN") or ""
+    signature = request.headers.get("X-Twilio-Signature", "")
+    if not token:
+        log.warning("TWILIO_AUTH_TOKEN is not set: refusing every webhook")
+        return False
+    return bool(signature) and RequestValidator(token).validate(
+        _signed_url(), request.form, signature
+    )
+
+
+def _count(value, limit: int) -> int:
+    try:
+        return min(max(int(value), 0), limit)
+    except (TypeError, ValueError):
+        return 0
+
+
+def _answer(**message) -> Reply:
+    """Run the conversation; if anything below fails, still give the sender a polite reply."""
+    session = get_session()
+    try:
+        return respond(session, _searcher(), **message)
+    except Exception:
+        log.exception("tipline could not answer message %s", message.get("message_sid") or "-")
+        session.rollback()
+        lang = replies.pick_lang(current_app.config.get("DEFAULT_LANG", "id"))
+        return Reply(replies.search_error(lang), "error", lang=lang)
+
+
+@bp.post("/whatsapp")
+def whatsapp():
+    """Twilio's incoming-message webhook: answer with TwiML."""
+    if not _signed_by_twilio():
+        log.warning("rejected a webhook with a missing or bad X-Twilio-Signature")
+        abort(403)
+    form = request.form
+    num_media = _count(form.get("NumMedia"), MAX_MEDIA)
+    reply = _answer(
+        text=form.get("Body", ""),
+        sender_key=form.get("From", ""),
+        channel="whatsapp",
+        message_sid=form.get("MessageSid") or form.get("SmsMessageSid") or None,
+        num_media=num_media,
+        media_types=tuple(form.get(f"MediaContentType{i}", "") for i in range(num_media)),
+    )
+    twiml = MessagingResponse()
+    twiml.message(reply.text)
+    return Response(str(twiml), mimetype="application/xml")
+
+
+def _json_error(message: str, status: int):
+    return jsonify(error=message), status
+
+
+@bp.get("/api/search")
+def api_search():
+    """Search the library: the top k fact-checks for q, and the tipline's decision.
+
+    Not written to the request log: this is a search API (the benchmark calls it), not a
+    conversation with a sender.
+    """
+    query = clean_text(request.args.get("q", ""))
+    if not query:
+        return _json_error("missing q, e.g. /api/search?q=vaksin+chip", 400)
+    try:
+        k = int(request.args.get("k", SEARCH_K_DEFAULT))
+    except ValueError:
+        return _json_error("k must be a whole number from 1 to 50", 400)
+    if k < 1:
+        return _json_error("k must be a whole number from 1 to 50", 400)
+    k = min(k, SEARCH_K_MAX)
+    searcher = _searcher()
+    if searcher is None:
+        return _json_error("the search index is not ready", 503)
+    try:
+        result = searcher.search(query, k=k)
+    except Exception:
+        log.exception("search failed")
+        return _json_error("the search failed; try again shortly", 503)
+    claims = {c.id: c for c in load_published(get_session(), [m.id for m in result.matches])}
+    matches = [
+        {
+            "id": m.id,
+            "title": claims[m.id].title,
+            "verdict": claims[m.id].verdict,
+            "url": claims[m.id].url,
+            "score": float(m.score),
+        }
+        for m in result.matches
+        if m.id in claims
+    ]
+    return jsonify(decision=result.decision, matches=matches[:k])
+
+
+@bp.post("/api/messages")
+def api_messages():
+    """The web chat: the same conversation as WhatsApp, as JSON."""
+    if (request.content_length or 0) > MAX_JSON_BYTES:
+        return _json_error("message too large", 413)
+    data = request.get_json(silent=True)
+    if not isinstance(data, dict):
+        return _json_error('send JSON like {"text": "vaksin chip", "session": "abc123"}', 400)
+    session_id, text = data.get("session"), data.get("text", "")
+    if not isinstance(session_id, str) or not session_id.strip():
+        return _json_error("session is required: any random string kept by the client", 400)
+    if len(session_id) > MAX_SESSION_CHARS:
+        return _json_error(f"session is longer than {MAX_SESSION_CHARS} characters", 400)
+    if text is not None and not isinstance(text, str):
+        return _json_error("text must be a string", 400)
+    # "web:" keeps a web session from ever sharing state with a WhatsApp sender.
+    reply = _answer(text=text or "", sender_key="web:" + session_id, channel="web")
+    return jsonify(reply=reply.text, decision=reply.decision, claim_id=reply.claim_id)
+
+
+@bp.get("/")
+def chat():
+    """The web chat page: the tipline in a browser, looking like WhatsApp."""
+    newsroom = current_app.config.get("NEWSROOM_NAME", "Cek Fakta")
+    demo = current_app.config.get("ENV") == "demo"
+    page = {lang: replies.page_text(lang, newsroom) for lang in replies.PAGE}
+    if not demo:
+        for words in page.values():
+            del words["demo"]
+    response = Response(
+        render_template(
+            "tipline/chat.html", page=page, words=page["id"], newsroom=newsroom, demo=demo
+        )
+    )
+    response.headers["Content-Security-Policy"] = (
+        "default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; "
+        "frame-ancestors 'none'"
+    )
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Referrer-Policy"] = "no-referrer"
+    return response
