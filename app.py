@@ -8,7 +8,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import click
-from flask import Flask
+from flask import Flask, current_app
+from flask.cli import with_appcontext
 from sqlalchemy import select
 
 import claims.db
@@ -63,9 +64,9 @@ class StartupError(RuntimeError):
     """The configuration cannot run."""
 
 
-def create_app(test_config=None):
+def create_app(test_config=None, instance_path=None):
     """Make the tipline app: configuration, database, index, conversation."""
-    app = Flask(__name__, instance_relative_config=True)
+    app = Flask(__name__, instance_relative_config=True, instance_path=instance_path)
     app.config.from_mapping({s.name: s.default for s in SETTINGS})
     app.config.from_pyfile("config.py", silent=True)
     app.config.from_prefixed_env("FACTCHECK")
@@ -139,7 +140,7 @@ class Library:
         """Give the titles of some claims."""
         with claims.db.session_scope(self.app) as session:
             rows = session.execute(select(Claim.id, Claim.title).where(Claim.id.in_(ids)))
-            return dict(rows.tuples().all())
+            return {claim_id: title for claim_id, title in rows}
 
 
 class IndexSync:
@@ -212,13 +213,12 @@ def _init_index(app: Flask) -> None:
 
 @click.command("init-db")
 @click.option("--demo", is_flag=True, help="Load the demo library when the library is empty.")
+@with_appcontext
 def init_db_command(demo):
     """Create the database tables (safe to run again) and optionally load the demo library.
 
     Example: flask --app app init-db --demo
     """
-    from flask import current_app
-
     from claims.formats import import_file
     from claims.store import count_claims
 

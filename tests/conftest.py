@@ -27,9 +27,7 @@ def make_app(tmp_path, **overrides):
     }
     config.update(overrides)
     os.makedirs(instance, exist_ok=True)
-    app = create_app(config)
-    app.instance_path = str(instance)
-    return app
+    return create_app(config, instance_path=str(instance))
 
 
 @pytest.fixture

@@ -1,0 +1,126 @@
+"""The app factory, its settings, and the index following the library."""
+import re
+import time
+from pathlib import Path
+
+import pytest
+
+import claims.db
+from app import SETTINGS, StartupError, create_app
+from claims.store import set_status
+from tests.conftest import add_claims, make_app
+
+ROWS = [
+    {"id": "c-chip", "title": "[HOAKS] Vaksin mengandung microchip pelacak", "claim": "vaksin ada chip",
+     "verdict": "HOAKS", "summary": "Tidak ada chip dalam vaksin.", "url": "https://example.org/chip"},
+    {"id": "c-bansos", "title": "[PENIPUAN] Tautan daftar bansos", "claim": "daftar bansos di link ini",
+     "verdict": "PENIPUAN", "summary": "Tautan itu palsu.", "url": "https://example.org/bansos"},
+]
+
+
+def search_ids(app, text):
+    """Give the ids the app's searcher ranks for a text."""
+    return [m.id for m in app.extensions["factcheck.searcher"].search(text, k=5).matches]
+
+
+def test_production_refuses_to_start_without_secrets(tmp_path, monkeypatch):
+    for setting in SETTINGS:
+        monkeypatch.delenv(f"FACTCHECK_{setting.name}", raising=False)
+    with pytest.raises(StartupError, match="FACTCHECK_SECRET_KEY.*FACTCHECK_SENDER_HASH_KEY.*FACTCHECK_TWILIO_AUTH_TOKEN"):
+        create_app({"DATABASE_URL": f"sqlite:///{tmp_path}/x.db"})
+
+
+def test_demo_generates_secrets_once_and_keeps_them(tmp_path):
+    first = make_app(tmp_path, ENV="demo", SECRET_KEY=None, TWILIO_AUTH_TOKEN=None, SENDER_HASH_KEY=None)
+    kept = Path(first.instance_path) / "demo-secrets.json"
+    second = make_app(tmp_path, ENV="demo", SECRET_KEY=None, TWILIO_AUTH_TOKEN=None, SENDER_HASH_KEY=None)
+    assert first.config["SECRET_KEY"] and len(first.config["SECRET_KEY"]) >= 32
+    assert second.config["TWILIO_AUTH_TOKEN"] == first.config["TWILIO_AUTH_TOKEN"]
+    assert kept.stat().st_mode & 0o077 == 0
+
+
+def test_environment_overrides_defaults(tmp_path, monkeypatch):
+    monkeypatch.setenv("FACTCHECK_SEARCH_K", "5")
+    monkeypatch.setenv("FACTCHECK_PUBLIC_URL", "https://cekfakta.example.org")
+    app = make_app(tmp_path)
+    assert app.config["SEARCH_K"] == 5 and app.config["PUBLIC_URL"] == "https://cekfakta.example.org"
+
+
+def test_readme_lists_every_setting():
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    documented = set(re.findall(r"^\| `FACTCHECK_(\w+)` \|", readme, re.M))
+    assert documented == {s.name for s in SETTINGS}
+
+
+def test_publishing_editing_and_retiring_reach_search(app):
+    add_claims(app, ROWS)
+    assert search_ids(app, "vaksin chip")[0] == "c-chip"
+    add_claims(app, [{**ROWS[0], "title": "[HOAKS] Air kelapa sembuhkan covid", "claim": "air kelapa obat covid"}])
+    assert search_ids(app, "air kelapa covid")[0] == "c-chip"
+    with claims.db.session_scope(app) as session:
+        set_status(session, "c-chip", "retired")
+    assert "c-chip" not in search_ids(app, "air kelapa covid")
+
+
+def test_drafts_are_not_searchable(app):
+    add_claims(app, ROWS[:1], status="draft")
+    assert search_ids(app, "vaksin chip") == []
+
+
+def test_every_worker_follows_the_library_within_two_seconds(tmp_path):
+    """Two apps on one database and index folder play two gunicorn workers."""
+    first = make_app(tmp_path, SYNC_INTERVAL=0.2)
+    second = make_app(tmp_path, SYNC_INTERVAL=0.2)
+    try:
+        assert search_ids(second, "vaksin chip") == []  # starts its background loop
+        published = time.monotonic()
+        add_claims(first, ROWS)
+        while "c-chip" not in search_ids(second, "vaksin chip"):
+            assert time.monotonic() - published < 2, "not searchable in the other worker within 2 s"
+            time.sleep(0.05)
+    finally:
+        for app in (first, second):
+            app.extensions["factcheck.sync"].stop()
+
+
+def test_rebuild_swaps_in_while_the_old_index_answers(app, runner):
+    add_claims(app, ROWS)
+    result = runner.invoke(args=["index", "rebuild"])
+    assert result.exit_code == 0, result.output
+    assert "2 documents" in result.output and "2 embedded" in result.output
+    service = app.extensions["factcheck.search"]
+    old = service.index
+    result = runner.invoke(args=["index", "rebuild", "--full"])
+    assert "2 embedded, 0 reused" in result.output
+    assert service.index is old  # nothing changes until the worker's sync picks the snapshot
+    app.extensions["factcheck.sync"].run_once()
+    assert service.index is not old and search_ids(app, "daftar bansos")[0] == "c-bansos"
+
+
+def test_index_status_and_query_commands(app, runner):
+    assert "flask index rebuild" in runner.invoke(args=["index", "status"]).output
+    add_claims(app, ROWS)
+    runner.invoke(args=["index", "rebuild"])
+    add_claims(app, [{**ROWS[1], "id": "c-new", "url": "https://example.org/new"}])
+    status = runner.invoke(args=["index", "status"]).output
+    assert "fake-trigram-v1" in status and "1 to add or update" in status and "behind" in status
+    query = runner.invoke(args=["index", "query", "vaksin chip"]).output
+    assert "Decision:" in query and "c-chip" in query and "Vaksin mengandung microchip" in query
+
+
+def test_rebuild_with_another_encoder_is_used_by_workers(app, runner):
+    add_claims(app, ROWS)
+    result = runner.invoke(args=["index", "rebuild", "--encoder", "fake:32"])
+    assert result.exit_code == 0, result.output
+    app.extensions["factcheck.sync"].run_once()
+    assert app.extensions["factcheck.search"].index.encoder.dim == 32
+    assert search_ids(app, "vaksin chip")[0] == "c-chip"
+    assert "ENCODER setting is 'fake'" in runner.invoke(args=["index", "status"]).output
+
+
+def test_init_db_loads_the_demo_library_once(app, runner):
+    first = runner.invoke(args=["init-db", "--demo"])
+    assert "Loaded the demo library" in first.output
+    again = runner.invoke(args=["init-db", "--demo"])
+    assert "Loaded" not in again.output and "Database ready" in again.output
+    assert search_ids(app, "vaksin chip")[0].startswith("demo-")

@@ -1,0 +1,124 @@
+"""The hybrid index with the fast fake encoder: ranking, updates, decisions, persistence."""
+import numpy as np
+import pytest
+
+from index import Document, EncoderMismatch, FakeEncoder, HybridIndex
+from index.service import Changes, SearchService, rebuild
+from index.store import IndexStore, SnapshotMissing
+
+DOCS = [
+    Document("chip", "Vaksin COVID-19 mengandung microchip pelacak", "vaksin ada chip buat melacak warga",
+             "Vaksin tidak berisi microchip; ukuran jarum terlalu kecil.", "id"),
+    Document("bansos", "Tautan pendaftaran bansos palsu", "daftar bansos lewat link ini dapat 2 juta",
+             "Pendaftaran bansos tidak lewat tautan berantai.", "id"),
+    Document("5g", "5G towers spread the coronavirus", "5g towers cause covid",
+             "Radio waves cannot carry a virus.", "en"),
+    Document("gempa", "Prediksi gempa besar malam ini", "akan ada gempa besar jam 10 malam",
+             "Gempa tidak bisa diprediksi waktunya.", "id"),
+]
+
+
+@pytest.fixture
+def index():
+    index = HybridIndex(FakeEncoder())
+    index.add(DOCS)
+    return index
+
+
+@pytest.mark.parametrize("query, expected", [
+    ("vaksin chip", "chip"),
+    ("daftar bansos", "bansos"),
+    ("is it true 5g towers cause covid?", "5g"),
+    ("katanya ada gempa besar malam ini", "gempa"),
+])
+def test_search_ranks_the_right_document_first(index, query, expected):
+    result = index.search(query, k=3)
+    assert result.matches[0].id == expected
+    assert [m.score for m in result.matches] == sorted((m.score for m in result.matches), reverse=True)
+
+
+def test_matches_hold_the_top_k_whatever_the_decision(index):
+    result = index.search("resep nasi goreng enak", k=4)
+    assert len(result.matches) == 4 and result.decision in ("no_match", "choices", "match")
+
+
+@pytest.mark.parametrize("query", ["", "   ", "😀😀", "yang dan di"])
+def test_queries_without_words_match_nothing(index, query):
+    assert index.search(query).decision == "no_match"
+
+
+def test_a_clear_keyword_hit_is_a_match(index):
+    assert index.search("vaksin microchip pelacak").decision == "match"
+
+
+def test_remove_and_update(index):
+    index.remove(["chip"])
+    assert "chip" not in index and all(m.id != "chip" for m in index.search("vaksin chip").matches)
+    index.add([Document("bansos", "Undian umroh gratis", "menang umroh gratis")])
+    assert len(index) == 3
+    assert index.search("umroh gratis").matches[0].id == "bansos"
+    assert all(m.id != "bansos" for m in index.search("daftar bansos", k=3).matches[:1])
+
+
+def test_empty_index_answers_no_match():
+    assert HybridIndex(FakeEncoder()).search("vaksin").decision == "no_match"
+
+
+def test_vectors_from_another_encoder_are_refused(index):
+    other = FakeEncoder(id="another-model")
+    with pytest.raises(EncoderMismatch, match="rebuild"):
+        index.add(DOCS[:1], [other.encode_documents(["x"])], encoder_id=other.id)
+
+
+def test_state_round_trip_keeps_results(index):
+    copy = HybridIndex(FakeEncoder())
+    copy.restore(index.state())
+    assert [m.id for m in copy.search("vaksin chip").matches] == [m.id for m in index.search("vaksin chip").matches]
+    assert np.allclose(copy.vectors_of("chip"), index.vectors_of("chip"))
+
+
+def test_store_saves_and_swaps_snapshots(tmp_path, index):
+    store = IndexStore(tmp_path)
+    with pytest.raises(SnapshotMissing):
+        store.meta()
+    index.revision = 7
+    first = store.save(index)
+    assert store.current_name() == first and store.meta()["revision"] == 7
+    assert store.meta()["encoder_id"] == "fake-trigram-v1" and store.meta()["documents"] == 4
+    name, loaded = store.load()
+    assert name == first and loaded.search("vaksin chip").matches[0].id == "chip"
+
+
+def test_interrupted_build_leaves_the_live_snapshot(tmp_path, index):
+    store = IndexStore(tmp_path)
+    live = store.save(index)
+    (store.snapshots / ".tmp-20990101T000000-dead").mkdir()  # a build killed half way
+    (store.snapshots / ".tmp-20990101T000000-dead" / "index.pkl").write_bytes(b"partial")
+    assert store.current_name() == live
+    assert store.load()[1].search("daftar bansos").matches[0].id == "bansos"
+
+
+def test_rebuild_reuses_vectors_of_unchanged_documents(tmp_path):
+    store = IndexStore(tmp_path)
+    first = rebuild(store, 1, DOCS, "fake")
+    assert (first.embedded, first.reused) == (4, 0)
+    changed = DOCS[:3] + [Document("gempa", "Prediksi tsunami", "tsunami besok")]
+    second = rebuild(store, 2, changed, "fake")
+    assert (second.embedded, second.reused, second.documents) == (1, 3, 4)
+    assert store.current_name() == second.snapshot and store.meta()["revision"] == 2
+    full = rebuild(store, 2, changed, "fake", reuse=False)
+    assert full.embedded == 4
+
+
+def test_service_applies_changes_and_reloads_new_snapshots(tmp_path):
+    store = IndexStore(tmp_path)
+    service = SearchService(store, "fake")
+    assert len(service.index) == 0 and service.revision == 0
+    service.apply(Changes(3, DOCS, []))
+    assert service.revision == 3 and service.search("vaksin chip").matches[0].id == "chip"
+    assert service.apply(Changes(4, DOCS[:1], [])) == 0  # unchanged text is not embedded again
+    service.apply(Changes(5, [], ["chip"]))
+    assert "chip" not in service.index
+    rebuild(store, 9, DOCS[1:], "fake")
+    assert service.reload() is True and service.revision == 9 and len(service.index) == 3
+    assert service.reload() is False

@@ -1,0 +1,44 @@
+"""The incremental BM25 index."""
+import pytest
+
+from index.lexical import LexicalIndex
+
+
+@pytest.fixture
+def lexical():
+    index = LexicalIndex()
+    index.add(1, ["vaksin", "chip", "lacak"])
+    index.add(2, ["bansos", "daftar", "tautan"])
+    index.add(3, ["vaksin", "mandul", "anak"])
+    return index
+
+
+def test_scores_rank_the_document_sharing_rare_terms_first(lexical):
+    scores = lexical.scores(["vaksin", "chip"])
+    assert set(scores) == {1, 3}
+    assert scores[1] > scores[3] > 0
+
+
+def test_unknown_terms_score_nothing(lexical):
+    assert lexical.scores(["gempa"]) == {}
+
+
+def test_remove_and_replace(lexical):
+    lexical.remove(1)
+    assert 1 not in lexical and set(lexical.scores(["vaksin", "chip"])) == {3}
+    lexical.add(3, ["gempa"])
+    assert lexical.scores(["vaksin"]) == {} and set(lexical.scores(["gempa"])) == {3}
+    lexical.remove(99)  # unknown: ignored
+    assert len(lexical) == 2
+
+
+def test_max_score_bounds_a_perfect_match(lexical):
+    tokens = ["bansos", "daftar"]
+    assert 0 < lexical.scores(tokens)[2] <= lexical.max_score(tokens) * 1.3
+
+
+def test_state_round_trip(lexical):
+    copy = LexicalIndex.from_state(lexical.state())
+    assert copy.scores(["vaksin", "chip"]) == lexical.scores(["vaksin", "chip"])
+    copy.remove(1)
+    assert set(copy.scores(["vaksin"])) == {3}

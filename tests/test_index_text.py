@@ -1,0 +1,48 @@
+"""Normalisation and tokens of chat messages."""
+import pytest
+
+from index.normalize import clean_for_embedding, normalize_text
+from index.text import guess_language, tokenize
+
+
+@pytest.mark.parametrize("raw, expected", [
+    ("VAKSIN ada Chip", "vaksin ada chip"),
+    ("hoaxxx bangettt!!!", "hoaks banget"),
+    ("yg bener aja, gak mungkin", "yang benar saja tidak mungkin"),
+    ("anak2 diculik di jkt", "anak diculik di jakarta"),
+    ("#VaksinChip #hoaks", "vaksin chip hoaks"),
+    ("cek ini 😱🙏 https://bit.ly/abc123", "cek ini bit abc"),
+    ("@budi tolong cek", "tolong cek"),
+    ("", ""),
+    ("\u200b\u200f", ""),
+])
+def test_normalize_text(raw, expected):
+    assert normalize_text(raw) == expected
+
+
+def test_clean_for_embedding_keeps_case_and_drops_noise():
+    assert clean_for_embedding("Vaksin  ada CHIP? 😱 https://x.co/a") == "Vaksin ada CHIP?"
+
+
+@pytest.mark.parametrize("text, lang", [
+    ("is the video of the flood real and was it taken this year", "en"),
+    ("apakah video banjir itu benar dan diambil tahun ini", "id"),
+    ("vaksin chip", "id"),
+])
+def test_guess_language(text, lang):
+    assert guess_language(text.split()) == lang
+
+
+@pytest.mark.parametrize("text, tokens", [
+    ("Apakah benar vaksin ada chip?", ["vaksin", "chip"]),
+    ("Is the 5G covid video real?", ["5g", "covid", "video"]),
+    ("halo min", ["halo"]),
+    ("pembagian bantuan sosial", ["bagi", "bantu", "sosial"]),
+])
+def test_tokenize_stems_and_drops_stopwords(text, tokens):
+    assert tokenize(text) == tokens
+
+
+@pytest.mark.parametrize("a, b", [("menyebarkan", "penyebaran"), ("bantuan", "dibantu"), ("diculik", "penculikan")])
+def test_affixed_forms_share_a_stem(a, b):
+    assert tokenize(a) == tokenize(b)
