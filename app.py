@@ -193,7 +193,7 @@ class Searcher:
             self.sync.run_once()
         else:
             self.sync.start()  # lazily, so that it starts in the worker process, after any fork
-            if self.service._index is None:
+            if not self.service.loaded:
                 self.sync.run_once()
         return self.service.search(text, k)
 

@@ -69,9 +69,10 @@ class ImportProblem:
     unit: str = "line"
 
     def __str__(self) -> str:
-        where = f"{self.unit} {self.line}"
-        return f"{where}, field '{self.field}': {self.message}" if self.field else (
-            f"{where}: {self.message}")
+        parts = [f"{self.unit} {self.line}"] if self.line > 0 else []  # 0: the whole file
+        if self.field:
+            parts.append(f"field '{self.field}'")
+        return f"{', '.join(parts)}: {self.message}" if parts else self.message
 
 
 class ImportFailed(ValueError):
@@ -434,6 +435,13 @@ def bump_revision(session: Session) -> int:
     return session.scalar(select(table.c.revision).where(table.c.id == 1))
 
 
+def _unbump_revision(session: Session) -> int:
+    """Undo this transaction's bump_revision() when it ends up writing nothing."""
+    table = LibraryState.__table__
+    session.execute(update(table).where(table.c.id == 1).values(revision=table.c.revision - 1))
+    return library_revision(session)
+
+
 def _fetch(session: Session, column: Any, values: Iterable[str]) -> list[dict[str, Any]]:
     """Return the stored rows whose column is in values, as plain dicts, in chunks."""
     values = list(values)
@@ -530,11 +538,8 @@ def _dedupe_generated_ids(session: Session, plan: _Plan, given: set[str]) -> Non
             plan.order[plan.order.index(old)] = row["id"]
 
 
-def _apply(session: Session, plan: _Plan, actor: str) -> int:
-    """Write a plan with bulk statements under one new library revision; return it."""
-    if not plan.creates and not plan.updates:
-        return library_revision(session)
-    revision = bump_revision(session)
+def _apply(session: Session, plan: _Plan, actor: str, revision: int) -> None:
+    """Write a plan with bulk statements, stamping every change with the revision."""
     now = utcnow()
     # Updates run in row order and before inserts: the planner let a row take a url only
     # once an earlier row gave it up, so the unique index never sees two owners.
@@ -552,7 +557,6 @@ def _apply(session: Session, plan: _Plan, actor: str) -> int:
                  "changes": _diff(old, new), "actor": actor, "at": now}
                 for old, new in plan.updates]
     session.execute(insert(ClaimHistory), history)
-    return revision
 
 
 def upsert_claims(session: Session, rows: Iterable[tuple[int, Any]], *,
@@ -578,14 +582,22 @@ def upsert_claims(session: Session, rows: Iterable[tuple[int, Any]], *,
         except InvalidClaim as exc:
             found.append(ImportProblem(line, exc.field, exc.message, unit))
     session.flush()
+    # Bump first: the write lock (SQLite) or row lock (PostgreSQL) on the library state is
+    # held from here to commit, so the plan reads claims no other writer can change meanwhile.
+    revision = bump_revision(session)
     plan = _plan(session, cleaned, status, unit)
     found = sorted(
         (ImportProblem(p.line, rename.get(p.field, p.field) if p.field else None, p.message,
                        p.unit) for p in found + plan.problems),
         key=lambda p: p.line)
-    if found and not skip_invalid:
-        raise ImportFailed(found[0], found)
-    revision = _apply(session, plan, actor)
+    refused = bool(found) and not skip_invalid
+    if refused or not (plan.creates or plan.updates):
+        # Nothing to write: give the revision back (nobody could see it, we hold the lock).
+        revision = _unbump_revision(session)
+        if refused:
+            raise ImportFailed(found[0], found)
+    else:
+        _apply(session, plan, actor, revision)
     return ImportReport(created=len(plan.creates), updated=len(plan.updates), skipped=found,
                         unchanged=len(plan.unchanged), revision=revision,
                         claim_ids=plan.order)
@@ -610,10 +622,13 @@ def set_status(session: Session, claim_id: str, status: str, *, actor: str = "cl
     new_status = _clean_status(status)
     if new_status is None:
         raise InvalidClaim("status", f"must be one of {', '.join(STATUSES)}")
-    claim = get_claim(session, claim_id)
-    if claim.status == new_status:
+    revision = bump_revision(session)  # lock first, then read the claim as it now stands
+    claim = session.get(Claim, claim_id, populate_existing=True)
+    if claim is None or claim.status == new_status:
+        _unbump_revision(session)
+        if claim is None:
+            raise ClaimNotFound(claim_id)
         return claim
-    revision = bump_revision(session)
     now = utcnow()
     session.add(ClaimHistory(claim_id=claim.id, revision=revision, action="status",
                              changes={"status": [claim.status, new_status]}, actor=actor, at=now))

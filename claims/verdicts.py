@@ -13,7 +13,7 @@ import unicodedata
 from dataclasses import dataclass, replace
 from pathlib import Path
 from types import MappingProxyType
-from typing import Mapping
+from collections.abc import Mapping
 
 from flask import current_app, has_app_context
 
@@ -319,7 +319,7 @@ def current_vocabulary() -> Vocabulary:
 
 
 def normalize_verdict(raw: str | None, vocabulary: Vocabulary | None = None) -> str:
-    """Return the verdict code for a published label ("[SALAH]" -> "false"; unknown -> "unrated")."""
+    """Return the code for a published label: "[SALAH]" -> "false", unknown -> "unrated"."""
     return (vocabulary or current_vocabulary()).normalize(raw)
 
 

@@ -38,6 +38,11 @@ class SearchService:
         return self._index
 
     @property
+    def loaded(self) -> bool:
+        """Say whether an index is live in this process yet."""
+        return self._index is not None
+
+    @property
     def revision(self) -> int:
         """Give the library revision the live index reflects."""
         return self.index.revision

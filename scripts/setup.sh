@@ -23,7 +23,7 @@ quiet_pip() {
     { "$@" 2>&1 1>&3 3>&- | { grep -v "^WARNING: Location 'file:" || true; } >&2; } 3>&1
 }
 
-usage() { sed -n '2,11s/^# \{0,1\}//p' "$0"; }
+usage() { sed -n '2,10s/^# \{0,1\}//p' "$0"; }
 
 dev=0
 for arg in "$@"; do

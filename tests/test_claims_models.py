@@ -3,6 +3,7 @@
 import json
 import shutil
 import sqlite3
+import threading
 from datetime import date, timezone
 
 import pytest
@@ -296,7 +297,8 @@ def test_a_rolled_back_change_leaves_the_revision_alone(claims_app):
 
 
 def test_one_batch_is_one_revision(session):
-    report = upsert_claims(session, [(1, {"id": "a", "title": "A"}), (2, {"id": "b", "title": "B"})])
+    report = upsert_claims(session, [(1, {"id": "a", "title": "A"}),
+                                     (2, {"id": "b", "title": "B"})])
     assert (report.created, report.updated, report.revision) == (2, 0, 1)
     assert {c.revision for c in changes_since(session, 0)} == {1}
 
@@ -398,3 +400,32 @@ def test_session_scope_commits_on_success(claims_app):
         save_claim(session, {"id": "a", "title": "A"})
     with session_scope(claims_app) as session:
         assert session.scalar(select(ClaimHistory.action)) == "created"
+
+
+def test_concurrent_writers_of_the_same_new_claim_do_not_collide(claims_app):
+    """The second writer waits for the first and then updates, instead of inserting twice."""
+    database = claims_app.extensions["factcheck.db"]
+    outcome = {}
+
+    def second_writer():
+        with database.sessionmaker() as session:
+            try:
+                report = upsert_claims(session, [(1, {"id": "a", "title": "from B"})])
+                session.commit()
+                outcome["report"] = report
+            except Exception as exc:  # noqa: BLE001 - the test reports what went wrong
+                outcome["error"] = exc
+
+    with database.sessionmaker() as first:
+        save_claim(first, {"id": "a", "title": "from A"})  # holds the library lock
+        thread = threading.Thread(target=second_writer)
+        thread.start()
+        thread.join(timeout=0.3)
+        assert thread.is_alive()  # waiting for the lock, not failing
+        first.commit()
+    thread.join(timeout=10)
+    assert "error" not in outcome, outcome.get("error")
+    assert (outcome["report"].created, outcome["report"].updated) == (0, 1)
+    with session_scope(claims_app) as session:
+        assert get_claim(session, "a").title == "from B"
+        assert library_revision(session) == 2

@@ -170,6 +170,8 @@ def test_a_match_with_nothing_left_is_no_match(library):
         ("makasih kak", "thanks", "id", "Sama-sama"),
         ("thank you", "thanks", "en", "You're welcome"),
         ("👍", "thanks", "id", "Sama-sama"),
+        ("min, ini benar gak?", "unclear", "id", "Pesan mana yang ingin Anda cek?"),
+        ("is this true?", "unclear", "en", "Which message would you like us to check?"),
     ],
 )
 def test_commands_get_fixed_answers_without_a_search(library, text, decision, lang, marker):
@@ -259,6 +261,9 @@ def test_web_and_whatsapp_senders_are_stored_only_as_hashes(library):
         ("how does this work", "help"), ("terima kasih banyak", "thanks"), ("thx", "thanks"),
         ("vaksin chip", None), ("halo, vaksin chip benar?", None), ("selamat", "greeting"),
         ("tolong cek video banjir", None), ("pagi ini ada gempa", None), ("", None),
+        ("tolong cek, ini benar gak?", "unclear"), ("Is this true?", "unclear"),
+        ("hoaks", "unclear"), ("cek fakta", "unclear"), ("hoaks vaksin", None),
+        ("tolong", "help"), ("halo cek fakta", "greeting"),
     ],
 )
 def test_command_for(text, command):

@@ -31,6 +31,7 @@ NO_SPACES = "x" * 5000
         lambda lang: replies.help_text(lang, "Cek Fakta"),
         lambda lang: replies.thanks(lang),
         lambda lang: replies.media_only(lang, ["image/jpeg"]),
+        lambda lang: replies.unclear(lang),
         lambda lang: replies.empty(lang),
         lambda lang: replies.choice_expired(lang),
         lambda lang: replies.search_error(lang),
@@ -38,7 +39,7 @@ NO_SPACES = "x" * 5000
         lambda lang: replies.no_match(lang, LONG),
         lambda lang: replies.greeting(lang, EMOJI),
     ],
-    ids=["greeting", "menu", "help", "thanks", "media", "empty", "expired", "error",
+    ids=["greeting", "menu", "help", "thanks", "media", "unclear", "empty", "expired", "error",
          "no_match", "no_match_long_name", "greeting_emoji_name"],
 )
 def test_fixed_replies_fit_one_message(make, lang):
@@ -196,3 +197,18 @@ def test_shorten_never_goes_over_its_limit(text, limit):
 @given(st.text(max_size=4000))
 def test_fit_never_goes_over_one_whatsapp_message(text):
     assert wa_len(replies.fit(text)) <= MAX_CHARS
+
+
+@pytest.mark.parametrize(
+    "title, shown",
+    [
+        ("[HOAKS] Vaksin mengandung chip", "Vaksin mengandung chip"),
+        ("[SALAH]: Video banjir Jakarta", "Video banjir Jakarta"),
+        ("(Satire) Presiden pindah ke Mars", "Presiden pindah ke Mars"),
+        ("[VIDEO] Banjir di Jakarta", "[VIDEO] Banjir di Jakarta"),  # not a verdict
+        ("[HOAKS]", "[HOAKS]"),  # nothing would be left
+        ("Judul [HOAKS]", "Judul [HOAKS]"),
+    ],
+)
+def test_a_verdict_tag_at_the_start_of_a_title_is_not_repeated(title, shown):
+    assert replies.match(fact_check(title=title), "id").splitlines()[1] == f"*{shown}*"

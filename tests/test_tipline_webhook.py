@@ -105,10 +105,16 @@ def test_a_bad_signature_is_refused_and_not_logged(client, sign, app, tamper):
     assert count_requests(app) == 0
 
 
-def test_behind_a_proxy_the_public_url_is_what_twilio_signed(client, sign, app):
-    app.config["PUBLIC_URL"] = "https://cekfakta.example.org/"
+@pytest.mark.parametrize(
+    "base, public",
+    [
+        ("https://cekfakta.example.org/", "https://cekfakta.example.org/whatsapp?source=wa"),
+        ("https://example.org/tipline", "https://example.org/tipline/whatsapp?source=wa"),
+    ],
+)
+def test_behind_a_proxy_the_public_url_is_what_twilio_signed(client, sign, app, base, public):
+    app.config["PUBLIC_URL"] = base
     params = message("halo")
-    public = "https://cekfakta.example.org/whatsapp?source=wa"
     internal = "http://localhost/whatsapp?source=wa"
     assert post(client, sign, params, url=internal, path="/whatsapp?source=wa",
                 ).status_code == 403
@@ -140,7 +146,7 @@ def test_every_reply_fits_one_whatsapp_message(client, sign, fake_search, decisi
 
 def test_choices_then_a_digit_over_whatsapp(client, sign, fake_search):
     fake_search("choices")
-    listing = twiml_reply(post(client, sign, message("hoaks", sid="SM" + "a" * 32)))
+    listing = twiml_reply(post(client, sign, message("hoaks viral", sid="SM" + "a" * 32)))
     assert "Balas 1, 2 atau 3" in listing
     picked = twiml_reply(post(client, sign, message("2", sid="SM" + "b" * 32)))
     assert picked.startswith("❌ *HOAKS*\n*Judul 1")

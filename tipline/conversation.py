@@ -1,8 +1,9 @@
 """The conversation: one incoming message in, one reply out, and a line in the request log.
 
 Order of business: a replayed MessageSid gets its first answer again; then empty messages and
-attachments without a caption; then commands (greetings, menu, help, thanks); then a number
-picking from the last list; everything else is searched in the library.
+attachments without a caption; then commands (greetings, menu, help, thanks, and "is this
+true?" with nothing to look up); then a number picking from the last list; everything else is
+searched in the library.
 """
 
 import hashlib
@@ -65,17 +66,24 @@ THANKS_WORDS = frozenset(
 )
 MENU_WORDS = frozenset({"menu", "mulai", "start"})
 HELP_WORDS = frozenset(
-    {"bantuan", "bantu", "help", "tolong", "info", "informasi", "petunjuk", "panduan",
-     "cara", "caranya", "how"}
+    {"bantuan", "bantu", "help", "info", "informasi", "petunjuk", "panduan", "cara", "caranya",
+     "how"}
+)
+# "tolong cek, ini benar gak?": a question with nothing in it to look up.
+UNCLEAR_WORDS = frozenset(
+    """
+    cek check periksa benar bener betul beneran hoaks hoax hoak fake true real asli palsu
+    """.split()
 )
 # Words that may surround a command without making it a question about a claim.
 FILLER_WORDS = frozenset(
     """
     min admin mimin kak kakak ka bang pak bu ibu bapak mas mbak mba gan sis bro semua all
-    there everyone team tim redaksi cek fakta cekfakta wr wb warahmatullahi wabarakatuh
+    there everyone team tim redaksi fakta cekfakta wr wb warahmatullahi wabarakatuh
     warahmatullah wabarakatuhu good terima banyak you very much so dong ya yah nih deh pakai
-    memakai menggunakan use this does it work works to do i can minta ini gimana bagaimana
-    saya aku
+    memakai menggunakan use this does it work works to do i can minta ini itu gimana
+    bagaimana saya aku tolong gak ga nggak ngga enggak apa apakah bukan atau kah sih tidak
+    please is that or not news berita
     """.split()
 )
 THANKS_EMOJI = frozenset("👍🙏👌❤♥😊🙂")
@@ -84,8 +92,12 @@ COMMANDS = (  # checked in this order: "halo, menu" is a menu request
     ("help", HELP_WORDS),
     ("thanks", THANKS_WORDS),
     ("greeting", GREETING_WORDS),
+    ("unclear", UNCLEAR_WORDS),
+    ("help", frozenset({"tolong"})),  # "tolong" alone is a cry for help
 )
-_ANY_COMMAND_WORD = MENU_WORDS | HELP_WORDS | THANKS_WORDS | GREETING_WORDS | FILLER_WORDS
+_ANY_COMMAND_WORD = (
+    MENU_WORDS | HELP_WORDS | THANKS_WORDS | GREETING_WORDS | UNCLEAR_WORDS | FILLER_WORDS
+)
 
 _CHOICE = re.compile(
     r"^(?:no|nomor|nomer|number|pilih|pilihan|opsi|option|#)?\.?\s*(\d{1,2})\s*[.)!]?$"
@@ -105,7 +117,7 @@ def clean_text(text) -> str:
 
 
 def command_for(text: str) -> str | None:
-    """Name the command a message is ("greeting", "menu", "help", "thanks"), or None."""
+    """Name the command a message is ("greeting", "menu", "help", "thanks", "unclear"), or None."""
     if text.strip() in {"?", "??", "???"}:
         return "help"
     words = _WORDS.findall(text.lower())
@@ -253,6 +265,8 @@ def _answer(session, searcher, body, lang, state, settings, num_media, media_typ
         return Reply(replies.help_text(lang, settings.newsroom), command, lang=lang)
     if command == "thanks":
         return Reply(replies.thanks(lang), command, lang=lang)
+    if command == "unclear":
+        return Reply(replies.unclear(lang), command, lang=lang)
     if not _ALNUM.search(body):
         if num_media:
             return Reply(replies.media_only(lang, media_types), "media_only", lang=lang)

@@ -7,7 +7,7 @@ Every reply goes through `fit`, so none is longer than WhatsApp's 1,600 characte
 import re
 import unicodedata
 
-from claims.verdicts import verdict_emoji, verdict_label
+from claims.verdicts import is_known_verdict, verdict_emoji, verdict_label
 
 MAX_CHARS = 1600  # Twilio refuses longer WhatsApp bodies.
 TITLE_CHARS = 200
@@ -67,6 +67,10 @@ TEXT = {
             "keterangan (caption) yang berisi klaimnya."
         ),
         "media_ask_audio": "Tolong ketik isi klaimnya dalam beberapa kata.",
+        "unclear": (
+            "Pesan mana yang ingin Anda cek? Teruskan (forward) pesannya ke sini, kirim "
+            "tautannya, atau ketik kata kuncinya, misalnya _vaksin chip_."
+        ),
         "empty": (
             "Pesan Anda kosong atau tidak terbaca. Ketik kata kunci klaim yang ingin Anda "
             "cek, atau ketik *menu*."
@@ -139,6 +143,10 @@ TEXT = {
             "saying what it claims."
         ),
         "media_ask_audio": "Please type what it claims in a few words.",
+        "unclear": (
+            "Which message would you like us to check? Forward it here, send the link, or "
+            "type a few key words, for example _vaccine chip_."
+        ),
         "empty": (
             "Your message was empty or we couldn't read it. Type a few key words about the "
             "claim you want checked, or type *menu*."
@@ -221,6 +229,8 @@ CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b\u2028\u2029\ufeff]")
 _SPACES = re.compile(r"\s+")
 _SENTENCE_END = re.compile(r"[.!?…](?=\s)")
 _FORMAT_MARKS = re.compile(r"[*_~`]")
+# "[HOAKS] Vaksin …": many desks put the verdict in the title; the reply already shows it.
+_TITLE_TAG = re.compile(r"^\s*[\[(]([^\])]{1,40})[\])]\s*[:\-–—]?\s*")
 
 
 def pick_lang(lang: str | None) -> str:
@@ -285,6 +295,15 @@ def plain(text: str) -> str:
     return _FORMAT_MARKS.sub("", text or "")
 
 
+def title_text(title: str) -> str:
+    """A title as replies show it: no format marks, no leading "[HOAKS]"-style verdict tag."""
+    title = plain(title).strip()
+    tag = _TITLE_TAG.match(title)
+    if tag and tag.group(1).strip() and is_known_verdict(tag.group(1)) and title[tag.end():]:
+        title = title[tag.end():]
+    return title
+
+
 def verdict_line(code: str, lang: str) -> str:
     """The verdict as the reply shows it: emoji and bold label, e.g. "❌ *HOAKS*"."""
     label = plain(verdict_label(code, lang)) or plain(verdict_label("unrated", lang))
@@ -338,6 +357,11 @@ def media_only(lang: str, media_types=()) -> str:
     return fit(f"{_t(lang, 'media')[kind]} 🙏\n{ask}")
 
 
+def unclear(lang: str) -> str:
+    """Answer "is this true?" sent with nothing to look up: ask for the message itself."""
+    return fit(_t(lang, "unclear"))
+
+
 def empty(lang: str) -> str:
     """Answer a message with nothing we can read."""
     return fit(_t(lang, "empty"))
@@ -360,7 +384,7 @@ def no_match(lang: str, newsroom: str) -> str:
 
 def match(claim, lang: str) -> str:
     """The fact-check: verdict, title, a few lines of summary and the link."""
-    head = f"{verdict_line(claim.verdict, lang)}\n*{shorten(plain(claim.title), TITLE_CHARS)}*"
+    head = f"{verdict_line(claim.verdict, lang)}\n*{shorten(title_text(claim.title), TITLE_CHARS)}*"
     url = (claim.url or "").strip()
     tail = _t(lang, "read_more").format(url=url) if url and len(url) <= URL_CHARS else ""
     room = MAX_CHARS - wa_len(head) - wa_len(tail) - 4  # the blank lines between parts
@@ -380,8 +404,9 @@ def choices(claims, lang: str) -> str:
     """A short numbered list of close fact-checks and how to pick one."""
     intro = _t(lang, "choices_intro" if len(claims) > 1 else "choices_one")
     lines = [
-        f"{n}. {verdict_line(c.verdict, lang)} · {shorten(plain(c.title), CHOICE_TITLE_CHARS)}"
-        for n, c in enumerate(claims, start=1)
+        f"{n}. {verdict_line(claim.verdict, lang)} · "
+        f"{shorten(title_text(claim.title), CHOICE_TITLE_CHARS)}"
+        for n, claim in enumerate(claims, start=1)
     ]
     return fit(f"{intro}\n\n" + "\n".join(lines) + f"\n\n{_reply_with(len(claims), lang)}")
 
