@@ -16,7 +16,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from index import Document, HybridIndex, Ranking, load_encoder  # noqa: E402
 from index.normalize import clean_for_embedding  # noqa: E402
-from index.text import tokenize  # noqa: E402
+from index.text import Query  # noqa: E402
 
 BENCH = Path(__file__).resolve().parents[2] / "shared" / "bench"
 CACHE = Path("/tmp/cekfakta-embcache")
@@ -78,7 +78,7 @@ def evaluate(index, queries, qvecs, qrels):
     """Average the metrics over queries."""
     total = np.zeros(4)
     for q, v in zip(queries, qvecs):
-        res = index._rank(tokenize(q["text"]), v[None, :], 10)
+        res = index._rank(Query.parse(q["text"]), v[None, :], 10)
         total += metrics([m.id for m in res.matches], qrels[q["qid"]])
     return total / len(queries)
 

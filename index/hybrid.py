@@ -10,7 +10,7 @@ from .decision import Decider, Evidence
 from .encoders import Encoder
 from .lexical import LexicalIndex
 from .normalize import clean_for_embedding
-from .text import tokenize
+from .text import Query, tokenize
 
 # Each document may have several vectors (one per field); a vector's FAISS id is
 # document key * FIELD_SLOTS + field number.
@@ -73,8 +73,9 @@ class Ranking:
 
     candidates: int = 100
     lexical_weight_short: float = 0.5  # queries of one to three words: keywords
-    lexical_weight_long: float = 0.3  # forwarded messages and questions
+    lexical_weight_long: float = 0.35  # forwarded messages and questions
     short_query_words: int = 3
+    field_weights: tuple[float, ...] = (0.3, 0.7)  # by vector: title+claim, title+claim+summary
 
 
 @dataclass
@@ -90,6 +91,7 @@ class HybridIndex:
         self._keys: dict[str, int] = {}
         self._ids: dict[int, str] = {}
         self._digests: dict[str, str] = {}
+        self._nvec: dict[int, int] = {}  # vectors per document key
         self._next_key = 1
         self._lexical = LexicalIndex()
         self._vectors = faiss.IndexIDMap2(faiss.IndexFlatIP(self.encoder.dim))
@@ -113,13 +115,10 @@ class HybridIndex:
     def vectors_of(self, doc_id: str) -> np.ndarray:
         """Give the vectors stored for a document, to reuse them instead of embedding again."""
         key = self._keys[doc_id]
-        rows = []
-        for slot in range(FIELD_SLOTS):
-            try:
-                rows.append(self._vectors.reconstruct(key * FIELD_SLOTS + slot))
-            except RuntimeError:
-                break
-        return np.array(rows, np.float32).reshape(-1, self.encoder.dim)
+        count = self._nvec.get(key, 0)
+        if not count:
+            return np.zeros((0, self.encoder.dim), np.float32)
+        return self._vectors.reconstruct_batch(np.arange(count, dtype=np.int64) + key * FIELD_SLOTS)
 
     def embed(self, docs: list[Document]) -> list[np.ndarray]:
         """Embed documents' texts (slow: do it outside any lock), one array per document."""
@@ -154,6 +153,7 @@ class HybridIndex:
                 if len(vecs):
                     ids = np.arange(len(vecs), dtype=np.int64) + key * FIELD_SLOTS
                     self._vectors.add_with_ids(vecs, ids)
+                    self._nvec[key] = len(vecs)
 
     def remove(self, doc_ids: list[str]) -> None:
         """Forget documents; unknown ids are ignored."""
@@ -169,52 +169,57 @@ class HybridIndex:
         del self._ids[key]
         self._digests.pop(doc_id, None)
         self._lexical.remove(key)
+        self._nvec.pop(key, None)
         self._vectors.remove_ids(np.arange(FIELD_SLOTS, dtype=np.int64) + key * FIELD_SLOTS)
 
     def search(self, text: str, k: int = 5) -> SearchResult:
         """Rank documents for a query and decide whether the best one answers it."""
-        tokens = tokenize(text)
+        query = Query.parse(text)
         query_vec = self.encoder.encode_queries([clean_for_embedding(text)[:2000] or "?"])
         with self._lock:
-            return self._rank(tokens, query_vec, k)
+            return self._rank(query, query_vec, k)
 
-    def _rank(self, tokens: list[str], query_vec: np.ndarray, k: int) -> SearchResult:
+    def _rank(self, query: "Query", query_vec: np.ndarray, k: int) -> SearchResult:
         """Fuse lexical and vector scores over the union of both candidate lists."""
+        tokens = query.tokens
         if not self._keys:
             return SearchResult("no_match", [], self.decider.evidence_for_empty(tokens))
         n = self.ranking.candidates
         lexical = self._lexical.scores(tokens)
         lex_top = sorted(lexical, key=lexical.get, reverse=True)[:n]
-        sem_scores, sem_ids = self._vectors.search(query_vec, min(n * 2, self._vectors.ntotal))
-        semantic: dict[int, float] = {}
-        for score, vid in zip(sem_scores[0], sem_ids[0]):
-            if vid >= 0:
-                key = int(vid) // FIELD_SLOTS
-                semantic[key] = max(semantic.get(key, -1.0), float(score))
-        candidates = set(lex_top) | set(list(semantic)[:n])
-        missing = [key for key in candidates if key not in semantic]
-        if missing:
-            semantic.update(self._cosines(missing, query_vec[0]))
-        keys = list(candidates)
+        _, vector_ids = self._vectors.search(query_vec, min(n * FIELD_SLOTS, self._vectors.ntotal))
+        nearest = dict.fromkeys(int(v) // FIELD_SLOTS for v in vector_ids[0] if v >= 0)
+        keys = list(dict.fromkeys(lex_top + list(nearest)[:n]))
         lex = np.array([lexical.get(key, 0.0) for key in keys], np.float32)
-        sem = np.array([semantic.get(key, 0.0) for key in keys], np.float32)
+        sem = self._cosines(keys, query_vec[0])
         lex_norm = lex / lex.max() if lex.size and lex.max() > 0 else lex
         sem_norm = _minmax(sem)
         weight = (self.ranking.lexical_weight_short if len(tokens) <= self.ranking.short_query_words
                   else self.ranking.lexical_weight_long)
         fused = weight * lex_norm + (1 - weight) * sem_norm
         order = np.argsort(-fused, kind="stable")
-        matches = [Match(self._ids[keys[i]], float(fused[i]), float(lex[i]), float(sem[i])) for i in order[:max(k, 2)]]
-        evidence = self.decider.evidence(tokens, matches, self._lexical.max_score(tokens))
-        decision = self.decider.decide(evidence)
-        return SearchResult(decision, matches[:k], evidence)
+        matches = [Match(self._ids[keys[i]], float(fused[i]), float(lex[i]), float(sem[i]))
+                   for i in order[:max(k, 2)]]
+        evidence = self.decider.evidence(query, matches, self._lexical.max_score(tokens))
+        return SearchResult(self.decider.decide(evidence), matches[:k], evidence)
 
-    def _cosines(self, keys: list[int], query: np.ndarray) -> dict[int, float]:
-        """Give the best cosine of each document's vectors with the query."""
-        out = {}
-        for key in keys:
-            vectors = self.vectors_of(self._ids[key])
-            out[key] = float((vectors @ query).max()) if len(vectors) else -1.0
+    def _cosines(self, keys: list[int], query: np.ndarray) -> np.ndarray:
+        """Give each document's weighted mean of its field cosines (Ranking.field_weights).
+
+        The max over fields lets short title vectors win too often; a weighted mean that
+        leans on the vector with the summary ranks better (bench/tune_rank.py).
+        """
+        counts = [self._nvec.get(key, 0) for key in keys]
+        ids = np.array([key * FIELD_SLOTS + slot for key, c in zip(keys, counts) for slot in range(c)], np.int64)
+        if not len(ids):
+            return np.zeros(len(keys), np.float32)
+        cosines = self._vectors.reconstruct_batch(ids) @ query
+        out, at = np.empty(len(keys), np.float32), 0
+        weights = self.ranking.field_weights
+        for i, c in enumerate(counts):
+            w = np.asarray(weights[:c], np.float32)
+            out[i] = float(cosines[at:at + c] @ w / w.sum()) if c else 0.0
+            at += c
         return out
 
     def state(self) -> dict:
@@ -222,6 +227,7 @@ class HybridIndex:
         with self._lock:
             return {
                 "keys": dict(self._keys), "digests": dict(self._digests), "next_key": self._next_key,
+                "nvec": dict(self._nvec),
                 "lexical": self._lexical.state(), "revision": self.revision,
                 "vectors": faiss.serialize_index(self._vectors),
             }
@@ -233,6 +239,7 @@ class HybridIndex:
             self._ids = {key: doc_id for doc_id, key in self._keys.items()}
             self._digests = state["digests"]
             self._next_key = state["next_key"]
+            self._nvec = state["nvec"]
             self._lexical = LexicalIndex.from_state(state["lexical"])
             self._vectors = faiss.deserialize_index(state["vectors"])
             self.revision = state["revision"]

@@ -96,8 +96,14 @@ class LexicalIndex:
         return dict(zip(uniq.tolist(), sums.tolist()))
 
     def max_score(self, tokens: list[str]) -> float:
-        """Give the score a perfect, average-length document would reach for these tokens."""
-        return sum(self.idf(t) * (self.k1 + 1) / (1 + self.k1) for t in set(tokens))
+        """Give the score a perfect, average-length document would reach for these tokens.
+
+        A term no document has counts as the rarest possible term: "resep rendang padang" is
+        not covered by a document that only shares "padang".
+        """
+        n = len(self._lengths)
+        unseen = math.log(1 + (n + 0.5) / 0.5) if n else 0.0
+        return sum(self.idf(t) or unseen for t in set(tokens))
 
     def state(self) -> dict:
         """Give the index as plain data for persistence."""

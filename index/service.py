@@ -5,7 +5,7 @@ from dataclasses import dataclass
 
 from .encoders import load_encoder
 from .hybrid import Document, HybridIndex, SearchResult
-from .store import IndexStore
+from .store import IndexStore, SnapshotUnusable
 
 log = logging.getLogger(__name__)
 
@@ -27,6 +27,7 @@ class SearchService:
         self.encoder_spec = encoder_spec
         self.index_options = index_options or {}
         self.snapshot: str | None = None
+        self._refused: str | None = None  # a snapshot this process cannot load, reported once
         self._index: HybridIndex | None = None
         self._write_lock = threading.Lock()  # one writer at a time; searches never wait on it
 
@@ -51,13 +52,21 @@ class SearchService:
         """Swap in the snapshot CURRENT names if it is not the one live; say if it changed."""
         with self._write_lock:
             name = self.store.current_name()
-            if self._index is not None and name == self.snapshot:
+            if self._index is not None and name in (self.snapshot, self._refused):
                 return False
-            if name is None:
+            index = None
+            if name is not None and name != self._refused:
+                try:
+                    _, index = self.store.load(name, **self.index_options)
+                except SnapshotUnusable as exc:
+                    # Keep answering: build in memory from the library (the owner's sync
+                    # applies every change since revision 0) until someone rebuilds.
+                    log.error("%s Indexing the library in memory meanwhile.", exc)
+                    self._refused = name
+            if index is None:
                 if self._index is None:
                     self._index = HybridIndex(load_encoder(self.encoder_spec), **self.index_options)
                 return False
-            _, index = self.store.load(name, **self.index_options)
             self._index, self.snapshot = index, name
             log.info("index snapshot %s live: %d documents at revision %d", name, len(index), index.revision)
             return True

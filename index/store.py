@@ -16,11 +16,15 @@ from pathlib import Path
 from .encoders import load_encoder
 from .hybrid import HybridIndex
 
-FORMAT = 1
+FORMAT = 2
 
 
 class SnapshotMissing(LookupError):
     """There is no index on disk yet."""
+
+
+class SnapshotUnusable(ValueError):
+    """A snapshot cannot be loaded by this version or with its encoder: rebuild it."""
 
 
 class IndexStore:
@@ -49,9 +53,12 @@ class IndexStore:
         """Load a snapshot (the live one by default) with the encoder it was built with."""
         name = name or self.current_name()
         meta = self.meta(name)
+        if meta.get("format") != FORMAT:
+            raise SnapshotUnusable(f"Snapshot {name} has format {meta.get('format')}, this version reads "
+                                   f"{FORMAT}: run `flask index rebuild`.")
         encoder = load_encoder(meta["encoder_spec"])
         if encoder.id != meta["encoder_id"] or encoder.dim != meta["dim"]:
-            raise ValueError(
+            raise SnapshotUnusable(
                 f"Snapshot {name} was built with {meta['encoder_id']} ({meta['dim']} dims) but "
                 f"{meta['encoder_spec']!r} now loads {encoder.id} ({encoder.dim} dims): "
                 "run `flask index rebuild`."

@@ -1,4 +1,5 @@
 """Tokens for the lexical index: normalised, stopwords out, stemmed by language."""
+from dataclasses import dataclass
 from functools import lru_cache
 
 import Stemmer
@@ -55,3 +56,31 @@ def tokenize(text: str, lang: str | None = None) -> list[str]:
     stop = STOPWORDS_EN if lang == "en" else STOPWORDS_ID
     kept = [w for w in words if w not in stop and w not in STOPWORDS_ID and (len(w) > 1 or w.isdigit())]
     return _stemmer(lang).stemWords(kept)
+
+
+# Greetings, thanks and menu words: a message made only of these asks nothing searchable, even
+# when one of them happens to appear in a fact-check's title.
+CHAT_TERMS = frozenset("""
+halo hai hallo helo hello hi hey pagi siang sore malam selamat assalamualaikum assalamu alaikum
+waalaikumsalam wr wb permisi terima kasih makasih trims thanks thank thx ok oke okay siap sip mantap
+menu bantuan help mulai start stop tes test coba bot admin min kak gan tanya nanya caranya cara pakai
+so much bye dah good morning evening night there you who are what can do how does work this verify
+please unsubscribe berhenti wkwk wkwkwk haha hmm p iya ya tidak benar bener apa kabar siapa kamu mau dong
+""".split())
+
+
+@dataclass(frozen=True)
+class Query:
+    """What search needs to know of a message: its tokens, language and searchable content."""
+
+    tokens: list[str]
+    lang: str
+    content_terms: int  # tokens left once greetings, thanks and menu words are dropped
+
+    @classmethod
+    def parse(cls, text: str) -> "Query":
+        """Read a message once for ranking and for the no-match decision."""
+        words = normalize_text(text).split()
+        lang = guess_language(words)
+        content = [w for w in words if w not in CHAT_TERMS]
+        return cls(tokenize(text, lang), lang, len(tokenize(" ".join(content), lang)) if content else 0)

@@ -122,3 +122,16 @@ def test_service_applies_changes_and_reloads_new_snapshots(tmp_path):
     rebuild(store, 9, DOCS[1:], "fake")
     assert service.reload() is True and service.revision == 9 and len(service.index) == 3
     assert service.reload() is False
+
+
+def test_service_keeps_answering_when_the_snapshot_is_unusable(tmp_path, index, caplog):
+    store = IndexStore(tmp_path)
+    name = store.save(index)
+    meta = store.snapshots / name / "meta.json"
+    meta.write_text(meta.read_text().replace('"format": 2', '"format": 1'))
+    service = SearchService(store, "fake")
+    assert service.reload() is False and len(service.index) == 0 and service.revision == 0
+    assert "run `flask index rebuild`" in caplog.text
+    service.apply(Changes(1, DOCS, []))
+    assert service.search("vaksin chip").matches[0].id == "chip"
+    assert service.reload() is False  # the refused snapshot is not tried again every second

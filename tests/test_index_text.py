@@ -2,7 +2,7 @@
 import pytest
 
 from index.normalize import clean_for_embedding, normalize_text
-from index.text import guess_language, tokenize
+from index.text import Query, guess_language, tokenize
 
 
 @pytest.mark.parametrize("raw, expected", [
@@ -46,3 +46,11 @@ def test_tokenize_stems_and_drops_stopwords(text, tokens):
 @pytest.mark.parametrize("a, b", [("menyebarkan", "penyebaran"), ("bantuan", "dibantu"), ("diculik", "penculikan")])
 def test_affixed_forms_share_a_stem(a, b):
     assert tokenize(a) == tokenize(b)
+
+
+@pytest.mark.parametrize("text, content_terms", [
+    ("halo", 0), ("selamat pagi kak", 0), ("terima kasih min", 0), ("menu", 0), ("hi there", 0),
+    ("halo, vaksin chip", 2), ("is the 5g video real", 2),
+])
+def test_query_counts_content_beyond_chat_words(text, content_terms):
+    assert Query.parse(text).content_terms == content_terms
