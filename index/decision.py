@@ -32,10 +32,10 @@ class Evidence:
 
 # Per language: (match weights, match bias, choices weights, choices bias), by Evidence.features.
 MODELS = {
-    "id": ((3.731, 0.996, 4.762, 9.370, -0.292, 1.184), -11.589,
-           (5.332, 3.238, 4.854, 7.400, -0.281, 1.125), -12.182),
-    "en": ((12.198, -1.605, 3.320, 3.805, 1.443, -0.778), -13.359,
-           (17.415, -0.899, 4.219, 0.818, 1.326, -0.715), -17.140),
+    "id": ((4.871, 0.575, 5.242, 9.256, -0.632, 1.601), -13.470,
+           (6.443, 2.921, 5.500, 7.220, -0.690, 1.640), -14.299),
+    "en": ((16.966, -1.616, 2.560, 3.715, -2.671, 2.769), -21.308,
+           (22.085, -1.181, 3.923, 0.738, -3.387, 3.519), -26.554),
 }
 
 
@@ -48,8 +48,8 @@ class Decider:
     library get a confident wrong one.
     """
 
-    match_margin: dict = field(default_factory=lambda: {"id": 2.4, "en": -0.3})
-    choices_margin: dict = field(default_factory=lambda: {"id": -2.7, "en": -1.6})
+    match_margin: dict = field(default_factory=lambda: {"id": 2.3, "en": 0.0})
+    choices_margin: dict = field(default_factory=lambda: {"id": -2.6, "en": -1.4})
 
     def evidence_for_empty(self, tokens: list[str]) -> Evidence:
         """Give the evidence of a search over nothing."""

@@ -113,6 +113,18 @@ def test_choices_then_a_digit_gives_that_fact_check(library):
     assert again.decision == "choices" and "Balas 1, 2 atau 3" in again.text
 
 
+def test_zero_means_none_of_these_and_queues_the_question(library):
+    searcher = FakeSearcher("choices", ["banjir-video", "vaksin-chip"])
+    listing = ask(library, searcher, "video viral")
+    assert "Balas *0*" in listing.text
+    none = ask(library, searcher, "0")
+    assert none.decision == "choice_none" and "redaksi" in none.text
+    with library.app_context(), session_scope() as session:
+        rows = session.scalars(select(RequestLog).order_by(RequestLog.id)).all()
+    assert [(r.text, r.status) for r in rows] == [("video viral", "open"), ("0", "answered")]
+    assert ask(library, searcher, "1").decision == "choice_expired"  # the list is closed
+
+
 def test_choices_expire(library):
     searcher = FakeSearcher("choices", ["banjir-video", "vaksin-chip"])
     ask(library, searcher, "video viral")

@@ -127,7 +127,7 @@ def test_choices_are_a_numbered_list_with_how_to_pick(count, lang, instruction):
     listed = [line for line in lines if line[:1].isdigit()]
     label = "MENYESATKAN" if lang == "id" else "MISLEADING"
     assert listed == [f"{n}. ⚠️ *{label}* · Judul {n}" for n in range(1, count + 1)]
-    assert lines[-1] == instruction
+    assert lines[-2] == instruction and "*0*" in lines[-1]
 
 
 @pytest.mark.parametrize(

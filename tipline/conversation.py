@@ -204,7 +204,7 @@ def respond(
             state.lang = detected
         if reply.decision == "choices":
             state.last_choices, state.choices_at = list(reply.choices), now
-        elif reply.decision in ("match", "no_match"):
+        elif reply.decision in ("match", "no_match", "choice_none"):
             state.last_choices, state.choices_at = [], None
 
     entry = dict(
@@ -274,16 +274,26 @@ def _answer(session, searcher, body, lang, state, settings, num_media, media_typ
 
     number = choice_number(body)
     if number is not None:
-        return _choose(session, state, number, lang)
+        return _choose(session, state, number, lang, settings)
 
     return _search(session, searcher, body, lang, settings)
 
 
-def _choose(session, state, number: int, lang: str) -> Reply:
+def _choose(session, state, number: int, lang: str, settings: "_Settings") -> Reply:
     expired = Reply(replies.choice_expired(lang), "choice_expired", lang=lang)
     ids = list(state.last_choices or []) if state else []
     if not ids or state.choices_at is None or utcnow() - as_utc(state.choices_at) > CHOICE_TTL:
         return expired
+    if number == 0:
+        # None of the choices fit: the question the list answered goes to the editors' queue.
+        asked = session.scalars(
+            select(RequestLog)
+            .where(RequestLog.sender_hash == state.sender_hash, RequestLog.decision == "choices")
+            .order_by(RequestLog.created_at.desc(), RequestLog.id.desc())
+        ).first()
+        if asked is not None:
+            asked.status = "open"
+        return Reply(replies.no_match(lang, settings.newsroom), "choice_none", lang=lang)
     if not 1 <= number <= len(ids):
         still_there = load_published(session, ids)
         if not still_there:

@@ -95,6 +95,7 @@ TEXT = {
         "read_more": "Selengkapnya: {url}",
         "choices_intro": "Ada beberapa cek fakta yang mirip:",
         "choices_one": "Ada cek fakta yang mungkin cocok:",
+        "choices_none": "Tidak ada yang cocok? Balas *0*, pertanyaan Anda kami teruskan ke redaksi.",
         "reply_with": {1: "Balas 1 untuk membaca selengkapnya.",
                        2: "Balas 1 atau 2 untuk membaca selengkapnya."},
         "reply_with_many": "Balas {first} atau {last} untuk membaca selengkapnya.",
@@ -171,6 +172,7 @@ TEXT = {
         "read_more": "Read more: {url}",
         "choices_intro": "We found several similar fact-checks:",
         "choices_one": "This fact-check may be what you mean:",
+        "choices_none": "None of these? Reply *0* and we pass your question to the desk.",
         "reply_with": {1: "Reply 1 to read it.",
                        2: "Reply 1 or 2 to read more."},
         "reply_with_many": "Reply {first} or {last} to read more.",
@@ -408,7 +410,8 @@ def choices(claims, lang: str) -> str:
         f"{shorten(title_text(claim.title), CHOICE_TITLE_CHARS)}"
         for n, claim in enumerate(claims, start=1)
     ]
-    return fit(f"{intro}\n\n" + "\n".join(lines) + f"\n\n{_reply_with(len(claims), lang)}")
+    return fit(f"{intro}\n\n" + "\n".join(lines) + f"\n\n{_reply_with(len(claims), lang)}\n"
+               + _t(lang, "choices_none"))
 
 
 def page_text(lang: str, newsroom: str) -> dict:
