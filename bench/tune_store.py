@@ -29,7 +29,14 @@ def load():
 
 
 def save():
-    tmp = STORE.with_suffix(".tmp")
+    """Merge with what other processes saved, then write atomically."""
+    if STORE.exists():
+        try:
+            for k, v in pickle.load(open(STORE, "rb")).items():
+                _store.setdefault(k, v)
+        except Exception:
+            pass
+    tmp = STORE.with_suffix(f".tmp{__import__('os').getpid()}")
     pickle.dump(_store, open(tmp, "wb"))
     tmp.rename(STORE)
 
