@@ -5,7 +5,7 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 
-from .encoders import configure_threads
+from .encoders import UnknownEncoder, configure_threads, load_encoder
 from .service import rebuild
 from .store import SnapshotMissing
 
@@ -33,6 +33,10 @@ def rebuild_command(encoder_spec, full):
     service = current_app.extensions["factcheck.search"]
     spec = encoder_spec or current_app.config["ENCODER"]
     revision, documents = _library().documents()
+    try:
+        load_encoder(spec)
+    except (UnknownEncoder, OSError, ValueError) as exc:
+        raise click.ClickException(f"Cannot load encoder {spec!r}: {exc}") from exc
     with click.progressbar(length=len(documents), label=f"Indexing with {spec}") as bar:
         report = rebuild(service.store, revision, documents, spec, service.index_options,
                          reuse=not full, progress=bar.update)

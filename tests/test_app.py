@@ -153,3 +153,11 @@ def test_a_rebuild_killed_half_way_leaves_the_old_index_answering(app, runner, t
     assert store.current_name() == live
     app.extensions["factcheck.sync"].run_once()
     assert search_ids(app, "vaksin chip")[0] == "c-chip"
+
+
+@pytest.mark.parametrize("spec", ["word2vec", "sentence-transformers:/no/such/model/folder"])
+def test_rebuild_with_an_unloadable_encoder_is_a_clear_error(app, runner, spec):
+    add_claims(app, ROWS)
+    result = runner.invoke(args=["index", "rebuild", "--encoder", spec])
+    assert result.exit_code == 1 and f"Cannot load encoder {spec!r}" in result.output
+    assert app.extensions["factcheck.search"].store.current_name() is None
