@@ -21,7 +21,9 @@ def _library():
 @click.option("--encoder", "encoder_spec", default=None,
               help="Encoder to build with (default: the ENCODER setting).")
 @click.option("--full", is_flag=True, help="Embed every document again, reusing nothing.")
-def rebuild_command(encoder_spec, full):
+@click.option("--if-needed", is_flag=True,
+              help="Do nothing when the index is built with this encoder and follows the library.")
+def rebuild_command(encoder_spec, full, if_needed):
     """Re-embed the whole library into a new index and swap it in atomically.
 
     The tipline keeps answering from the old index while this runs, and if it is stopped half
@@ -32,6 +34,9 @@ def rebuild_command(encoder_spec, full):
     configure_threads(os.cpu_count() or 1)  # a batch job: use every core
     service = current_app.extensions["factcheck.search"]
     spec = encoder_spec or current_app.config["ENCODER"]
+    if if_needed and not full and _up_to_date(service.store, spec):
+        click.echo(f"The index is up to date (snapshot {service.store.current_name()}).")
+        return
     revision, documents = _library().documents()
     try:
         load_encoder(spec)
@@ -43,6 +48,16 @@ def rebuild_command(encoder_spec, full):
     click.echo(f"Snapshot {report.snapshot}: {report.documents} documents at library revision "
                f"{report.revision} ({report.embedded} embedded, {report.reused} reused), "
                f"encoder {report.encoder_id}.")
+
+
+def _up_to_date(store, spec: str) -> bool:
+    """Say whether the live snapshot uses this encoder and nothing changed in the library since."""
+    try:
+        meta = store.meta()
+    except SnapshotMissing:
+        return False
+    changes = _library().changes(meta["revision"])
+    return meta["encoder_spec"] == spec and not (changes.upserts or changes.removals)
 
 
 @index_cli.command("status")

@@ -25,7 +25,7 @@ workers="${WORKERS:-2}"
 # Both commands are idempotent: init-db loads demo/claims.jsonl only into an empty library, and
 # the rebuild brings the index up to the library's revision.
 flask --app app init-db --demo
-flask --app app index rebuild
+flask --app app index rebuild --if-needed
 
 case "$host" in
     0.0.0.0|::|"[::]") shown_host=127.0.0.1 ;;

@@ -161,3 +161,12 @@ def test_rebuild_with_an_unloadable_encoder_is_a_clear_error(app, runner, spec):
     result = runner.invoke(args=["index", "rebuild", "--encoder", spec])
     assert result.exit_code == 1 and f"Cannot load encoder {spec!r}" in result.output
     assert app.extensions["factcheck.search"].store.current_name() is None
+
+
+def test_rebuild_if_needed_skips_an_index_that_follows_the_library(app, runner):
+    add_claims(app, ROWS)
+    assert "2 embedded" in runner.invoke(args=["index", "rebuild", "--if-needed"]).output
+    assert "up to date" in runner.invoke(args=["index", "rebuild", "--if-needed"]).output
+    add_claims(app, [{**ROWS[0], "claim": "vaksin ada chip 5g"}])
+    assert "1 embedded, 1 reused" in runner.invoke(args=["index", "rebuild", "--if-needed"]).output
+    assert "0 reused" in runner.invoke(args=["index", "rebuild", "--if-needed", "--encoder", "fake:32"]).output
