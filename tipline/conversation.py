@@ -21,7 +21,7 @@ from sqlalchemy.exc import IntegrityError
 
 from claims.models import Claim
 
-from . import replies
+from . import replies, reply_addresses
 from .lang import detect_lang
 from .models import RequestLog, SenderState, as_utc, utcnow
 
@@ -221,21 +221,41 @@ def respond(
         created_at=now,
         status="open" if reply.decision in OPEN_DECISIONS else "answered",
     )
-    session.add(RequestLog(**entry))
     try:
-        session.commit()
+        _log_request(session, entry, reply, channel, sender_key)
     except IntegrityError:
         # Two deliveries of one message, or two first messages of one sender, at once.
         session.rollback()
         if message_sid and (earlier := _logged(session, message_sid)) is not None:
             return earlier
-        session.add(RequestLog(**entry))  # keep the log line, drop the sender-state change
-        session.commit()
+        # keep the log line, drop the sender-state change
+        _log_request(session, entry, reply, channel, sender_key)
     log.info(
         "tipline %s message %s: %s in %.0f ms",
         channel, message_sid or "-", reply.decision, entry["elapsed_ms"],
     )
     return reply
+
+
+def _log_request(session, entry: dict, reply: Reply, channel: str, sender_key: str) -> None:
+    """Write the request log line and, for a WhatsApp question left open, its reply address."""
+    row = RequestLog(**entry)
+    session.add(row)
+    session.flush()
+    if channel == "whatsapp" and sender_key:
+        if row.status == "open":
+            reply_addresses.keep(session, row.id, sender_key)
+        elif reply.decision == "choice_none":
+            # _choose reopened the question the list answered: the desk may answer it later.
+            asked = session.scalars(
+                select(RequestLog)
+                .where(RequestLog.sender_hash == row.sender_hash, RequestLog.decision == "choices",
+                       RequestLog.status == "open", RequestLog.id != row.id)
+                .order_by(RequestLog.created_at.desc(), RequestLog.id.desc())
+            ).first()
+            if asked is not None:
+                reply_addresses.keep(session, asked.id, sender_key)
+    session.commit()
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,7 @@
 
 from datetime import datetime, timezone
 
-from sqlalchemy import JSON, Float, Index, Integer, String, Text
+from sqlalchemy import JSON, Float, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from claims.db import Base
@@ -67,3 +67,18 @@ class SenderState(Base):
 
     def __repr__(self) -> str:
         return f"<SenderState {self.sender_hash[:8]}… {self.lang}>"
+
+
+class ReplyAddress(Base):
+    """A WhatsApp sender's address, encrypted, kept only while the desk may still answer.
+
+    Written only for WhatsApp requests that land in the editors' queue, deleted once the answer
+    is sent or when WhatsApp's 24-hour reply window closes (see tipline/reply_addresses.py).
+    """
+
+    __tablename__ = "reply_addresses"
+
+    request_id: Mapped[int] = mapped_column(
+        Integer, ForeignKey("tipline_requests.id", ondelete="CASCADE"), primary_key=True)
+    ciphertext: Mapped[str] = mapped_column(Text)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)

@@ -1,0 +1,29 @@
+"""The editors' workspace: accounts, the library, the inbox, answering back, the dashboard."""
+
+from flask import Flask
+
+from claims.db import Base
+
+from . import models  # noqa: F401  (the tables must be known to Base before create_all)
+
+
+def init_app(app: Flask) -> None:
+    """Register /editors/…, `flask editors …`, the tables, cookie settings and the outbox worker."""
+    from . import dashboard, inbox, library  # noqa: F401  (their routes join the blueprint)
+    from .auth import bp
+    from .cli import editors_cli
+    from .outbox import OutboxWorker
+
+    app.config["SESSION_COOKIE_HTTPONLY"] = True
+    app.config["SESSION_COOKIE_SAMESITE"] = "Lax"
+    if app.config.get("ENV") == "production":
+        app.config["SESSION_COOKIE_SECURE"] = True
+    app.register_blueprint(bp)
+    app.cli.add_command(editors_cli)
+    database = app.extensions.get("factcheck.db")
+    if database is not None:
+        Base.metadata.create_all(database.engine, tables=[
+            models.EditorAccount.__table__, models.LoginFailure.__table__,
+            models.InboxGroup.__table__, models.InboxMember.__table__,
+            models.OutboxMessage.__table__])
+    app.extensions["factcheck.outbox"] = OutboxWorker(app, float(app.config["OUTBOX_INTERVAL"]))

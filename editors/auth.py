@@ -1,0 +1,303 @@
+"""Logging in and out, sessions, CSRF, the failed-login slow-down, and managing accounts."""
+
+import hashlib
+import hmac
+import secrets
+from datetime import timedelta
+from functools import wraps
+
+from markupsafe import Markup
+from flask import (Blueprint, abort, current_app, flash, g, redirect, render_template, request,
+                   session, url_for)
+from sqlalchemy import select
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from claims.db import get_session
+from claims.models import utcnow
+
+from .models import ROLES, EditorAccount, LoginFailure
+
+bp = Blueprint("editors", __name__, url_prefix="/editors", template_folder="templates",
+               static_folder="static", static_url_path="/static")
+
+PASSWORD_METHOD = "scrypt"
+MIN_PASSWORD = 10
+FREE_ATTEMPTS = 3  # failures before the first wait
+BASE_DELAY = timedelta(seconds=5)  # doubled with every further failure
+MAX_DELAY = timedelta(minutes=15)
+FORGET_FAILURES = timedelta(hours=24)  # a quiet day resets the counter
+PUBLIC_ENDPOINTS = {"editors.login", "editors.static"}
+# Compared against when the username is unknown, so both cases take the same time.
+_DUMMY_HASH = generate_password_hash(secrets.token_hex(16), method=PASSWORD_METHOD)
+
+
+class AccountError(ValueError):
+    """An account that cannot be created or changed as asked."""
+
+
+# --- accounts ---------------------------------------------------------------------------------
+
+
+def hash_password(password: str) -> str:
+    """Hash a password for storage (scrypt, salted)."""
+    return generate_password_hash(password, method=PASSWORD_METHOD)
+
+
+def check_new_password(password: str) -> None:
+    """Refuse passwords too short to resist guessing."""
+    if len(password or "") < MIN_PASSWORD:
+        raise AccountError(f"Kata sandi minimal {MIN_PASSWORD} karakter "
+                           f"(password: at least {MIN_PASSWORD} characters).")
+
+
+def create_account(db, username: str, password: str, role: str = "editor") -> EditorAccount:
+    """Create an account; raises AccountError on a taken name, a bad role or a short password."""
+    username = (username or "").strip()
+    if not username or len(username) > 80 or any(c.isspace() for c in username):
+        raise AccountError("Nama pengguna harus diisi, tanpa spasi (username: no spaces).")
+    if role not in ROLES:
+        raise AccountError(f"Peran harus salah satu dari {', '.join(ROLES)}.")
+    check_new_password(password)
+    if db.scalar(select(EditorAccount).where(EditorAccount.username == username)):
+        raise AccountError(f"Nama pengguna {username!r} sudah dipakai (username taken).")
+    account = EditorAccount(username=username, password_hash=hash_password(password), role=role,
+                            active=True, session_version=1, created_at=utcnow())
+    db.add(account)
+    db.flush()
+    return account
+
+
+def _failure_key(username: str, ip: str) -> str:
+    return hashlib.sha256(f"{username.lower()}\x00{ip}".encode("utf-8")).hexdigest()
+
+
+def locked_for(db, username: str, ip: str) -> int:
+    """Seconds this username must wait before trying again from this address (0: may try)."""
+    row = db.get(LoginFailure, _failure_key(username, ip))
+    if row is None or row.locked_until is None:
+        return 0
+    left = (row.locked_until - utcnow()).total_seconds()
+    return max(0, int(left + 0.999))
+
+
+def record_failure(db, username: str, ip: str) -> None:
+    """Count a failed login; past FREE_ATTEMPTS, lock the pair for a doubling delay."""
+    key = _failure_key(username, ip)
+    now = utcnow()
+    row = db.get(LoginFailure, key)
+    if row is None or now - row.last_at > FORGET_FAILURES:
+        row = db.merge(LoginFailure(key=key, count=0, last_at=now, locked_until=None))
+    row.count += 1
+    row.last_at = now
+    if row.count >= FREE_ATTEMPTS:
+        delay = min(BASE_DELAY * (2 ** (row.count - FREE_ATTEMPTS)), MAX_DELAY)
+        row.locked_until = now + delay
+
+
+def clear_failures(db, username: str, ip: str) -> None:
+    """Forget failures after a successful login."""
+    row = db.get(LoginFailure, _failure_key(username, ip))
+    if row is not None:
+        db.delete(row)
+
+
+def authenticate(db, username: str, password: str) -> EditorAccount | None:
+    """Return the active account with this username and password, else None."""
+    account = db.scalar(select(EditorAccount).where(EditorAccount.username == username))
+    if account is None:
+        check_password_hash(_DUMMY_HASH, password)
+        return None
+    if not check_password_hash(account.password_hash, password) or not account.active:
+        return None
+    return account
+
+
+# --- sessions and CSRF ------------------------------------------------------------------------
+
+
+def csrf_token() -> str:
+    """The session's CSRF token, made on first use."""
+    if "csrf" not in session:
+        session["csrf"] = secrets.token_urlsafe(32)
+    return session["csrf"]
+
+
+def _csrf_ok() -> bool:
+    sent = request.form.get("csrf_token") or request.headers.get("X-CSRF-Token") or ""
+    kept = session.get("csrf") or ""
+    return bool(kept) and hmac.compare_digest(sent.encode("utf-8"), kept.encode("utf-8"))
+
+
+def current_account() -> EditorAccount | None:
+    """The logged-in account of this request, checked against the database, or None."""
+    if "account" not in g:
+        g.account = None
+        account_id = session.get("uid")
+        if account_id is not None:
+            account = get_session().get(EditorAccount, account_id)
+            if account is not None and account.active and \
+                    account.session_version == session.get("ver"):
+                g.account = account
+    return g.account
+
+
+@bp.before_request
+def _guard():
+    """Every page needs a login; every POST needs the session's CSRF token."""
+    current_app.extensions["factcheck.outbox"].start()
+    if request.method == "POST" and not _csrf_ok():
+        abort(400, description="CSRF token missing or wrong: reload the page and try again.")
+    if request.endpoint in PUBLIC_ENDPOINTS:
+        return None
+    if current_account() is None:
+        session.pop("uid", None)
+        return redirect(url_for("editors.login", next=request.full_path))
+    return None
+
+
+@bp.after_request
+def _headers(response):
+    response.headers["Content-Security-Policy"] = (
+        "default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; "
+        "frame-ancestors 'none'; form-action 'self'")
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Referrer-Policy"] = "same-origin"
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def bilingual(indonesian: str, english: str) -> Markup:
+    """Both languages of a label; the page shows one (Indonesian unless switched)."""
+    return Markup('<span class="i18n-id">{}</span><span class="i18n-en" lang="en">{}</span>').format(
+        indonesian, english)
+
+
+@bp.context_processor
+def _template_helpers():
+    return {"csrf_token": csrf_token, "me": current_account, "t": bilingual}
+
+
+def admin_required(view):
+    """Let only admins in; editors get 403."""
+    @wraps(view)
+    def wrapped(*args, **kwargs):
+        account = current_account()
+        if account is None or account.role != "admin":
+            abort(403)
+        return view(*args, **kwargs)
+    return wrapped
+
+
+def actor() -> str:
+    """The username recorded as the author of a change."""
+    return current_account().username
+
+
+def _safe_next(target: str | None) -> str:
+    if target and target.startswith("/editors/") and not target.startswith("//"):
+        return target
+    return url_for("editors.library")
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    """The login form; a success starts a fresh session."""
+    error, status = None, 200
+    if request.method == "POST":
+        db = get_session()
+        username = (request.form.get("username") or "").strip()[:80]
+        password = request.form.get("password") or ""
+        ip = request.remote_addr or "-"
+        wait = locked_for(db, username, ip)
+        if wait:
+            error = (f"Terlalu banyak percobaan gagal. Coba lagi dalam {wait} detik. "
+                     f"(Too many failed attempts: try again in {wait} s.)")
+            status = 429
+        else:
+            account = authenticate(db, username, password)
+            if account is None:
+                record_failure(db, username, ip)
+                db.commit()
+                error = "Nama pengguna atau kata sandi salah. (Wrong username or password.)"
+                status = 401
+            else:
+                clear_failures(db, username, ip)
+                db.commit()
+                session.clear()  # a new session: nothing of the anonymous one carries over
+                session.permanent = True
+                session["uid"], session["ver"] = account.id, account.session_version
+                session["csrf"] = secrets.token_urlsafe(32)
+                return redirect(_safe_next(request.args.get("next")))
+    return render_template("editors/login.html", error=error), status
+
+
+@bp.post("/logout")
+def logout():
+    """End the session."""
+    session.clear()
+    return redirect(url_for("editors.login"))
+
+
+# --- account management (admins) --------------------------------------------------------------
+
+
+@bp.get("/accounts")
+@admin_required
+def accounts():
+    """Every account, with the admin's actions."""
+    rows = get_session().scalars(select(EditorAccount).order_by(EditorAccount.username)).all()
+    return render_template("editors/accounts.html", accounts=rows, roles=ROLES)
+
+
+@bp.post("/accounts")
+@admin_required
+def account_create():
+    """Create an account."""
+    db = get_session()
+    try:
+        create_account(db, request.form.get("username", ""), request.form.get("password", ""),
+                       request.form.get("role", "editor"))
+        db.commit()
+        flash("Akun dibuat. (Account created.)", "ok")
+    except AccountError as exc:
+        db.rollback()
+        flash(str(exc), "error")
+    return redirect(url_for("editors.accounts"))
+
+
+@bp.post("/accounts/<int:account_id>")
+@admin_required
+def account_update(account_id: int):
+    """Deactivate, reactivate, reset the password of, or change the role of an account."""
+    db = get_session()
+    account = db.get(EditorAccount, account_id) or abort(404)
+    action = request.form.get("action")
+    me = current_account()
+    try:
+        if action in ("deactivate", "role") and account.id == me.id:
+            raise AccountError("Anda tidak bisa menonaktifkan atau menurunkan akun sendiri. "
+                               "(You cannot deactivate or demote yourself.)")
+        if action == "deactivate":
+            account.active = False
+            account.session_version += 1
+        elif action == "activate":
+            account.active = True
+        elif action == "password":
+            password = request.form.get("password", "")
+            check_new_password(password)
+            account.password_hash = hash_password(password)
+            account.session_version += 1
+        elif action == "role":
+            role = request.form.get("role")
+            if role not in ROLES:
+                raise AccountError("Peran tidak dikenal. (Unknown role.)")
+            account.role = role
+            account.session_version += 1
+        else:
+            abort(400)
+        db.commit()
+        flash("Akun diperbarui. (Account updated.)", "ok")
+    except AccountError as exc:
+        db.rollback()
+        flash(str(exc), "error")
+    return redirect(url_for("editors.accounts"))

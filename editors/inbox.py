@@ -1,0 +1,191 @@
+"""The inbox: what people asked that got no answer, grouped by meaning, busiest first."""
+
+from collections import defaultdict
+
+import numpy as np
+from flask import current_app, flash, redirect, render_template, request, url_for
+from sqlalchemy import func, select, update
+
+from claims.db import get_session
+from claims.models import Claim, utcnow
+from tipline.conversation import load_published
+from tipline.models import RequestLog
+
+from .auth import actor, bp
+from .models import InboxGroup, InboxMember, OutboxMessage
+from .outbox import enqueue_group
+
+EXAMPLES = 3
+
+
+def _encoder():
+    return current_app.extensions["factcheck.search"].index.encoder
+
+
+def assign_groups(db, threshold: float | None = None) -> int:
+    """Put every open request not yet in a group into the closest open group, or a new one.
+
+    Greedy, oldest first: a question joins the open group whose centroid it is closest to when
+    the cosine reaches the threshold; otherwise it starts a group and becomes its label.
+    Each text is embedded once; a group keeps the sum of its members' vectors.
+    """
+    threshold = float(current_app.config["INBOX_GROUP_THRESHOLD"] if threshold is None else threshold)
+    new = db.scalars(
+        select(RequestLog).outerjoin(InboxMember, InboxMember.request_id == RequestLog.id)
+        .where(RequestLog.status == "open", InboxMember.request_id.is_(None))
+        .order_by(RequestLog.created_at, RequestLog.id)).all()
+    new = [r for r in new if (r.text or "").strip()]
+    if not new:
+        return 0
+    encoder = _encoder()
+    vectors = np.asarray(encoder.encode_queries([r.text for r in new]), dtype=np.float32)
+    groups = db.scalars(select(InboxGroup).where(InboxGroup.status == "open",
+                                                 InboxGroup.encoder_id == encoder.id)).all()
+    sums = [np.asarray(g.vector, dtype=np.float32) for g in groups]
+    now = utcnow()
+    for request, vector in zip(new, vectors):
+        best, best_score = None, -1.0
+        for i, total in enumerate(sums):
+            norm = float(np.linalg.norm(total)) or 1.0
+            score = float(vector @ total) / norm
+            if score > best_score:
+                best, best_score = i, score
+        if best is None or best_score < threshold:
+            group = InboxGroup(label=request.text[:500], status="open", encoder_id=encoder.id,
+                               vector=[], created_at=now, updated_at=now)
+            db.add(group)
+            db.flush()
+            groups.append(group)
+            sums.append(np.zeros_like(vector))
+            best = len(groups) - 1
+        sums[best] = sums[best] + vector
+        groups[best].vector = [round(float(x), 6) for x in sums[best]]
+        groups[best].updated_at = now
+        db.add(InboxMember(request_id=request.id, group_id=groups[best].id))
+    db.flush()
+    return len(new)
+
+
+def group_summaries(db, status: str = "open", limit: int = 100, since=None, until=None) -> list[dict]:
+    """Groups with their count, first and last seen and a few examples, busiest first."""
+    query = (select(InboxMember.group_id, func.count(), func.min(RequestLog.created_at),
+                    func.max(RequestLog.created_at))
+             .join(RequestLog, RequestLog.id == InboxMember.request_id)
+             .join(InboxGroup, InboxGroup.id == InboxMember.group_id)
+             .group_by(InboxMember.group_id))
+    if status:
+        query = query.where(InboxGroup.status == status)
+    if since is not None:
+        query = query.where(RequestLog.created_at >= since)
+    if until is not None:
+        query = query.where(RequestLog.created_at < until)
+    stats = db.execute(query).all()
+    stats.sort(key=lambda row: (-row[1], -row[3].timestamp()))
+    stats = stats[:limit]
+    ids = [row[0] for row in stats]
+    groups = {g.id: g for g in db.scalars(select(InboxGroup).where(InboxGroup.id.in_(ids)))}
+    examples = defaultdict(list)
+    for group_id, text in db.execute(
+            select(InboxMember.group_id, RequestLog.text)
+            .join(RequestLog, RequestLog.id == InboxMember.request_id)
+            .where(InboxMember.group_id.in_(ids))
+            .order_by(RequestLog.created_at.desc())):
+        if len(examples[group_id]) < EXAMPLES and text not in examples[group_id]:
+            examples[group_id].append(text)
+    return [{"group": groups[gid], "count": count, "first": first, "last": last,
+             "examples": examples[gid]} for gid, count, first, last in stats]
+
+
+def outbox_counts(db, group_id: int) -> dict:
+    """How many answers of a group are in each outbox status."""
+    return dict(db.execute(select(OutboxMessage.status, func.count())
+                           .where(OutboxMessage.group_id == group_id)
+                           .group_by(OutboxMessage.status)).all())
+
+
+def link_group(db, group: InboxGroup, claim_id: str, who: str) -> dict:
+    """Tie a group to a fact-check; if it is published, queue the answers."""
+    group.claim_id, group.updated_at = claim_id, utcnow()
+    claim = db.get(Claim, claim_id)
+    counts = {}
+    if claim is not None and claim.status == "published":
+        group.status = "linked"
+        counts = enqueue_group(db, group.id, claim_id, who)
+        _set_request_status(db, group.id, "answered")
+    return counts
+
+
+def groups_published(db, claim_id: str, who: str) -> int:
+    """A fact-check was published: answer every group waiting for it; return how many queued."""
+    queued = 0
+    for group in db.scalars(select(InboxGroup).where(InboxGroup.claim_id == claim_id,
+                                                     InboxGroup.status.in_(("open", "linked")))):
+        queued += link_group(db, group, claim_id, who).get("pending", 0)
+    return queued
+
+
+def _set_request_status(db, group_id: int, status: str) -> None:
+    members = select(InboxMember.request_id).where(InboxMember.group_id == group_id)
+    db.execute(update(RequestLog).where(RequestLog.id.in_(members)).values(status=status))
+
+
+@bp.get("/inbox")
+def inbox():
+    """The open groups, busiest first."""
+    db = get_session()
+    assign_groups(db)
+    db.commit()
+    status = request.args.get("status", "open")
+    if status not in ("open", "linked", "dismissed"):
+        status = "open"
+    return render_template("editors/inbox.html", groups=group_summaries(db, status), status=status)
+
+
+@bp.get("/inbox/<int:group_id>")
+def inbox_group(group_id: int):
+    """One group: every question, the outbox, and a search to link it to a fact-check."""
+    db = get_session()
+    group = db.get(InboxGroup, group_id)
+    if group is None:
+        return render_template("editors/message.html", message="Grup tidak ditemukan."), 404
+    members = db.scalars(select(RequestLog).join(InboxMember, InboxMember.request_id == RequestLog.id)
+                         .where(InboxMember.group_id == group_id)
+                         .order_by(RequestLog.created_at.desc())).all()
+    q = (request.args.get("q") or "").strip()
+    results = []
+    if q:
+        found = current_app.extensions["factcheck.searcher"].search(q, k=8)
+        results = load_published(db, [m.id for m in found.matches])
+    linked = db.get(Claim, group.claim_id) if group.claim_id else None
+    return render_template("editors/group.html", group=group, members=members, q=q,
+                           results=results, linked=linked, outbox=outbox_counts(db, group_id))
+
+
+@bp.post("/inbox/<int:group_id>/link")
+def inbox_link(group_id: int):
+    """Link a group to an existing fact-check (and answer the askers if it is published)."""
+    db = get_session()
+    group = db.get(InboxGroup, group_id)
+    claim = db.get(Claim, request.form.get("claim_id", ""))
+    if group is None or claim is None:
+        flash("Grup atau cek fakta tidak ditemukan. (Group or fact-check not found.)", "error")
+        return redirect(url_for("editors.inbox"))
+    counts = link_group(db, group, claim.id, actor())
+    db.commit()
+    current_app.extensions["factcheck.outbox"].wake()
+    flash(f"Ditautkan ke {claim.title}. Dikirim: {counts.get('pending', 0)}, di luar 24 jam: "
+          f"{counts.get('skipped_window', 0)}. (Linked; queued / outside 24 h.)", "ok")
+    return redirect(url_for("editors.inbox_group", group_id=group_id))
+
+
+@bp.post("/inbox/<int:group_id>/dismiss")
+def inbox_dismiss(group_id: int):
+    """Dismiss a group: not worth a fact-check."""
+    db = get_session()
+    group = db.get(InboxGroup, group_id)
+    if group is not None:
+        group.status, group.updated_at = "dismissed", utcnow()
+        _set_request_status(db, group.id, "dismissed")
+        db.commit()
+        flash("Grup diabaikan. (Group dismissed.)", "ok")
+    return redirect(url_for("editors.inbox"))

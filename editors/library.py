@@ -1,0 +1,192 @@
+"""The library: list, search and filter fact-checks, edit them with a live preview, import."""
+
+import os
+import tempfile
+from datetime import date
+from types import SimpleNamespace
+
+from flask import abort, current_app, flash, jsonify, redirect, render_template, request, url_for
+from sqlalchemy import func, or_, select
+
+from claims.db import get_session
+from claims.formats import FORMATS, UnknownFormat, import_file
+from claims.models import STATUSES, Claim
+from claims.store import ImportFailed, InvalidClaim, claim_history, save_claim, set_status
+from claims.verdicts import current_vocabulary
+from tipline import replies
+
+from .auth import actor, bp
+from .inbox import groups_published
+from .models import InboxGroup
+
+PAGE_SIZE = 25
+FORM_FIELDS = ("title", "claim", "verdict", "summary", "url", "date", "lang", "tags", "publisher")
+STATUS_ACTIONS = {"publish": "published", "unpublish": "draft", "retire": "retired"}
+
+
+def _date_arg(name: str) -> date | None:
+    try:
+        return date.fromisoformat(request.args.get(name, ""))
+    except ValueError:
+        return None
+
+
+def _filters(args) -> list:
+    clauses = []
+    for name in ("status", "verdict", "lang"):
+        if args.get(name):
+            clauses.append(getattr(Claim, name) == args[name])
+    if args.get("publisher"):
+        clauses.append(Claim.publisher.icontains(args["publisher"].strip(), autoescape=True))
+    if (start := _date_arg("from")) is not None:
+        clauses.append(Claim.published >= start)
+    if (end := _date_arg("to")) is not None:
+        clauses.append(Claim.published <= end)
+    if (q := (args.get("q") or "").strip()):
+        clauses.append(or_(*(c.icontains(q, autoescape=True) for c in (
+            Claim.id, Claim.title, Claim.claim, Claim.summary, Claim.url, Claim.publisher))))
+    return clauses
+
+
+@bp.get("/")
+def library():
+    """The list of fact-checks with search, filters and pages."""
+    db = get_session()
+    clauses = _filters(request.args)
+    try:
+        page = max(1, int(request.args.get("page", 1)))
+    except ValueError:
+        page = 1
+    total = db.scalar(select(func.count()).select_from(Claim).where(*clauses)) or 0
+    rows = db.scalars(select(Claim).where(*clauses).order_by(Claim.updated_at.desc(), Claim.id)
+                      .limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)).all()
+    args = {k: v for k, v in request.args.items() if k != "page" and v}
+    return render_template("editors/library.html", claims=rows, total=total, page=page,
+                           pages=max(1, -(-total // PAGE_SIZE)), args=args,
+                           statuses=STATUSES, vocabulary=current_vocabulary())
+
+
+def _form_data(form) -> dict:
+    data = {name: form.get(name, "") for name in FORM_FIELDS}
+    if form.get("id"):
+        data["id"] = form["id"]
+    return data
+
+
+def preview_text(data: dict) -> str:
+    """Exactly what a WhatsApp sender would receive for this (unsaved) fact-check."""
+    vocabulary = current_vocabulary()
+    title = (data.get("title") or "").strip() or " ".join((data.get("claim") or "").split())[:160]
+    claim = SimpleNamespace(title=title, verdict=vocabulary.normalize(data.get("verdict") or ""),
+                            summary=(data.get("summary") or "").strip(),
+                            url=(data.get("url") or "").strip())
+    lang = data.get("reply_lang") or data.get("lang") or "id"
+    return replies.match(claim, replies.pick_lang(lang))
+
+
+@bp.post("/preview")
+def preview():
+    """JSON: the WhatsApp reply for the form as it stands (the page calls this as you type)."""
+    return jsonify(text=preview_text(request.form))
+
+
+def _render_form(claim, data, error=None, group=None, status=200):
+    history = claim_history(get_session(), claim.id) if claim is not None else []
+    return render_template("editors/claim_form.html", claim=claim, data=data, error=error,
+                           history=history, preview=preview_text(data), group=group,
+                           vocabulary=current_vocabulary()), status
+
+
+def _data_of(claim: Claim) -> dict:
+    d = claim.to_dict()
+    return {**d, "tags": ", ".join(d["tags"]), "verdict": claim.verdict_raw or claim.verdict}
+
+
+@bp.get("/claims/new")
+def claim_new():
+    """An empty form, or one prefilled from an inbox group."""
+    db = get_session()
+    group = db.get(InboxGroup, request.args.get("group", type=int) or 0)
+    data = {name: "" for name in FORM_FIELDS}
+    data["lang"] = "id"
+    if group is not None:
+        data["claim"] = group.label
+    return _render_form(None, data, group=group)
+
+
+@bp.get("/claims/<path:claim_id>/edit")
+def claim_edit(claim_id: str):
+    """The form of an existing fact-check, with its history."""
+    claim = get_session().get(Claim, claim_id) or abort(404)
+    return _render_form(claim, _data_of(claim))
+
+
+@bp.post("/claims/save")
+def claim_save():
+    """Create or update a fact-check; "publish" saves and publishes."""
+    db = get_session()
+    data = _form_data(request.form)
+    claim = db.get(Claim, data["id"]) if data.get("id") else None
+    group = db.get(InboxGroup, request.form.get("group_id", type=int) or 0)
+    publish = request.form.get("action") == "publish"
+    try:
+        saved = save_claim(db, data, actor=actor(), status="draft")
+        if publish:
+            saved = set_status(db, saved.id, "published", actor=actor())
+        if group is not None:
+            group.claim_id = saved.id
+        queued = groups_published(db, saved.id, actor()) if saved.status == "published" else 0
+        db.commit()
+    except InvalidClaim as exc:
+        db.rollback()
+        return _render_form(claim, data, error=str(exc), group=group, status=400)
+    if queued:
+        current_app.extensions["factcheck.outbox"].wake()
+    flash(f"Tersimpan ({saved.status}). (Saved.)" + (f" Jawaban dikirim ke {queued} penanya."
+                                                      if queued else ""), "ok")
+    return redirect(url_for("editors.claim_edit", claim_id=saved.id))
+
+
+@bp.post("/claims/<path:claim_id>/status")
+def claim_status(claim_id: str):
+    """Publish, unpublish (back to draft) or retire."""
+    db = get_session()
+    status = STATUS_ACTIONS.get(request.form.get("action", "")) or abort(400)
+    try:
+        claim = set_status(db, claim_id, status, actor=actor())
+    except LookupError:
+        abort(404)
+    queued = groups_published(db, claim.id, actor()) if status == "published" else 0
+    db.commit()
+    if queued:
+        current_app.extensions["factcheck.outbox"].wake()
+    flash(f"Status: {status}.", "ok")
+    return redirect(url_for("editors.claim_edit", claim_id=claim_id))
+
+
+@bp.route("/import", methods=["GET", "POST"])
+def claim_import():
+    """Import a JSONL, CSV or ClaimReview file: all of it, or nothing and the first bad line."""
+    report = error = None
+    if request.method == "POST":
+        upload = request.files.get("file")
+        if upload is None or not upload.filename:
+            error = "Pilih berkas dulu. (Choose a file.)"
+        else:
+            suffix = os.path.splitext(upload.filename)[1].lower()[:10]
+            fmt = request.form.get("format") or None
+            if fmt not in FORMATS:
+                fmt = None
+            status = "draft" if request.form.get("status") == "draft" else "published"
+            db = get_session()
+            with tempfile.TemporaryDirectory() as folder:
+                path = os.path.join(folder, "upload" + suffix)
+                upload.save(path)
+                try:
+                    report = import_file(db, path, fmt=fmt, status=status, actor=actor())
+                    db.commit()
+                except (ImportFailed, UnknownFormat, InvalidClaim, UnicodeDecodeError) as exc:
+                    db.rollback()
+                    error = f"Tidak ada yang diimpor (nothing imported): {exc}"
+    return render_template("editors/import.html", report=report, error=error, formats=FORMATS), \
+        (400 if error else 200)

