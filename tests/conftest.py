@@ -1,10 +1,12 @@
 """Shared fixtures: an app on a real SQLite file, a live server, Chromium, Twilio signatures."""
 import os
+import shutil
 import socket
 import threading
 import time
 
 import pytest
+from flask import Flask
 from twilio.request_validator import RequestValidator
 from werkzeug.serving import make_server
 
@@ -12,6 +14,7 @@ from werkzeug.serving import make_server
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
+import claims.db  # noqa: E402
 from app import create_app  # noqa: E402
 
 TEST_TOKEN = "test-twilio-token-0123456789abcdef"
@@ -24,7 +27,7 @@ def make_app(tmp_path, **overrides):
     """Make a testing app on its own instance folder and SQLite file."""
     instance = tmp_path / "instance"
     config = {
-        "ENV": "testing", "TESTING": True, "SECRET_KEY": "test-secret-key",
+        "ENV": "testing", "TESTING": True, "SECRET_KEY": "test-secret-key-for-the-suite",
         "SENDER_HASH_KEY": "test-sender-hash-key", "TWILIO_AUTH_TOKEN": TEST_TOKEN,
         "DATABASE_URL": f"sqlite:///{instance}/test.db", "INDEX_DIR": str(instance / "index"),
         "ENCODER": "fake", "SYNC_INTERVAL": 0,
@@ -140,3 +143,54 @@ def browser():
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
         yield browser
         browser.close()
+
+
+# --- the claims library alone, without the rest of the app --------------------------------------
+
+
+def bare_app(directory):
+    """A Flask app with only the claims database wired, on a real SQLite file in directory."""
+    app = Flask(__name__, instance_path=str(directory))
+    app.config.update(DATABASE_URL=f"sqlite:///{directory}/t.db", VERDICTS_FILE="", TESTING=True)
+    return app
+
+
+@pytest.fixture(scope="module")
+def template_db(tmp_path_factory):
+    """An empty library made once; tests copy it because creating tables costs fsyncs."""
+    directory = tmp_path_factory.mktemp("template")
+    claims.db.init_app(bare_app(directory)).engine.dispose()
+    return directory / "t.db"
+
+
+@pytest.fixture
+def claims_app(tmp_path, template_db):
+    """A bare app on its own copy of an empty library."""
+    shutil.copyfile(template_db, tmp_path / "t.db")
+    app = bare_app(tmp_path)
+    database = claims.db.init_app(app)
+    yield app
+    database.engine.dispose()
+
+
+@pytest.fixture(scope="module")
+def shared_db(tmp_path_factory):
+    """One library for the tests that never commit (bad-input tables)."""
+    database = claims.db.init_app(bare_app(tmp_path_factory.mktemp("shared")))
+    yield database
+    database.engine.dispose()
+
+
+@pytest.fixture
+def scratch(shared_db):
+    """A session on the shared library, rolled back after the test."""
+    with shared_db.sessionmaker() as session:
+        yield session
+        session.rollback()
+
+
+@pytest.fixture
+def session(claims_app):
+    """A session on the bare app's database; tests commit when they mean to."""
+    with claims_app.extensions["factcheck.db"].sessionmaker() as session:
+        yield session

@@ -1,40 +1,11 @@
 """``flask claims add|import|export|list|status`` through Flask's CLI test runner."""
 
 import json
-import shutil
 
 import pytest
-from flask import Flask
 
-import claims.db
 from claims.db import session_scope
 from claims.store import claim_history, get_claim, library_revision
-
-
-def bare_app(directory):
-    """A Flask app with only the claims database wired, on a real SQLite file in directory."""
-    app = Flask(__name__, instance_path=str(directory))
-    app.config.update(DATABASE_URL=f"sqlite:///{directory}/t.db", VERDICTS_FILE="",
-                      TESTING=True)
-    return app
-
-
-@pytest.fixture(scope="module")
-def template_db(tmp_path_factory):
-    """An empty library made once; tests copy it because creating tables costs fsyncs."""
-    directory = tmp_path_factory.mktemp("template")
-    claims.db.init_app(bare_app(directory)).engine.dispose()
-    return directory / "t.db"
-
-
-@pytest.fixture
-def claims_app(tmp_path, template_db):
-    """A bare app on its own copy of an empty library."""
-    shutil.copyfile(template_db, tmp_path / "t.db")
-    app = bare_app(tmp_path)
-    database = claims.db.init_app(app)
-    yield app
-    database.engine.dispose()
 
 
 @pytest.fixture

@@ -2,7 +2,6 @@
 
 import io
 import json
-import shutil
 
 import pytest
 from flask import Flask
@@ -15,54 +14,6 @@ from claims.formats import (
 )
 from claims.models import Claim, ClaimHistory
 from claims.store import get_claim, library_revision, save_claim
-
-
-def bare_app(directory):
-    """A Flask app with only the claims database wired, on a real SQLite file in directory."""
-    app = Flask(__name__, instance_path=str(directory))
-    app.config.update(DATABASE_URL=f"sqlite:///{directory}/t.db", VERDICTS_FILE="",
-                      TESTING=True)
-    return app
-
-
-@pytest.fixture(scope="module")
-def template_db(tmp_path_factory):
-    """An empty library made once; tests copy it because creating tables costs fsyncs."""
-    directory = tmp_path_factory.mktemp("template")
-    claims.db.init_app(bare_app(directory)).engine.dispose()
-    return directory / "t.db"
-
-
-@pytest.fixture
-def claims_app(tmp_path, template_db):
-    """A bare app on its own copy of an empty library."""
-    shutil.copyfile(template_db, tmp_path / "t.db")
-    app = bare_app(tmp_path)
-    database = claims.db.init_app(app)
-    yield app
-    database.engine.dispose()
-
-
-@pytest.fixture(scope="module")
-def shared_db(tmp_path_factory):
-    """One library for the tests that never commit (bad-input tables)."""
-    database = claims.db.init_app(bare_app(tmp_path_factory.mktemp("shared")))
-    yield database
-    database.engine.dispose()
-
-
-@pytest.fixture
-def scratch(shared_db):
-    """A session on the shared library, rolled back after the test."""
-    with shared_db.sessionmaker() as session:
-        yield session
-        session.rollback()
-
-
-@pytest.fixture
-def session(claims_app):
-    with claims_app.extensions["factcheck.db"].sessionmaker() as session:
-        yield session
 
 
 def row(claim_id, **fields):

@@ -1,7 +1,6 @@
 """The claim model and store: validation, upserts, statuses, history, revisions, SQLite setup."""
 
 import json
-import shutil
 import sqlite3
 import threading
 from datetime import date, timezone
@@ -17,55 +16,6 @@ from claims.store import (
     ClaimNotFound, InvalidClaim, changes_since, claim_history, count_claims, get_claim,
     library_revision, list_claims, published_claims, save_claim, set_status, upsert_claims,
 )
-
-
-def bare_app(directory):
-    """A Flask app with only the claims database wired, on a real SQLite file in directory."""
-    app = Flask(__name__, instance_path=str(directory))
-    app.config.update(DATABASE_URL=f"sqlite:///{directory}/t.db", VERDICTS_FILE="",
-                      TESTING=True)
-    return app
-
-
-@pytest.fixture(scope="module")
-def template_db(tmp_path_factory):
-    """An empty library made once; tests copy it because creating tables costs fsyncs."""
-    directory = tmp_path_factory.mktemp("template")
-    claims.db.init_app(bare_app(directory)).engine.dispose()
-    return directory / "t.db"
-
-
-@pytest.fixture
-def claims_app(tmp_path, template_db):
-    """A bare app on its own copy of an empty library."""
-    shutil.copyfile(template_db, tmp_path / "t.db")
-    app = bare_app(tmp_path)
-    database = claims.db.init_app(app)
-    yield app
-    database.engine.dispose()
-
-
-@pytest.fixture(scope="module")
-def shared_db(tmp_path_factory):
-    """One library for the tests that never commit (bad-input tables)."""
-    database = claims.db.init_app(bare_app(tmp_path_factory.mktemp("shared")))
-    yield database
-    database.engine.dispose()
-
-
-@pytest.fixture
-def scratch(shared_db):
-    """A session on the shared library, rolled back after the test."""
-    with shared_db.sessionmaker() as session:
-        yield session
-        session.rollback()
-
-
-@pytest.fixture
-def session(claims_app):
-    """A session on the app's database; tests commit when they mean to."""
-    with claims_app.extensions["factcheck.db"].sessionmaker() as session:
-        yield session
 
 
 VAKSIN = {"title": "Vaksin disebut mengandung chip pelacak", "claim": "Vaksin berisi chip",

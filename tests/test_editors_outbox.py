@@ -4,7 +4,6 @@ from datetime import timedelta
 import pytest
 
 import claims.db
-from editors.inbox import assign_groups
 from editors.models import InboxGroup, OutboxMessage
 from editors.outbox import run_pass
 from tests.conftest import add_claims, make_app
