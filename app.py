@@ -12,6 +12,7 @@ from flask import Flask, current_app
 from flask.cli import with_appcontext
 from sqlalchemy import select
 
+import claims.cli
 import claims.db
 import editors
 import tipline
@@ -61,6 +62,12 @@ SETTINGS = (
     Setting("NEWSROOM_NAME", "Cek Fakta", "The desk's name, used in replies."),
     Setting("VERDICTS_FILE", "", "JSON file that adds to or overrides the verdict vocabulary."),
     Setting("MAX_CONTENT_LENGTH", 256 * 1024, "Largest request body accepted, in bytes."),
+    Setting("RATE_LIMIT_MESSAGES", 20, "Messages a sender may send per `RATE_LIMIT_WINDOW`; past it they "
+            "get one polite notice, then no reply and no search (0: no limit). Counted per sender "
+            "hash in the database, so shared by every worker."),
+    Setting("RATE_LIMIT_WINDOW", 60, "Length of the rate-limit window, in seconds."),
+    Setting("LOG_RETENTION_DAYS", 180, "Age in days after which `flask tipline purge` deletes request "
+            "log lines, sender memory and what hangs on them (0: keep for ever)."),
     Setting("PERMANENT_SESSION_LIFETIME", 8 * 3600, "Seconds an editor stays logged in."),
     Setting("TWILIO_WHATSAPP_FROM", "", "The WhatsApp sender that answers back, e.g. "
             "`whatsapp:+14155238886`. Empty: the desk cannot answer back (sends fail and are "
@@ -100,12 +107,39 @@ def create_app(test_config=None, instance_path=None):
     return app
 
 
+MIN_SECRET_CHARS = 16
+# Values seen as placeholders in real deployments; compared without case, spaces, - and _.
+WEAK_SECRETS = frozenset("""
+    dev development changeme change-me changethis secret secretkey mysecret password passw0rd
+    test testing token example default none null admin letmein qwerty 123456 1234567890
+    xxxxxxxxxxxxxxxx your-secret-key yoursecretkey supersecret
+    """.split())
+
+
+def weak_secret(value) -> str | None:
+    """Say why a secret is too weak for production, or None when it will do."""
+    text = str(value)
+    folded = "".join(c for c in text.lower() if c not in " -_")
+    if folded in {w.replace("-", "") for w in WEAK_SECRETS} or len(set(text)) < 4:
+        return "a placeholder"
+    if len(text) < MIN_SECRET_CHARS:
+        return f"shorter than {MIN_SECRET_CHARS} characters"
+    return None
+
+
 def _check_secrets(app: Flask) -> None:
-    """Refuse to start production without its secrets; make and keep them for the demo."""
+    """Refuse to start production without strong secrets; make and keep them for the demo."""
     missing = [s.name for s in SETTINGS if s.secret and not app.config.get(s.name)]
+    env = app.config["ENV"]
+    if env == "production":
+        weak = [(s.name, why) for s in SETTINGS if s.secret and s.name not in missing
+                and (why := weak_secret(app.config[s.name]))]
+        if weak:
+            names = "; ".join(f"FACTCHECK_{name} is {why}" for name, why in weak)
+            raise StartupError(f"Weak secret setting(s): {names}. Use long random values, e.g. "
+                               "python -c 'import secrets; print(secrets.token_hex(32))'.")
     if not missing:
         return
-    env = app.config["ENV"]
     if env == "production":
         names = ", ".join(f"FACTCHECK_{name}" for name in missing)
         raise StartupError(f"Missing secret setting(s) {names}: set them in the environment or in "
@@ -227,6 +261,40 @@ def _init_index(app: Flask) -> None:
     app.extensions["factcheck.sync"] = sync
     app.extensions["factcheck.searcher"] = Searcher(service, sync)
     index_cli.init_app(app)
+
+
+@claims.cli.claims_cli.command("restore")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@with_appcontext
+def restore_command(path, yes):
+    """Replace the whole database with a backup made by `flask claims backup`, then rebuild
+    the index from the restored library (running workers follow within seconds).
+
+    Everything written since the backup (claims, requests, editors' work) is lost.
+
+    \b
+    Example:
+      flask claims restore /var/backups/cekfakta-2025-01-31.db
+    """
+    from claims.db import BackupUnsupported, get_engine, restore_database
+    from index.service import rebuild
+
+    if not yes:
+        click.confirm(f"Replace the whole database with {path}?", abort=True)
+    try:
+        restore_database(get_engine(), path)
+    except (BackupUnsupported, ValueError, OSError) as exc:
+        raise click.ClickException(str(exc)) from None
+    # The restored library may be at a lower revision than the live index: rebuild it, so no
+    # worker keeps claims the library no longer has.
+    service = current_app.extensions["factcheck.search"]
+    revision, documents = current_app.extensions["factcheck.library"].documents()
+    report = rebuild(service.store, revision, documents, current_app.config["ENCODER"],
+                     service.index_options)
+    click.echo(f"restored {path}: {len(documents)} published claims at library revision "
+               f"{revision}; index snapshot {report.snapshot} ({report.embedded} embedded, "
+               f"{report.reused} reused)")
 
 
 @click.command("init-db")

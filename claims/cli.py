@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import click
 from flask.cli import AppGroup
+from sqlalchemy import create_engine
+from sqlalchemy.exc import OperationalError
 
 from claims.db import session_scope
 from claims.formats import FORMATS, UnknownFormat, export_file, import_file
 from claims.models import STATUSES
 from claims.store import (
-    ClaimNotFound, ImportFailed, InvalidClaim, count_claims, list_claims, set_status,
-    upsert_claims,
+    ClaimNotFound, ImportFailed, InvalidClaim, count_claims, library_revision, list_claims,
+    set_status, upsert_claims,
 )
 from claims.verdicts import current_vocabulary
 
@@ -102,6 +104,9 @@ def import_command(path, fmt, skip_invalid, status):
         ) from None
     except (UnknownFormat, InvalidClaim) as exc:
         raise click.ClickException(str(exc)) from None
+    except OperationalError as exc:  # the disk is full, the database locked for too long …
+        raise click.ClickException(
+            f"the database refused the import ({exc.orig}). Nothing was imported.") from None
     for problem in report.skipped[:_SHOWN_PROBLEMS]:
         click.echo(f"skipped {problem}")
     if len(report.skipped) > _SHOWN_PROBLEMS:
@@ -190,6 +195,35 @@ def status_command(claim_id, status):
     except ClaimNotFound as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(f"{claim_id} is {status} (library revision {revision})")
+
+
+@claims_cli.command("backup")
+@click.argument("path", type=click.Path(dir_okay=False, writable=True))
+def backup_command(path):
+    """Copy the whole database (library, request log, editors) to PATH while it is in use.
+
+    SQLite only: a consistent copy as of one commit, made with SQLite's online backup API
+    while the tipline goes on answering and writing. PostgreSQL: use pg_dump. Restore with
+    `flask claims restore PATH`.
+
+    \b
+    Example:
+      flask claims backup /var/backups/cekfakta-$(date +%F).db
+    """
+    from sqlalchemy.orm import Session
+
+    from claims.db import BackupUnsupported, backup_database, get_engine
+
+    try:
+        backup_database(get_engine(), path)
+    except BackupUnsupported as exc:
+        raise click.ClickException(str(exc)) from None
+    except OSError as exc:
+        raise click.ClickException(f"cannot write {path}: {exc.strerror or exc}") from None
+    with Session(create_engine(f"sqlite:///{path}")) as copy:
+        revision, total = library_revision(copy), count_claims(copy)
+        copy.get_bind().dispose()
+    click.echo(f"backed up {total} claims at library revision {revision} to {path}")
 
 
 __all__ = ["claims_cli"]

@@ -143,3 +143,75 @@ def session_scope(app: Flask | None = None) -> Iterator[Session]:
         except BaseException:
             session.rollback()
             raise
+
+
+class BackupUnsupported(RuntimeError):
+    """The database is not a SQLite file: use the database's own tools."""
+
+
+def _sqlite_file(engine: Engine) -> str:
+    if engine.dialect.name != "sqlite" or engine.url.database in (None, "", ":memory:"):
+        raise BackupUnsupported(
+            f"{engine.dialect.name} database: back it up with its own tools "
+            "(PostgreSQL: pg_dump -Fc, restore with pg_restore --clean), then `flask index "
+            "rebuild` after a restore.")
+    return engine.url.database
+
+
+def backup_database(engine: Engine, path: str | os.PathLike) -> None:
+    """Copy a live SQLite database to path, consistently, while others go on writing.
+
+    SQLite's online backup API copies every page in one step under a read transaction: in WAL
+    mode writers are not blocked, and the copy is the database as of one commit. The copy is
+    written beside the target and renamed into place, so a failed backup leaves no half file.
+    """
+    import sqlite3
+
+    _sqlite_file(engine)
+    target = os.path.abspath(path)
+    tmp = f"{target}.tmp-{os.getpid()}"
+    source = engine.raw_connection()
+    try:
+        copy = sqlite3.connect(tmp)
+        try:
+            source.driver_connection.backup(copy, pages=-1)
+            copy.execute("PRAGMA journal_mode=DELETE")  # one self-contained file
+            if copy.execute("PRAGMA integrity_check").fetchone()[0] != "ok":
+                raise RuntimeError("the copy failed SQLite's integrity check")
+        finally:
+            copy.close()
+        os.replace(tmp, target)
+    finally:
+        source.close()
+        if os.path.exists(tmp):
+            os.remove(tmp)
+
+
+def restore_database(engine: Engine, path: str | os.PathLike) -> None:
+    """Replace the live SQLite database's content with a backup, in one transaction.
+
+    Other processes may stay connected: they see the old content or the restored one.
+    """
+    import sqlite3
+
+    _sqlite_file(engine)
+    if not os.path.isfile(path):
+        raise FileNotFoundError(f"no backup at {path}")
+    backup = sqlite3.connect(f"file:{os.path.abspath(path)}?mode=ro", uri=True)
+    try:
+        try:
+            check = backup.execute("PRAGMA integrity_check").fetchone()[0]
+            has_library = backup.execute(
+                "SELECT 1 FROM sqlite_master WHERE type='table' AND name='library_state'"
+            ).fetchone()
+        except sqlite3.DatabaseError as exc:
+            raise ValueError(f"{path} is not a SQLite database: {exc}") from None
+        if check != "ok" or not has_library:
+            raise ValueError(f"{path} is not an intact backup of this tipline's database")
+        live = engine.raw_connection()
+        try:
+            backup.backup(live.driver_connection, pages=-1)
+        finally:
+            live.close()
+    finally:
+        backup.close()

@@ -26,4 +26,13 @@ def init_app(app: Flask) -> None:
             models.EditorAccount.__table__, models.LoginFailure.__table__,
             models.InboxGroup.__table__, models.InboxMember.__table__,
             models.OutboxMessage.__table__])
+    app.extensions.setdefault("factcheck.purge_hooks", []).append(_drop_empty_groups)
     app.extensions["factcheck.outbox"] = OutboxWorker(app, float(app.config["OUTBOX_INTERVAL"]))
+
+
+def _drop_empty_groups(session) -> None:
+    """After `flask tipline purge`: inbox groups whose every request is gone go too."""
+    from sqlalchemy import delete, select
+
+    members = select(models.InboxMember.group_id)
+    session.execute(delete(models.InboxGroup).where(models.InboxGroup.id.not_in(members)))

@@ -194,7 +194,8 @@ def actor() -> str:
 
 
 def _safe_next(target: str | None) -> str:
-    if target and target.startswith("/editors/") and not target.startswith("//"):
+    # Only a page of this workspace: no other host, no "..", no backslash a browser may read as /.
+    if target and target.startswith("/editors/") and ".." not in target and "\\" not in target:
         return target
     return url_for("editors.library")
 

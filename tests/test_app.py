@@ -170,3 +170,34 @@ def test_rebuild_if_needed_skips_an_index_that_follows_the_library(app, runner):
     add_claims(app, [{**ROWS[0], "claim": "vaksin ada chip 5g"}])
     assert "1 embedded, 1 reused" in runner.invoke(args=["index", "rebuild", "--if-needed"]).output
     assert "0 reused" in runner.invoke(args=["index", "rebuild", "--if-needed", "--encoder", "fake:32"]).output
+
+
+STRONG = "0123456789abcdef0123456789abcdef"
+
+
+@pytest.mark.parametrize("name", ["SECRET_KEY", "SENDER_HASH_KEY", "TWILIO_AUTH_TOKEN"])
+@pytest.mark.parametrize("weak, why", [
+    ("dev", "placeholder"), ("changeme", "placeholder"), ("secret", "placeholder"),
+    ("CHANGE_ME", "placeholder"), ("your-secret-key", "placeholder"),
+    ("aaaaaaaaaaaaaaaaaaaaaaaa", "placeholder"), ("s3cr3t-but-short", None),
+    ("only15charsxxyz", "shorter than 16"),
+])
+def test_production_refuses_weak_secrets(tmp_path, monkeypatch, name, weak, why):
+    for setting in SETTINGS:
+        monkeypatch.delenv(f"FACTCHECK_{setting.name}", raising=False)
+    config = {"DATABASE_URL": f"sqlite:///{tmp_path}/x.db", "SECRET_KEY": STRONG,
+              "SENDER_HASH_KEY": STRONG[::-1], "TWILIO_AUTH_TOKEN": STRONG.upper(), name: weak}
+    if why is None:  # 16 characters and not a placeholder: accepted
+        app = create_app(config, instance_path=str(tmp_path / "instance"))
+        assert app.config[name] == weak
+        app.extensions["factcheck.db"].engine.dispose()
+        return
+    with pytest.raises(StartupError, match=f"FACTCHECK_{name} is (a )?{why}") as refused:
+        create_app(config, instance_path=str(tmp_path / "instance"))
+    if len(weak) > 8:  # the message names the setting, never its value
+        assert weak not in str(refused.value)
+
+
+def test_weak_secrets_are_fine_outside_production(tmp_path):
+    app = make_app(tmp_path, SECRET_KEY="dev")
+    assert app.config["SECRET_KEY"] == "dev"

@@ -169,3 +169,95 @@ def test_pages_carry_a_strict_content_security_policy(app, client):
     response = client.get("/editors/")
     assert "script-src" not in response.headers["Content-Security-Policy"]
     assert "default-src 'self'" in response.headers["Content-Security-Policy"]
+
+
+# --- hardening: reflected XSS, open redirects, session fixation, brute force, roles -----------
+
+REFLECTED = '"><script>alert(1)</script>'
+
+
+@pytest.mark.parametrize("path", [
+    "/editors/?q={x}&verdict={x}&status={x}&lang={x}&publisher={x}&from={x}&to={x}&page={x}",
+    "/editors/inbox?status={x}", "/editors/inbox/1?q={x}", "/editors/dashboard?days={x}",
+    "/editors/dashboard?from={x}&to={x}", "/editors/claims/new?group={x}",
+    "/editors/claims/{x}/edit", "/editors/login?next={x}",
+])
+def test_query_strings_are_never_reflected_unescaped(app, client, path):
+    from urllib.parse import quote
+
+    add_account(app)
+    login(client)
+    response = client.get(path.format(x=quote(REFLECTED)))
+    assert response.status_code in (200, 302, 400, 404)
+    assert "<script>alert(1)" not in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("target", ["//evil.example/x", "https://evil.example/", "/\\evil.example",
+                                    "javascript:alert(1)", "/editors/../../evil"])
+def test_login_never_redirects_off_site(app, client, target):
+    add_account(app)
+    page = client.get("/editors/login", query_string={"next": target})
+    response = client.post("/editors/login", query_string={"next": target}, data={
+        "username": "redaksi", "password": PASSWORD, "csrf_token": token_of(page.text)})
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/editors/"
+
+
+def test_a_cookie_planted_before_login_is_worth_nothing_after_it(app, client):
+    """Session fixation: the attacker's pre-login cookie does not become a logged-in session."""
+    add_account(app)
+    attacker = app.test_client()
+    attacker.get("/editors/login")
+    planted = attacker.get_cookie("session").value
+    client.set_cookie("session", planted)  # the victim is made to use the attacker's cookie
+    assert login(client).status_code == 302
+    assert client.get_cookie("session").value != planted
+    assert client.get("/editors/").status_code == 200
+    assert attacker.get("/editors/").status_code == 302  # the planted cookie is still anonymous
+
+
+def test_a_forged_session_cookie_is_refused(app, client):
+    from flask.sessions import SecureCookieSessionInterface
+
+    add_account(app)
+    forger = SecureCookieSessionInterface().get_signing_serializer(
+        type("A", (), {"secret_key": "another-secret-key-0123456789", "config": app.config})())
+    client.set_cookie("session", forger.dumps({"uid": 1, "ver": 1, "csrf": "x"}))
+    assert client.get("/editors/").status_code == 302
+
+
+def test_brute_force_is_not_reset_by_case_or_forwarded_headers(app, client):
+    add_account(app)
+    for _ in range(3):
+        login(client, password="wrong-password-x")
+    assert login(client, username="REDAKSI").status_code == 429
+    client.environ_base["HTTP_X_FORWARDED_FOR"] = "203.0.113.7"
+    assert login(client).status_code == 429  # the address is the socket's, not a header's
+
+
+def test_editors_cannot_reach_any_admin_action(app, client):
+    target = add_account(app, "korban", role="admin")
+    add_account(app, "editor1", role="editor")
+    login(client, "editor1")
+    token = csrf(client)
+    for action in ({"action": "deactivate"}, {"action": "role", "role": "editor"},
+                   {"action": "password", "password": "hijacked-password-1"}, {"action": "activate"}):
+        response = client.post(f"/editors/accounts/{target}", data={"csrf_token": token, **action})
+        assert response.status_code == 403
+    with claims.db.session_scope(app) as session:
+        account = session.get(EditorAccount, target)
+        assert account.active and account.role == "admin"
+    assert login(app.test_client(), "korban").status_code == 302
+
+
+def test_a_demoted_admin_loses_admin_pages_at_once(app, client):
+    boss = add_account(app, "boss")
+    victim = add_account(app, "wakil", role="admin")
+    other = app.test_client()
+    login(other, "wakil")
+    assert other.get("/editors/accounts").status_code == 200
+    login(client, "boss")
+    client.post(f"/editors/accounts/{victim}", data={"csrf_token": csrf(client), "action": "role",
+                                                     "role": "editor"})
+    assert other.get("/editors/accounts").status_code in (302, 403)
+    assert boss

@@ -48,6 +48,51 @@ def test_purge_forgets_only_what_is_older_than_asked(app):
         assert session.scalars(select(SenderState.sender_hash)).all() == ["b" * 64]
 
 
-def test_purge_needs_an_age(app):
+def test_purge_without_an_age_uses_the_retention_setting(app):
+    with app.app_context(), session_scope() as session:
+        log_request(session, "lama", "open", age_days=200)
+        log_request(session, "baru", "open", age_days=1)
+    app.config["LOG_RETENTION_DAYS"] = 0
+    refused = app.test_cli_runner().invoke(args=["tipline", "purge"])
+    assert refused.exit_code != 0 and "--older-than" in refused.output
+    app.config["LOG_RETENTION_DAYS"] = 30
     result = app.test_cli_runner().invoke(args=["tipline", "purge"])
-    assert result.exit_code != 0 and "--older-than" in result.output
+    assert result.exit_code == 0 and "Deleted 1 requests" in result.output
+    with app.app_context():
+        assert get_session().scalars(select(RequestLog.text)).all() == ["baru"]
+
+
+def test_purge_takes_what_hangs_on_a_request_with_it(app):
+    """Reply addresses, inbox membership and answers sent back go with their request; an
+    inbox group left empty goes too; a group that still has a recent member stays."""
+    from editors.models import InboxGroup, InboxMember, OutboxMessage
+    from tipline import reply_addresses
+    from tipline.models import RateWindow, ReplyAddress
+
+    with app.app_context(), session_scope() as session:
+        for text, age in (("lama", 200), ("lama juga", 200), ("baru", 1)):
+            log_request(session, text, "open", age_days=age)
+        session.flush()
+        old, old2, new = session.scalars(select(RequestLog.id).order_by(RequestLog.id)).all()
+        lonely, shared = InboxGroup(label="lama"), InboxGroup(label="campur")
+        session.add_all([lonely, shared])
+        session.flush()
+        session.add_all([InboxMember(request_id=old, group_id=lonely.id),
+                         InboxMember(request_id=old2, group_id=shared.id),
+                         InboxMember(request_id=new, group_id=shared.id),
+                         OutboxMessage(request_id=old, claim_id="c-1", status="sent"),
+                         OutboxMessage(request_id=new, claim_id="c-1", status="pending"),
+                         RateWindow(sender_hash="f" * 64, window_start=0, count=3)])
+        reply_addresses.keep(session, old, "whatsapp:+628111", asked_at=utcnow())
+        reply_addresses.keep(session, new, "whatsapp:+628222")
+    result = app.test_cli_runner().invoke(args=["tipline", "purge", "--older-than", "180"])
+    assert result.exit_code == 0, result.output
+    assert "Deleted 2 requests" in result.output
+    with app.app_context():
+        session = get_session()
+        assert session.scalars(select(RequestLog.id)).all() == [new]
+        assert session.scalars(select(OutboxMessage.request_id)).all() == [new]
+        assert session.scalars(select(ReplyAddress.request_id)).all() == [new]
+        assert session.scalars(select(InboxMember.request_id)).all() == [new]
+        assert session.scalars(select(InboxGroup.label)).all() == ["campur"]
+        assert session.scalars(select(RateWindow.sender_hash)).all() == []

@@ -205,3 +205,176 @@ def test_info_logs_name_the_message_but_never_the_sender_or_the_text(client, sig
     assert "SM" + "d" * 32 in logged
     for secret in (DIGITS, "rahasia pribadi", PROFILE):
         assert secret not in logged
+
+
+# --- hardening: proxies, body size, concurrent redelivery, the per-sender rate limit ----------
+
+
+@pytest.mark.parametrize("forwarded", [
+    {"X-Forwarded-Proto": "https", "X-Forwarded-Host": "cekfakta.example.org"},
+    {"X-Forwarded-Proto": "https", "X-Forwarded-Host": "evil.example", "X-Forwarded-Port": "443",
+     "X-Forwarded-Prefix": "/x", "Forwarded": "host=evil.example;proto=https"},
+])
+def test_forwarded_headers_never_decide_the_signed_url(client, sign, app, forwarded):
+    """PUBLIC_URL decides; X-Forwarded-* (which anyone can send) are ignored either way."""
+    params = message("halo")
+    public = "https://cekfakta.example.org/whatsapp"
+    signed_public = {"X-Twilio-Signature": sign(public, params), **forwarded}
+    # Without PUBLIC_URL the headers do not make the public URL the signed one ...
+    assert client.post("/whatsapp", data=params, headers=signed_public).status_code == 403
+    # ... and with it, they cannot point the check at another URL.
+    app.config["PUBLIC_URL"] = "https://cekfakta.example.org"
+    assert twiml_reply(client.post("/whatsapp", data=params, headers=signed_public))
+    evil = {"X-Twilio-Signature": sign("https://evil.example/x/whatsapp", params), **forwarded}
+    assert client.post("/whatsapp", data=params, headers=evil).status_code == 403
+    assert count_requests(app) == 1
+
+
+@pytest.mark.parametrize("path", ["/whatsapp", "/api/messages"])
+def test_a_one_megabyte_post_gets_413_not_500(client, sign, app, path):
+    params = message("x" * (1024 * 1024))
+    headers = {"X-Twilio-Signature": sign(URL, params)}
+    if path == "/whatsapp":
+        response = client.post(path, data=params, headers=headers)
+    else:
+        response = client.post(path, json={"text": "x" * (1024 * 1024), "session": "s"})
+    assert response.status_code == 413
+    assert count_requests(app) == 0
+
+
+def test_two_deliveries_of_one_message_at_once_are_logged_once(app, sign, live_server):
+    """Twilio may retry while the first delivery is still being answered."""
+    import threading
+
+    import requests
+
+    params = message("vaksin chip", sid="SM" + "e" * 32)
+    headers = {"X-Twilio-Signature": sign(live_server.url + "/whatsapp", params)}
+    barrier, answers = threading.Barrier(4), []
+
+    def deliver():
+        barrier.wait()
+        answers.append(requests.post(live_server.url + "/whatsapp", data=params, headers=headers,
+                                     timeout=30))
+
+    threads = [threading.Thread(target=deliver) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert [a.status_code for a in answers] == [200] * 4
+    assert len({a.text for a in answers}) == 1
+    assert count_requests(app) == 1
+
+
+def rate_limited(app, limit=3):
+    app.config.update(RATE_LIMIT_MESSAGES=limit, RATE_LIMIT_WINDOW=60)
+
+
+def test_a_flood_gets_one_notice_then_silence_and_no_search(client, sign, app, monkeypatch):
+    rate_limited(app)
+    searched = []
+    real = app.extensions["factcheck.searcher"]
+    monkeypatch.setattr(real, "search", lambda text, k=5: searched.append(text) or
+                        SearchResult("no_match", []))
+    replies_seen = []
+    for n in range(8):
+        response = post(client, sign, message(f"rahasia banjir {n}", sid=f"SM{n:032d}"))
+        assert response.status_code == 200
+        root = ElementTree.fromstring(response.data)
+        replies_seen.append([m.text for m in root.findall("Message")])
+    assert all(len(r) == 1 for r in replies_seen[:4])
+    assert "banyak pesan" in replies_seen[3][0] and "1 menit" in replies_seen[3][0]
+    assert replies_seen[4:] == [[]] * 4  # empty TwiML: Twilio sends nothing
+    assert len(searched) == 3
+    with app.app_context():
+        rows = get_session().scalars(select(RequestLog).order_by(RequestLog.id)).all()
+    assert len(rows) == 8  # countable ...
+    assert [r.decision for r in rows[3:]] == ["rate_limited"] * 5
+    assert all(r.text == "" for r in rows[3:])  # ... but a flood's bodies are not kept
+    # A replay of a silenced message stays silent and is not logged again.
+    again = post(client, sign, message("rahasia banjir 7", sid=f"SM{7:032d}"))
+    assert ElementTree.fromstring(again.data).findall("Message") == []
+    assert count_requests(app) == 8
+
+
+def test_the_limit_is_per_sender_and_per_window(client, sign, app, monkeypatch):
+    import time as time_module
+
+    rate_limited(app, limit=2)
+    for n in range(3):
+        post(client, sign, message("halo", sid=f"SMa{n:031d}"))
+    other = twiml_reply(post(client, sign, message("halo", sid="SMb" + "0" * 31,
+                                                   From="whatsapp:+628999")))
+    assert other.startswith("Halo!")
+    later = time_module.time() + 61
+    monkeypatch.setattr("tipline.conversation.time.time", lambda: later)
+    assert twiml_reply(post(client, sign, message("halo", sid="SMc" + "0" * 31))).startswith("Halo!")
+
+
+def test_the_counter_is_shared_by_workers(tmp_path, sign):
+    """Two apps on one database play two gunicorn workers: the limit holds across them."""
+    from tests.conftest import make_app
+
+    first, second = make_app(tmp_path), make_app(tmp_path)
+    try:
+        for app in (first, second):
+            rate_limited(app, limit=4)
+        answered = []
+        for n in range(8):
+            client = (first if n % 2 else second).test_client()
+            root = ElementTree.fromstring(post(client, sign, message("halo", sid=f"SM{n:032d}")).data)
+            answered.append(len(root.findall("Message")))
+        assert answered == [1, 1, 1, 1, 1, 0, 0, 0]
+    finally:
+        for app in (first, second):
+            app.extensions["factcheck.db"].engine.dispose()
+
+
+def test_the_web_chat_is_rate_limited_per_session(client, app):
+    rate_limited(app, limit=2)
+    decisions = [client.post("/api/messages", json={"text": "halo", "session": "s1"}).json["decision"]
+                 for _ in range(4)]
+    assert decisions == ["greeting", "greeting", "rate_limited", "rate_limited"]
+    assert client.post("/api/messages", json={"text": "halo", "session": "s2"}).json["decision"] == \
+        "greeting"
+
+
+def test_a_whole_conversation_leaves_no_number_in_any_table_or_debug_log(client, sign, app,
+                                                                         fake_search, caplog):
+    """DEBUG logging of every library (werkzeug, sqlalchemy, twilio …) included."""
+    from sqlalchemy import inspect, text
+
+    caplog.set_level(logging.DEBUG)
+    for n, (decision, body) in enumerate([("match", "halo"), ("choices", "vaksin chip"),
+                                          ("choices", "2"), ("no_match", "gempa besok"),
+                                          ("no_match", "0"), ("match", "")]):
+        fake_search(decision)
+        twiml_reply(post(client, sign, message(body, sid=f"SM{n:032d}", MediaUrl0="")))
+    logged = "\n".join(f"{r.name} {r.getMessage()} {r.exc_text or ''}" for r in caplog.records)
+    assert "SM" + "0" * 31 + "1" in logged
+    for secret in (DIGITS, DIGITS[2:], PROFILE, "test-sender-hash-key", "test-secret-key"):
+        assert secret not in logged
+    with app.app_context():
+        session = get_session()
+        for table in inspect(session.get_bind()).get_table_names():
+            dump = repr(session.execute(text(f'SELECT * FROM "{table}"')).all())
+            assert DIGITS[2:] not in dump and PROFILE not in dump, table
+
+
+def test_info_logs_of_a_conversation_hold_no_body_number_or_secret(client, sign, fake_search,
+                                                                   app, caplog):
+    caplog.set_level(logging.INFO)
+    for n, (decision, body) in enumerate([("choices", "rahasia pribadi vaksin"),
+                                          ("no_match", "1"), ("no_match", "rahasia gempa"),
+                                          ("match", "makasih")]):
+        fake_search(decision)
+        post(client, sign, message(body, sid=f"SM{n:032d}"))
+    app.config["RATE_LIMIT_MESSAGES"] = 1
+    post(client, sign, message("rahasia banjir", sid="SM" + "f" * 32))
+    info = [r for r in caplog.records if r.levelno >= logging.INFO]
+    logged = "\n".join(r.getMessage() for r in info)
+    assert "rate_limited" in logged
+    for secret in (DIGITS, DIGITS[2:], "rahasia", PROFILE, "test-sender-hash-key",
+                   "test-secret-key", app.config["TWILIO_AUTH_TOKEN"]):
+        assert secret not in logged

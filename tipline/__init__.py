@@ -16,5 +16,5 @@ def init_app(app):
         Base.metadata.create_all(
             database.engine,
             tables=[models.RequestLog.__table__, models.SenderState.__table__,
-                    models.ReplyAddress.__table__],
+                    models.ReplyAddress.__table__, models.RateWindow.__table__],
         )

@@ -3,12 +3,13 @@
 from datetime import timedelta
 
 import click
+from flask import current_app
 from flask.cli import AppGroup
 from sqlalchemy import delete, select
 
-from claims.db import session_scope
+from claims.db import Base, session_scope
 
-from .models import STATUSES, RequestLog, SenderState, utcnow
+from .models import STATUSES, RateWindow, RequestLog, SenderState, utcnow
 
 tipline_cli = AppGroup("tipline", help="The tipline's request log.")
 
@@ -38,21 +39,48 @@ def list_requests(status, limit):
             click.echo(f"No {status} requests.")
 
 
+def purge_requests(session, cutoff, hooks=()) -> tuple[int, int]:
+    """Delete requests and sender memory older than cutoff, with every row that refers to them.
+
+    Rows of other tables that point at a purged request (reply addresses, inbox membership,
+    answers sent back) go in the same transaction, found through their foreign keys so the
+    tipline need not know those tables; then each hook tidies up after them (the editors'
+    workspace drops inbox groups left empty). Give (requests, senders) deleted.
+    """
+    doomed = select(RequestLog.id).where(RequestLog.created_at < cutoff).scalar_subquery()
+    for table in reversed(Base.metadata.sorted_tables):
+        for key in table.foreign_keys:
+            if key.column.table is RequestLog.__table__ and table is not RequestLog.__table__:
+                session.execute(delete(table).where(key.parent.in_(doomed)))
+    requests = session.execute(delete(RequestLog).where(RequestLog.created_at < cutoff)).rowcount
+    senders = session.execute(delete(SenderState).where(SenderState.updated_at < cutoff)).rowcount
+    stale = int(cutoff.timestamp())
+    session.execute(delete(RateWindow).where(RateWindow.window_start < stale))
+    for hook in hooks:
+        hook(session)
+    return requests, senders
+
+
 @tipline_cli.command("purge")
 @click.option(
-    "--older-than", "days", type=click.IntRange(min=1), required=True,
-    help="Delete requests and sender memory older than this many days.",
+    "--older-than", "days", type=click.IntRange(min=1), default=None,
+    help="Delete requests and sender memory older than this many days "
+         "(default: the LOG_RETENTION_DAYS setting).",
 )
 def purge(days):
     """Forget requests and sender memory older than DAYS days (a retention policy).
 
+    Without --older-than, LOG_RETENTION_DAYS decides; run it daily from cron. Inbox membership,
+    reply addresses and answers sent back for the purged requests go with them.
+
     Example: flask tipline purge --older-than 180
     """
+    if days is None:
+        days = int(current_app.config.get("LOG_RETENTION_DAYS") or 0)
+        if days <= 0:
+            raise click.UsageError("LOG_RETENTION_DAYS is 0 (keep for ever): give --older-than")
     cutoff = utcnow() - timedelta(days=days)
+    hooks = current_app.extensions.get("factcheck.purge_hooks", ())
     with session_scope() as session:
-        requests = session.execute(delete(RequestLog).where(RequestLog.created_at < cutoff))
-        senders = session.execute(delete(SenderState).where(SenderState.updated_at < cutoff))
-        click.echo(
-            f"Deleted {requests.rowcount} requests and {senders.rowcount} sender records "
-            f"older than {days} days."
-        )
+        requests, senders = purge_requests(session, cutoff, hooks)
+    click.echo(f"Deleted {requests} requests and {senders} sender records older than {days} days.")

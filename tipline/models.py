@@ -82,3 +82,16 @@ class ReplyAddress(Base):
         Integer, ForeignKey("tipline_requests.id", ondelete="CASCADE"), primary_key=True)
     ciphertext: Mapped[str] = mapped_column(Text)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+
+
+class RateWindow(Base):
+    """How many messages a sender sent in the current rate-limit window (one row per sender).
+
+    Kept in the database so that every gunicorn worker counts against the same limit.
+    """
+
+    __tablename__ = "tipline_rate"
+
+    sender_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    window_start: Mapped[int] = mapped_column(Integer)  # unix seconds, a multiple of the window
+    count: Mapped[int] = mapped_column(Integer, default=0)

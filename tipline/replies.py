@@ -79,6 +79,10 @@ TEXT = {
             "Pilihan itu sudah tidak berlaku. Kirim lagi kata kunci atau pesannya, "
             "kami carikan lagi."
         ),
+        "rate_limited": (
+            "Anda mengirim banyak pesan dalam waktu singkat. Kami jeda dulu: pesan berikutnya "
+            "kami jawab lagi dalam {minutes} menit. Terima kasih atas pengertiannya 🙏"
+        ),
         "search_error": (
             "Maaf, pencarian sedang bermasalah. Pesan Anda sudah kami catat; "
             "coba kirim lagi beberapa menit lagi."
@@ -155,6 +159,10 @@ TEXT = {
         "choice_expired": (
             "That choice has expired. Send the key words or the message again and we'll "
             "look it up."
+        ),
+        "rate_limited": (
+            "You have sent many messages in a short time, so we are taking a short break: we "
+            "will answer again in {minutes} minute(s). Thank you for understanding 🙏"
         ),
         "search_error": (
             "Sorry, our search is having trouble. We have noted your message; please try "
@@ -377,6 +385,11 @@ def choice_expired(lang: str) -> str:
 def search_error(lang: str) -> str:
     """Answer when the search itself failed."""
     return fit(_t(lang, "search_error"))
+
+
+def rate_limited(lang: str, seconds: int) -> str:
+    """The one notice a sender gets when they pass the rate limit; after it, silence."""
+    return fit(_t(lang, "rate_limited").format(minutes=max(1, -(-int(seconds) // 60))))
 
 
 def no_match(lang: str, newsroom: str) -> str:

@@ -90,7 +90,8 @@ def whatsapp():
         media_types=tuple(form.get(f"MediaContentType{i}", "") for i in range(num_media)),
     )
     twiml = MessagingResponse()
-    twiml.message(reply.text)
+    if reply.text:  # past the rate limit's one notice: an empty <Response/>, Twilio sends nothing
+        twiml.message(reply.text)
     return Response(str(twiml), mimetype="application/xml")
 
 
