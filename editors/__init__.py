@@ -27,7 +27,12 @@ def init_app(app: Flask) -> None:
             models.InboxGroup.__table__, models.InboxMember.__table__,
             models.OutboxMessage.__table__])
     app.extensions.setdefault("factcheck.purge_hooks", []).append(_drop_empty_groups)
-    app.extensions["factcheck.outbox"] = OutboxWorker(app, float(app.config["OUTBOX_INTERVAL"]))
+    worker = OutboxWorker(app, float(app.config["OUTBOX_INTERVAL"]))
+    app.extensions["factcheck.outbox"] = worker
+    # Any request (a webhook, a search, an editor's page) starts this process's outbox loop, so
+    # that after a restart pending answers go out without waiting for an editor to log in.
+    # Lazily, not here: `flask` commands create the app too, and a preloaded app is forked after.
+    app.before_request(worker.start)
 
 
 def _drop_empty_groups(session) -> None:

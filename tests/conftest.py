@@ -31,6 +31,7 @@ def make_app(tmp_path, **overrides):
         "SENDER_HASH_KEY": "test-sender-hash-key", "TWILIO_AUTH_TOKEN": TEST_TOKEN,
         "DATABASE_URL": f"sqlite:///{instance}/test.db", "INDEX_DIR": str(instance / "index"),
         "ENCODER": "fake", "SYNC_INTERVAL": 0,
+        "OUTBOX_INTERVAL": 0,  # no background sender: a test that wants one sets an interval
     }
     config.update(overrides)
     os.makedirs(instance, exist_ok=True)

@@ -149,6 +149,30 @@ def test_pending_answers_survive_a_restart_and_a_dead_sender_is_never_resent(tmp
     second.extensions["factcheck.db"].engine.dispose()
 
 
+def test_after_a_restart_any_request_resumes_pending_answers(tmp_path, twilio):
+    """No editor needs to log in: a webhook or a search starts the new process's sender."""
+    import time
+    config = editors_config(INBOX_GROUP_THRESHOLD=0.75, TWILIO_API_BASE=twilio.url)
+    first = make_app(tmp_path, **config)  # queues the answers, then "dies" before sending
+    add_account(first)
+    client = first.test_client()
+    login(client)
+    publish_for_group(client, make_group(first, client, web=False))
+    first.extensions["factcheck.db"].engine.dispose()
+    assert twilio.messages == []
+
+    second = make_app(tmp_path, **{**config, "OUTBOX_INTERVAL": 0.2})
+    try:
+        assert second.test_client().get("/api/search", query_string={"q": "halo"}).status_code == 200
+        deadline = time.monotonic() + 10
+        while len(twilio.messages) < 3 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert sorted(m["To"] for m in twilio.messages) == NUMBERS
+    finally:
+        second.extensions["factcheck.outbox"].stop()
+        second.extensions["factcheck.db"].engine.dispose()
+
+
 @pytest.mark.parametrize("status, outcome", [(500, "pending"), (400, "failed")])
 def test_twilio_errors_retry_or_fail(tmp_path, status, outcome):
     with FakeTwilio(fail_with=status) as fake:

@@ -1,6 +1,7 @@
 """One kill-and-recover cycle of scripts/faults.py against a real gunicorn (the full runs are
 in the script; see RELIABILITY.md)."""
 import importlib.util
+import os
 import time
 from pathlib import Path
 
@@ -37,3 +38,22 @@ def test_sigkill_of_the_whole_server_loses_nothing_acknowledged(faults, tmp_path
         assert figures["acknowledged"] > 5 and figures["acknowledged_lost_or_duplicated"] == 0
     finally:
         instance.stop()
+
+
+@pytest.mark.skipif(not os.environ.get("FAULTS_OUTBOX"), reason="~16 s: run by scripts/faults.py "
+                    "--phases outbox, or here with FAULTS_OUTBOX=1")
+def test_sigkill_while_answers_are_sent_sends_nothing_twice(faults, tmp_path):
+    """scripts/faults.py's outbox phase, small: 12 answers, a slow fake Twilio, a worker and then
+    the whole server SIGKILLed mid-send, restarted; no one answered twice, nothing left pending."""
+    import random
+    instance = faults.Instance(tmp_path, "fake", workers=1)
+    instance.flask("init-db", "--demo")
+    instance.flask("index", "rebuild")
+    figures = {}
+    problems = faults.phase_outbox(instance, random.Random(5), figures, answers=12,
+                                   delay=(0.1, 0.25), rate=3)
+    assert problems == []
+    outbox = figures["answers"]
+    assert outbox["recipients_twice"] == 0 and outbox["answers_queued"] == 12
+    assert sum(outbox["status"].values()) == 12 and outbox["uncertain"] <= 2
+    assert figures["acknowledged_lost_or_duplicated"] == 0
