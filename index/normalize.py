@@ -29,8 +29,8 @@ _URL = re.compile(r"(?:https?://|www\.)\S+|\b[\w-]+(?:\.|\[dot\])(?:com|id|co\.i
 _MENTION = re.compile(r"@\w+")
 _HASHTAG = re.compile(r"#(\w+)")
 _CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z])")
-_REPEAT = re.compile(r"(\w)\1{2,}")
-_REDUPLICATION = re.compile(r"\b(\w+)2\b")
+_REPEAT = re.compile(r"([^\W\d_])\1{2,}")  # letters only: "2000" and "1.000.000" keep their zeros
+_REDUPLICATION = re.compile(r"\b([^\W\d_]{2,})2\b")  # "anak2" -> "anak", never "122"
 _NON_WORD = re.compile(r"[^\w\s]|_", re.UNICODE)
 _SPACE = re.compile(r"\s+")
 

@@ -54,3 +54,12 @@ def test_affixed_forms_share_a_stem(a, b):
 ])
 def test_query_counts_content_beyond_chat_words(text, content_terms):
     assert Query.parse(text).content_terms == content_terms
+
+
+@pytest.mark.parametrize("raw, expected", [
+    ("122 tahanan dan 2000 orang", "122 tahanan dan 2000 orang"),
+    ("Rp 1.000.000", "rp 1 000 000"),
+])
+def test_numbers_keep_their_repeated_digits(raw, expected):
+    assert normalize_text(raw) == expected
+    assert "000" in clean_for_embedding(raw) or "2000" in clean_for_embedding(raw)
