@@ -52,7 +52,11 @@ def _stemmer(lang: str) -> Stemmer.Stemmer:
 def tokenize(text: str, lang: str | None = None) -> list[str]:
     """Turn a text into stemmed lexical tokens, guessing its language when not given."""
     words = normalize_text(text).split()
-    lang = lang if lang in ("id", "en") else guess_language(words)
+    return _stem_words(words, lang if lang in ("id", "en") else guess_language(words))
+
+
+def _stem_words(words: list[str], lang: str) -> list[str]:
+    """Drop stopwords from normalised words and stem the rest."""
     stop = STOPWORDS_EN if lang == "en" else STOPWORDS_ID
     kept = [w for w in words if w not in stop and w not in STOPWORDS_ID and (len(w) > 1 or w.isdigit())]
     return _stemmer(lang).stemWords(kept)
@@ -80,7 +84,7 @@ class Query:
     @classmethod
     def parse(cls, text: str) -> "Query":
         """Read a message once for ranking and for the no-match decision."""
-        words = normalize_text(text).split()
+        words = normalize_text(text).split()  # once: this runs on every message
         lang = guess_language(words)
         content = [w for w in words if w not in CHAT_TERMS]
-        return cls(tokenize(text, lang), lang, len(tokenize(" ".join(content), lang)) if content else 0)
+        return cls(_stem_words(words, lang), lang, len(_stem_words(content, lang)))
