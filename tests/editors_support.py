@@ -34,6 +34,28 @@ def login(client, username="redaksi", password=PASSWORD):
         "username": username, "password": password, "csrf_token": token_of(page.text)})
 
 
+# One published fact-check, unrelated to the questions the inbox tests ask.
+CHIP_CLAIM = {"id": "c1", "title": "Vaksin mengandung chip", "claim": "vaksin chip",
+              "verdict": "HOAKS", "url": "https://example.org/c1"}
+
+
+def editors_app(tmp_path, rows, **overrides):
+    """A testing app with these claims published and an admin account."""
+    from tests.conftest import add_claims, make_app
+
+    app = make_app(tmp_path, **editors_config(**overrides))
+    add_claims(app, rows)
+    add_account(app)
+    return app
+
+
+def logged_in(app):
+    """A test client logged in as the admin."""
+    client = app.test_client()
+    login(client)
+    return client
+
+
 def csrf(client) -> str:
     """The CSRF token of the client's current session."""
     with client.session_transaction() as session:

@@ -6,7 +6,7 @@ from claims.db import get_session
 from editors.inbox import assign_groups, group_summaries
 from editors.models import InboxGroup, InboxMember
 from tests.conftest import add_claims, make_app
-from tests.editors_support import add_account, csrf, editors_config, login
+from tests.editors_support import CHIP_CLAIM, editors_app, logged_in, csrf, editors_config
 from tipline.conversation import respond
 from tipline.models import RequestLog
 
@@ -31,19 +31,14 @@ def ask_unanswered(app, text, sender):
 
 @pytest.fixture
 def app(tmp_path):
-    app = make_app(tmp_path, **editors_config(INBOX_GROUP_THRESHOLD=0.75))
-    add_claims(app, [{"id": "c1", "title": "Vaksin mengandung chip", "claim": "vaksin chip",
-                      "verdict": "HOAKS", "url": "https://example.org/c1"}])
-    add_account(app)
+    app = editors_app(tmp_path, [CHIP_CLAIM], INBOX_GROUP_THRESHOLD=0.75)
     yield app
     app.extensions["factcheck.db"].engine.dispose()
 
 
 @pytest.fixture
 def client(app):
-    client = app.test_client()
-    login(client)
-    return client
+    return logged_in(app)
 
 
 def groups(app):

@@ -7,8 +7,8 @@ import pytest
 import claims.db
 from claims.models import Claim
 from claims.store import claim_history
-from tests.conftest import add_claims, make_app
-from tests.editors_support import add_account, csrf, editors_config, login
+from tests.conftest import add_claims
+from tests.editors_support import editors_app, logged_in, csrf
 
 HOSTILE = "<script>alert(1)</script>"
 ROWS = [
@@ -25,18 +25,14 @@ ROWS = [
 
 @pytest.fixture
 def app(tmp_path):
-    app = make_app(tmp_path, **editors_config())
-    add_claims(app, ROWS)
-    add_account(app)
+    app = editors_app(tmp_path, ROWS)
     yield app
     app.extensions["factcheck.db"].engine.dispose()
 
 
 @pytest.fixture
 def client(app):
-    client = app.test_client()
-    login(client)
-    return client
+    return logged_in(app)
 
 
 @pytest.mark.parametrize("query, expected", [

@@ -6,8 +6,10 @@ import pytest
 import claims.db
 from editors.models import InboxGroup, OutboxMessage
 from editors.outbox import run_pass
-from tests.conftest import add_claims, make_app
-from tests.editors_support import WHATSAPP_FROM, FakeTwilio, add_account, csrf, editors_config, login
+from tests.conftest import make_app
+from tests.editors_support import (
+    CHIP_CLAIM, editors_app, logged_in, WHATSAPP_FROM, FakeTwilio, add_account, csrf, editors_config, login,
+)
 from tests.test_editors_inbox import ask
 from tipline import replies
 from tipline.models import ReplyAddress, RequestLog, utcnow
@@ -25,19 +27,14 @@ def twilio():
 
 @pytest.fixture
 def app(tmp_path, twilio):
-    app = make_app(tmp_path, **editors_config(INBOX_GROUP_THRESHOLD=0.75, TWILIO_API_BASE=twilio.url))
-    add_claims(app, [{"id": "c1", "title": "Vaksin mengandung chip", "claim": "vaksin chip",
-                      "verdict": "HOAKS", "url": "https://example.org/c1"}])
-    add_account(app)
+    app = editors_app(tmp_path, [CHIP_CLAIM], INBOX_GROUP_THRESHOLD=0.75, TWILIO_API_BASE=twilio.url)
     yield app
     app.extensions["factcheck.db"].engine.dispose()
 
 
 @pytest.fixture
 def client(app):
-    client = app.test_client()
-    login(client)
-    return client
+    return logged_in(app)
 
 
 def make_group(app, client, questions=QUESTIONS, numbers=NUMBERS, web=True):
