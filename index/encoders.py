@@ -4,6 +4,7 @@ import os
 import sys
 import threading
 import time
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
@@ -146,6 +147,42 @@ def configure_threads(threads: int) -> None:
     if "torch" in sys.modules:
         sys.modules["torch"].set_num_threads(threads)
 
+
+class QueryCache:
+    """The vectors of recently asked queries, by encoder and text (least recently used out).
+
+    A tipline hears the same keyword from many people at once when a hoax goes round, and the
+    query embedding is most of a search's time. A vector depends only on the encoder and the
+    text, so a cached one is never stale, whatever happens to the library.
+    """
+
+    def __init__(self, size: int = 4096):
+        self.size = size
+        self._vectors: "OrderedDict[tuple[str, str], np.ndarray]" = OrderedDict()
+        self._lock = threading.Lock()
+        self.hits = self.misses = 0
+
+    def query_vector(self, encoder: "Encoder", text: str) -> np.ndarray:
+        """Give the (1, dim) query vector of a text, embedding it only when not cached."""
+        key = (encoder.id, text)
+        with self._lock:
+            vector = self._vectors.get(key)
+            if vector is not None:
+                self._vectors.move_to_end(key)
+                self.hits += 1
+                return vector
+            self.misses += 1
+        vector = encoder.encode_queries([text])
+        vector.setflags(write=False)
+        if self.size > 0:
+            with self._lock:
+                self._vectors[key] = vector
+                while len(self._vectors) > self.size:
+                    self._vectors.popitem(last=False)
+        return vector
+
+
+query_cache = QueryCache()
 
 _loaded: dict[str, Encoder] = {}
 _loaded_lock = threading.Lock()

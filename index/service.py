@@ -131,6 +131,7 @@ def rebuild(store: IndexStore, revision: int, documents: list[Document], encoder
         embedded, reused = embedded + len(fresh), reused + len(known)
         if progress:
             progress(len(chunk))
+    new.partition()
     name = store.save(new)
     store.prune()
     return RebuildReport(name, len(new), embedded, reused, revision, encoder.id)

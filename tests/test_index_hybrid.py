@@ -135,3 +135,59 @@ def test_service_keeps_answering_when_the_snapshot_is_unusable(tmp_path, index, 
     service.apply(Changes(1, DOCS, []))
     assert service.search("vaksin chip").matches[0].id == "chip"
     assert service.reload() is False  # the refused snapshot is not tried again every second
+
+
+def _many(n):
+    """n documents with overlapping words, so rankings have ties and near-ties."""
+    return [Document(f"d{i}", f"judul {i} vaksin {i % 97}", f"klaim nomor {i} soal {i % 13} hal",
+                     f"ringkasan {i % 7}" if i % 2 else "", "id") for i in range(n)]
+
+
+def test_a_partitioned_index_ranks_like_the_flat_one_when_every_cell_is_visited():
+    flat = HybridIndex(FakeEncoder(dim=32))
+    docs = _many(3000)
+    flat.add(docs)
+    ivf = HybridIndex(FakeEncoder(dim=32), nprobe=10_000)
+    ivf.add(docs, [flat.vectors_of(d.id) for d in docs])
+    assert not ivf.partitioned and ivf.partition(force=True) and ivf.partitioned
+    for query in ("judul 42 vaksin 42", "klaim nomor 7 soal 7", "ringkasan 3 vaksin", "hal"):
+        assert [m.id for m in ivf.search(query, k=5).matches] == [m.id for m in flat.search(query, k=5).matches]
+    assert np.allclose(ivf.vectors_of("d5"), flat.vectors_of("d5"))
+
+
+def test_a_partitioned_index_takes_removals_and_additions_and_survives_persistence(tmp_path):
+    index = HybridIndex(FakeEncoder(dim=32, spec="fake:32", id="fake-trigram-v1:32"), ivf_from=1000)
+    index.add(_many(2000))
+    assert index.partition()  # 2,000 docs and 3,000 vectors: past ivf_from
+    index.remove(["d42"])
+    assert "d42" not in [m.id for m in index.search("judul 42 vaksin 42", k=5).matches]
+    index.add([Document("new", "Zebra ungu menari di Monas", "zebra ungu", "", "id")])
+    assert index.search("zebra ungu menari", k=1).matches[0].id == "new"
+    store = IndexStore(tmp_path / "index")
+    store.save(index)
+    _, loaded = store.load(nprobe=7)
+    assert loaded.partitioned and loaded._vectors.nprobe == 7 and len(loaded) == len(index)
+    assert loaded.search("zebra ungu menari", k=1).matches[0].id == "new"
+
+
+def test_small_indexes_stay_flat():
+    index = HybridIndex(FakeEncoder(dim=32))
+    index.add(_many(500))
+    assert not index.partition() and not index.partitioned
+
+
+def test_the_query_cache_embeds_a_repeated_query_once():
+    from index.encoders import QueryCache
+
+    encoder, cache = FakeEncoder(dim=16), QueryCache(size=2)
+    first = cache.query_vector(encoder, "vaksin chip")
+    again = cache.query_vector(encoder, "vaksin chip")
+    assert encoder.calls == ["vaksin chip"] and np.array_equal(first, again)
+    cache.query_vector(encoder, "bansos")
+    cache.query_vector(encoder, "gempa")  # the oldest, "vaksin chip", makes room
+    cache.query_vector(encoder, "vaksin chip")
+    assert encoder.calls == ["vaksin chip", "bansos", "gempa", "vaksin chip"]
+    assert (cache.hits, cache.misses) == (1, 4)
+    other = FakeEncoder(dim=16, id="another")
+    cache.query_vector(other, "gempa")  # the same text from another encoder is another vector
+    assert other.calls == ["gempa"]

