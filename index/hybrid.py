@@ -1,7 +1,8 @@
 """The hybrid index: BM25 and FAISS vectors over the same documents, fused into one ranking."""
 import hashlib
 import threading
-from dataclasses import dataclass, field
+from collections import OrderedDict
+from dataclasses import astuple, dataclass, field
 
 import faiss
 import numpy as np
@@ -10,11 +11,13 @@ from .decision import Decider, Evidence
 from .encoders import Encoder, query_cache
 from .lexical import LexicalIndex
 from .normalize import clean_for_embedding
+from .rerank import reorder
 from .text import Query, tokenize
 
 # Each document may have several vectors (one per field); a vector's FAISS id is
 # document key * FIELD_SLOTS + field number.
 FIELD_SLOTS = 4
+RESULTS_KEPT = 2048
 
 
 class EncoderMismatch(ValueError):
@@ -76,6 +79,7 @@ class Ranking:
     lexical_weight_long: float = 0.35  # forwarded messages and questions
     short_query_words: int = 3
     field_weights: tuple[float, ...] = (0.3, 0.7)  # by vector: title+claim, title+claim+summary
+    rerank_top: int = 30  # fused candidates the second stage re-orders (index/rerank.py); 0: off
 
 
 @dataclass
@@ -100,6 +104,7 @@ class HybridIndex:
         self._lexical = LexicalIndex()
         self._vectors = faiss.IndexIDMap2(faiss.IndexFlatIP(self.encoder.dim))
         self._lock = threading.RLock()
+        self._results: OrderedDict = OrderedDict()  # recent searches; emptied by any change
 
     def __len__(self) -> int:
         return len(self._keys)
@@ -146,6 +151,7 @@ class HybridIndex:
         if vectors is None:
             vectors = self.embed(docs)
         with self._lock:
+            self._results.clear()
             for doc, vecs in zip(docs, vectors):
                 vecs = np.asarray(vecs, np.float32).reshape(-1, self.encoder.dim)
                 self._remove_one(doc.id)
@@ -162,6 +168,7 @@ class HybridIndex:
     def remove(self, doc_ids: list[str]) -> None:
         """Forget documents; unknown ids are ignored."""
         with self._lock:
+            self._results.clear()
             for doc_id in doc_ids:
                 self._remove_one(doc_id)
 
@@ -177,11 +184,25 @@ class HybridIndex:
         self._vectors.remove_ids(np.arange(FIELD_SLOTS, dtype=np.int64) + key * FIELD_SLOTS)
 
     def search(self, text: str, k: int = 5) -> SearchResult:
-        """Rank documents for a query and decide whether the best one answers it."""
+        """Rank documents for a query and decide whether the best one answers it.
+
+        The same text asked again before the index changes gets the result computed the first
+        time (the last RESULTS_KEPT are kept): when a hoax goes round, many people send the same
+        words within minutes.
+        """
+        key = (text, k, astuple(self.ranking), id(self.decider))
+        with self._lock:
+            if (hit := self._results.get(key)) is not None:
+                self._results.move_to_end(key)
+                return SearchResult(hit.decision, list(hit.matches), hit.evidence)
         query = Query.parse(text)
         query_vec = query_cache.query_vector(self.encoder, clean_for_embedding(text)[:2000] or "?")
-        with self._lock:
-            return self._rank(query, query_vec, k)
+        with self._lock:  # ranked and kept under one lock: no change can slip in between
+            result = self._rank(query, query_vec, k)
+            self._results[key] = result
+            if len(self._results) > RESULTS_KEPT:
+                self._results.popitem(last=False)
+            return SearchResult(result.decision, list(result.matches), result.evidence)
 
     def _rank(self, query: "Query", query_vec: np.ndarray, k: int) -> SearchResult:
         """Fuse lexical and vector scores over the union of both candidate lists."""
@@ -195,36 +216,52 @@ class HybridIndex:
         nearest = dict.fromkeys(int(v) // FIELD_SLOTS for v in vector_ids[0] if v >= 0)
         keys = list(dict.fromkeys(lex_top + list(nearest)[:n]))
         lex = _lookup(lex_keys, lex_scores, keys).astype(np.float32)
-        sem = self._cosines(keys, query_vec[0])
+        sem, per_field = self._cosines(keys, query_vec[0], per_field=True)
         lex_norm = lex / lex.max() if lex.size and lex.max() > 0 else lex
         sem_norm = _minmax(sem)
         weight = (self.ranking.lexical_weight_short if len(tokens) <= self.ranking.short_query_words
                   else self.ranking.lexical_weight_long)
         fused = weight * lex_norm + (1 - weight) * sem_norm
         order = np.argsort(-fused, kind="stable")
+        order = self._rerank(query, keys, order, fused, lex, per_field)
         matches = [Match(self._ids[keys[i]], float(fused[i]), float(lex[i]), float(sem[i]))
                    for i in order[:max(k, 2)]]
         evidence = self.decider.evidence(query, matches, self._lexical.max_score(tokens))
         return SearchResult(self.decider.decide(evidence), matches[:k], evidence)
 
-    def _cosines(self, keys: list[int], query: np.ndarray) -> np.ndarray:
+    def _rerank(self, query: "Query", keys: list[int], order: np.ndarray, fused: np.ndarray,
+                lex: np.ndarray, per_field: np.ndarray) -> np.ndarray:
+        """Re-order the best fused candidates with the second stage (index/rerank.py)."""
+        heads = getattr(self, "_heads", None)  # title+claim term counts, kept by add()/remove()
+        if heads is None or self.ranking.rerank_top < 2:
+            return order
+        short = len(query.tokens) <= self.ranking.short_query_words
+        return reorder(order, keys, fused, lex, per_field, query.tokens, query.lang, short,
+                       self._lexical, heads, self._lexical.max_score(query.tokens),
+                       self.ranking.rerank_top)
+
+    def _cosines(self, keys: list[int], query: np.ndarray, per_field: bool = False):
         """Give each document's weighted mean of its field cosines (Ranking.field_weights).
 
         The max over fields lets short title vectors win too often; a weighted mean that
-        leans on the vector with the summary ranks better (bench/tune_rank.py).
+        leans on the vector with the summary ranks better (bench/tune_rank.py). With
+        `per_field`, also give the (len(keys), FIELD_SLOTS) cosines, -1 where a field is absent.
         """
         counts = [self._nvec.get(key, 0) for key in keys]
+        fields = np.full((len(keys), FIELD_SLOTS), -1.0, np.float32)
         ids = np.array([key * FIELD_SLOTS + slot for key, c in zip(keys, counts) for slot in range(c)], np.int64)
         if not len(ids):
-            return np.zeros(len(keys), np.float32)
+            out = np.zeros(len(keys), np.float32)
+            return (out, fields) if per_field else out
         cosines = self._vectors.reconstruct_batch(ids) @ query
         out, at = np.empty(len(keys), np.float32), 0
         weights = self.ranking.field_weights
         for i, c in enumerate(counts):
             w = np.asarray(weights[:c], np.float32)
             out[i] = float(cosines[at:at + c] @ w / w.sum()) if c else 0.0
+            fields[i, :c] = cosines[at:at + c]
             at += c
-        return out
+        return (out, fields) if per_field else out
 
     @property
     def partitioned(self) -> bool:
@@ -255,6 +292,7 @@ class HybridIndex:
             ivf.add_with_ids(vectors, ids)
             ivf.nprobe = self.nprobe
             self._vectors = ivf
+            self._results.clear()
             return True
 
     def state(self) -> dict:
@@ -277,6 +315,7 @@ class HybridIndex:
             self._nvec = state["nvec"]
             self._lexical = LexicalIndex.from_state(state["lexical"])
             self._vectors = faiss.deserialize_index(state["vectors"])
+            self._results.clear()
             if isinstance(self._vectors, faiss.IndexIVF):
                 self._vectors.nprobe = self.nprobe
             self.revision = state["revision"]

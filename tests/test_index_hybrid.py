@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from index import Document, EncoderMismatch, FakeEncoder, HybridIndex
+from index import Document, EncoderMismatch, FakeEncoder, HybridIndex, Ranking
 from index.service import Changes, SearchService, rebuild
 from index.store import IndexStore, SnapshotMissing
 
@@ -191,3 +191,19 @@ def test_the_query_cache_embeds_a_repeated_query_once():
     other = FakeEncoder(dim=16, id="another")
     cache.query_vector(other, "gempa")  # the same text from another encoder is another vector
     assert other.calls == ["gempa"]
+
+
+def test_a_repeated_search_is_answered_from_the_results_kept_until_the_index_changes(index):
+    first = index.search("vaksin chip", k=3)
+    again = index.search("vaksin chip", k=3)
+    assert again == first and again.matches is not first.matches  # callers get their own list
+    index.remove(["chip"])
+    after_removal = index.search("vaksin chip", k=3)
+    assert "chip" not in [m.id for m in after_removal.matches]
+    index.add([DOCS[0]])
+    assert index.search("vaksin chip", k=3).matches[0].id == "chip"
+    index.ranking = Ranking(lexical_weight_short=1.0)  # another ranking is another search
+    lexical_only = index.search("vaksin chip", k=3)
+    top = lexical_only.matches[0].lexical
+    assert top > 0 and [m.score for m in lexical_only.matches] == pytest.approx(
+        [m.lexical / top for m in lexical_only.matches])

@@ -1,0 +1,87 @@
+"""Draw the speed figures as small SVG charts for BENCHMARKS.md (no plotting library needed).
+
+    python bench/plot.py     # reads bench/results/speed.json and million-*.json, writes bench/results/*.svg
+"""
+import json
+import math
+from pathlib import Path
+
+RESULTS = Path(__file__).resolve().parent / "results"
+COLOURS = ["#1b6ca8", "#d1495b", "#edae49", "#00798c", "#6a4c93"]
+
+
+def line_chart(title: str, ylabel: str, series: dict[str, list[tuple[float, float]]],
+               width: int = 560, height: int = 300) -> str:
+    """A log-x line chart: series name -> [(library size, value)]."""
+    left, right, top, bottom = 64, 150, 36, 44
+    xs = [x for points in series.values() for x, _ in points]
+    ys = [y for points in series.values() for _, y in points]
+    x0, x1 = math.log10(min(xs)), math.log10(max(xs))
+    x1 = x1 if x1 > x0 else x0 + 1
+    ymax = max(ys) * 1.15 or 1
+    step = 10 ** math.floor(math.log10(ymax / 4))
+    step *= 5 if ymax / step > 20 else 2 if ymax / step > 8 else 1
+
+    def px(x):
+        return left + (math.log10(x) - x0) / (x1 - x0) * (width - left - right)
+
+    def py(y):
+        return top + (1 - y / ymax) * (height - top - bottom)
+
+    out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
+           f'font-family="sans-serif" font-size="12">',
+           f'<rect width="{width}" height="{height}" fill="white"/>',
+           f'<text x="{left}" y="20" font-size="14" font-weight="bold">{title}</text>']
+    y = 0.0
+    while y <= ymax:
+        out.append(f'<line x1="{left}" x2="{width - right}" y1="{py(y):.1f}" y2="{py(y):.1f}" stroke="#ddd"/>')
+        out.append(f'<text x="{left - 6}" y="{py(y) + 4:.1f}" text-anchor="end">{y:g}</text>')
+        y += step
+    for x in sorted(set(xs)):
+        label = f"{x / 1e6:g}M" if x >= 1e6 else f"{x / 1e3:g}k"
+        out.append(f'<text x="{px(x):.1f}" y="{height - bottom + 18}" text-anchor="middle">{label}</text>')
+    out.append(f'<text x="{(left + width - right) / 2}" y="{height - 6}" text-anchor="middle">claims in the library (log scale)</text>')
+    out.append(f'<text x="14" y="{(top + height - bottom) / 2}" transform="rotate(-90 14 {(top + height - bottom) / 2})" '
+               f'text-anchor="middle">{ylabel}</text>')
+    for i, (name, points) in enumerate(series.items()):
+        colour = COLOURS[i % len(COLOURS)]
+        path = " ".join(f"{px(x):.1f},{py(y):.1f}" for x, y in sorted(points))
+        out.append(f'<polyline points="{path}" fill="none" stroke="{colour}" stroke-width="2"/>')
+        for x, y in points:
+            out.append(f'<circle cx="{px(x):.1f}" cy="{py(y):.1f}" r="3" fill="{colour}"/>')
+        out.append(f'<line x1="{width - right + 12}" x2="{width - right + 30}" y1="{top + 8 + 18 * i}" '
+                   f'y2="{top + 8 + 18 * i}" stroke="{colour}" stroke-width="2"/>')
+        out.append(f'<text x="{width - right + 36}" y="{top + 12 + 18 * i}">{name}</text>')
+    out.append("</svg>")
+    return "\n".join(out)
+
+
+def main():
+    speed = json.loads((RESULTS / "speed.json").read_text())
+    latency: dict[str, list] = {}
+    memory: dict[str, list] = {}
+    for entry in speed["sizes"]:
+        serve = entry.get("serve")
+        if not serve:
+            continue
+        size = entry["build"]["size"]
+        for tag in ("zipf", "distinct"):
+            load = serve.get(f"load_{tag}")
+            if load:
+                for p in ("p50", "p99"):
+                    latency.setdefault(f"{tag} {p}", []).append((size, load[f"{p}_ms"]))
+        pss = [m["pss_mb"] for m in serve["memory_loaded"]]
+        memory.setdefault("per worker (PSS)", []).append((size, sum(pss) / len(pss)))
+    for path in sorted(RESULTS.glob("million-*.json")):
+        million = json.loads(path.read_text())
+        memory.setdefault("search only, one process", []).append((million["size"], million["rss_mb"]))
+        search = million["embedding and search"]["all"]
+        latency.setdefault("1M search-only p50", []).append((million["size"], search["p50_ms"]))
+        latency.setdefault("1M search-only p99", []).append((million["size"], search["p99_ms"]))
+    (RESULTS / "latency.svg").write_text(line_chart("Webhook latency at 120 messages/s", "milliseconds", latency))
+    (RESULTS / "memory.svg").write_text(line_chart("Memory", "MB", memory))
+    print("wrote", RESULTS / "latency.svg", RESULTS / "memory.svg")
+
+
+if __name__ == "__main__":
+    main()

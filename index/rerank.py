@@ -1,0 +1,181 @@
+"""Second-stage re-ranking of the fused candidates with a small linear model.
+
+The first stage (HybridIndex._rank) fuses max-normalised BM25 with min-max cosines. That
+fusion sees one number per side; the re-ranker looks at the best candidates once more with
+finer evidence that is cheap to get at query time: the cosine of each stored vector, how much
+of the query's vocabulary (weighted by idf) and its numbers a document holds, where the
+candidate stands in each first-stage list. The weights were fitted pairwise on the dev/train
+splits (bench/tune_rerank.py) and are plain constants: no learning library at run time.
+"""
+from dataclasses import dataclass
+
+import numpy as np
+
+FEATURES = (
+    "fused", "lex_norm", "sem_norm", "cos_head", "cos_full",
+    "coverage", "idf_share", "term_share", "number_share", "lex_rank", "sem_rank",
+    "short_lex", "short_sem", "short_idf_share",
+    "head_lex_norm", "head_max_idf", "head_rare_terms", "head_lex_log",
+)
+K1 = 1.2
+
+
+@dataclass(frozen=True)
+class Candidates:
+    """What the re-ranker knows of the first stage's best candidates (C of them, T query terms)."""
+
+    fused: np.ndarray  # (C,) fused first-stage score
+    lexical: np.ndarray  # (C,) raw BM25
+    cosines: np.ndarray  # (C, V) cosine to each stored vector of the document (-1 when absent)
+    tf: np.ndarray  # (C, T) how often each distinct query term occurs in the document
+    idf: np.ndarray  # (T,) idf of each distinct query term
+    numeric: np.ndarray  # (T,) whether the term is a number
+    max_lexical: float  # BM25 a perfect, average-length document would get
+    short: bool  # a keyword query (few words)
+    head_tf: np.ndarray | None = None  # (C, T) the same counts in the title and claim only
+    documents: int = 0  # documents in the index (what makes a term rare)
+
+
+def features(c: Candidates) -> np.ndarray:
+    """Give the (C, len(FEATURES)) feature matrix of the candidates."""
+    n = len(c.fused)
+    lex = np.asarray(c.lexical, np.float64)
+    lex_max = lex.max() if n else 0.0
+    lex_norm = lex / lex_max if lex_max > 0 else np.zeros(n)
+    cos = np.asarray(c.cosines, np.float64).reshape(n, -1)
+    if cos.shape[1] < 2:  # documents with one vector: the full text is the head
+        cos = np.concatenate([cos, cos], 1) if cos.shape[1] else np.zeros((n, 2))
+    cos_head = cos[:, 0]
+    cos_full = np.where(cos[:, 1] > -1, cos[:, 1], cos[:, 0])
+    sem = 0.3 * cos_head + 0.7 * cos_full
+    low, high = (sem.min(), sem.max()) if n else (0.0, 0.0)
+    sem_norm = (sem - low) / (high - low) if high > low else np.ones(n)
+    present = np.asarray(c.tf) > 0
+    idf = np.asarray(c.idf, np.float64)
+    idf_share = present @ idf / idf.sum() if idf.sum() > 0 else np.zeros(n)
+    term_share = present.mean(1) if present.shape[1] else np.zeros(n)
+    numeric = np.asarray(c.numeric, bool)
+    number_share = present[:, numeric].mean(1) if numeric.any() else np.zeros(n)
+    coverage = np.minimum(1.0, lex / c.max_lexical) if c.max_lexical > 0 else np.zeros(n)
+    short = float(c.short)
+    x = np.stack([
+        np.asarray(c.fused, np.float64), lex_norm, sem_norm, cos_head, cos_full,
+        coverage, idf_share, term_share, number_share,
+        np.log1p(_ranks(lex)), np.log1p(_ranks(sem)),
+        short * lex_norm, short * sem_norm, short * idf_share,
+        *_head_features(c, idf, n),
+    ], 1)
+    return x
+
+
+def _head_features(c: Candidates, idf: np.ndarray, n: int) -> list[np.ndarray]:
+    """Evidence from the title and claim alone: a rare name of the query in a title says a lot.
+
+    BM25 without length normalisation (heads are all short), its max-normalised and log forms,
+    the highest idf among the query terms the head holds (relative to the query's highest), and
+    how many rare query terms (in at most about 5 documents) it holds.
+    """
+    if c.head_tf is None or not len(idf):
+        return [np.zeros(n)] * 4
+    tf = np.asarray(c.head_tf, np.float64)
+    score = (tf * (K1 + 1) / (tf + K1)) @ idf
+    top = score.max() if n else 0.0
+    norm = score / top if top > 0 else np.zeros(n)
+    held = tf > 0
+    max_idf = (held * idf).max(1) / idf.max() if idf.max() > 0 else np.zeros(n)
+    rare = idf >= np.log1p(max(c.documents - 5.5, 0.0) / 5.5) if c.documents else np.zeros(len(idf), bool)
+    rare_held = held[:, rare].sum(1) if rare.any() else np.zeros(n)
+    return [norm, max_idf, np.log1p(rare_held), np.log1p(score)]
+
+
+def _ranks(values: np.ndarray) -> np.ndarray:
+    """Give each value's 0-based rank, highest first."""
+    order = np.argsort(-values, kind="stable")
+    ranks = np.empty(len(values), np.float64)
+    ranks[order] = np.arange(len(values))
+    return ranks
+
+
+# Pairwise logistic weights by FEATURES, per language: Indonesian fitted on id_tbh_2024_2025 dev,
+# English on en_clef2020_t2 train+dev (bench/tune_rerank.py fit, C=0.1).
+MODELS = {
+    "id": np.array([2.3549, 1.2894, -0.084, 20.7529, 41.6759, 1.3264, 1.5736, -0.9463, -0.97, -0.4425,
+                    -0.1641, 0.5826, 5.8718, 1.3064, 0.1328, 2.764, 0.6582, -0.0433]),
+    "en": np.array([2.5468, 1.2515, 0.7727, 32.1753, 32.1753, 3.4008, 0.815, -4.375, -0.5518, -0.3269,
+                    -0.298, 0.0, 0.0, 0.0, 1.7762, 2.1153, 0.5776, 0.0046]),
+}
+
+
+def rerank(c: Candidates, lang: str = "id") -> np.ndarray:
+    """Give the re-ranker's score of each candidate (higher is better)."""
+    if not len(c.fused):
+        return np.zeros(0)
+    return features(c) @ MODELS.get(lang, MODELS["id"])
+
+
+class HeadTerms:
+    """Term counts of each document's title and claim, kept beside the lexical index.
+
+    The lexical index sees title, claim and summary as one text; the re-ranker also wants to
+    know which query terms the head itself holds.
+    """
+
+    def __init__(self, counts: dict[int, dict[str, int]] | None = None):
+        self._counts: dict[int, dict[str, int]] = dict(counts or {})
+
+    def __len__(self) -> int:
+        return len(self._counts)
+
+    def add(self, key: int, tokens: list[str]) -> None:
+        """Record a document's head tokens under its key, replacing what it had."""
+        counts: dict[str, int] = {}
+        for token in tokens:
+            counts[token] = counts.get(token, 0) + 1
+        self._counts[key] = counts
+
+    def remove(self, key: int) -> None:
+        """Forget a document; unknown keys are ignored."""
+        self._counts.pop(key, None)
+
+    def tf(self, keys: list[int], terms: list[str]) -> np.ndarray:
+        """Give the (len(keys), len(terms)) counts of the terms in the documents' heads."""
+        empty: dict[str, int] = {}
+        return np.array([[self._counts.get(k, empty).get(t, 0) for t in terms] for k in keys],
+                        np.float64).reshape(len(keys), len(terms))
+
+    def state(self) -> dict:
+        """Give the counts as plain data for persistence."""
+        return dict(self._counts)
+
+
+def head_text(title: str, claim: str) -> str:
+    """Give the text whose terms HeadTerms keeps: the title and the claim."""
+    return " ".join(p for p in (title, claim) if p)
+
+
+def lexical_tf(lexical, keys: list[int], terms: list[str]) -> np.ndarray:
+    """Give the (len(keys), len(terms)) counts of the terms in the documents' lexical text."""
+    postings = lexical._postings  # noqa: SLF001 (index/lexical.py: term -> {key: tf})
+    empty: dict[int, int] = {}
+    return np.array([[postings.get(t, empty).get(k, 0) for t in terms] for k in keys],
+                    np.float64).reshape(len(keys), len(terms))
+
+
+def reorder(order: np.ndarray, keys: list[int], fused: np.ndarray, lexical: np.ndarray,
+            cosines: np.ndarray, tokens: list[str], lang: str, short: bool, index_lexical,
+            heads: HeadTerms, max_lexical: float, top: int = 30) -> np.ndarray:
+    """Give the first stage's order (indexes into keys) with its best `top` re-ranked."""
+    head = order[:top]
+    if len(head) < 2 or not tokens:
+        return order
+    terms = list(dict.fromkeys(tokens))
+    cand = [keys[i] for i in head]
+    c = Candidates(
+        fused=fused[head], lexical=lexical[head], cosines=cosines[head],
+        tf=lexical_tf(index_lexical, cand, terms),
+        idf=np.array([index_lexical.idf(t) for t in terms]),
+        numeric=np.array([t.isdigit() for t in terms], bool),
+        max_lexical=max_lexical, short=short, head_tf=heads.tf(cand, terms),
+        documents=len(index_lexical))
+    scores = rerank(c, lang)
+    return np.concatenate([head[np.argsort(-scores, kind="stable")], order[top:]])

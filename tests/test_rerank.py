@@ -1,0 +1,158 @@
+"""The second-stage re-ranker (index/rerank.py): features, scores, re-ordering, head terms."""
+import numpy as np
+import pytest
+
+from index import rerank as rr
+from index.encoders import FakeEncoder
+from index.hybrid import Document, HybridIndex, Ranking
+from index.lexical import LexicalIndex
+from index.text import Query, tokenize
+
+
+def candidates(**over):
+    """Three candidates and two query terms ("banjir", "2025"); "2025" is a number."""
+    base = dict(
+        fused=np.array([0.9, 0.8, 0.7]), lexical=np.array([4.0, 2.0, 0.0]),
+        cosines=np.array([[0.85, 0.88], [0.84, 0.87], [0.83, -1.0]]),
+        tf=np.array([[1, 1], [1, 0], [0, 0]]), idf=np.array([1.0, 3.0]),
+        numeric=np.array([False, True]), max_lexical=8.0, short=False,
+        head_tf=np.array([[1, 0], [0, 0], [0, 0]]), documents=100)
+    base.update(over)
+    return rr.Candidates(**base)
+
+
+def col(x, name):
+    return x[:, rr.FEATURES.index(name)]
+
+
+def test_features_describe_each_candidate():
+    x = rr.features(candidates())
+    assert x.shape == (3, len(rr.FEATURES))
+    np.testing.assert_allclose(col(x, "lex_norm"), [1.0, 0.5, 0.0])
+    np.testing.assert_allclose(col(x, "coverage"), [0.5, 0.25, 0.0])
+    np.testing.assert_allclose(col(x, "idf_share"), [1.0, 0.25, 0.0])
+    np.testing.assert_allclose(col(x, "term_share"), [1.0, 0.5, 0.0])
+    np.testing.assert_allclose(col(x, "number_share"), [1.0, 0.0, 0.0])
+    # a document without a second vector falls back to its head cosine
+    np.testing.assert_allclose(col(x, "cos_full"), [0.88, 0.87, 0.83])
+    np.testing.assert_allclose(col(x, "lex_rank"), np.log1p([0, 1, 2]))
+    # keyword interactions are zero for a long query, equal to the base feature for a short one
+    assert not col(x, "short_lex").any()
+    short = rr.features(candidates(short=True))
+    np.testing.assert_allclose(col(short, "short_lex"), col(short, "lex_norm"))
+    # head: only the first holds a query term ("banjir", idf 1 of the query's highest 3)
+    np.testing.assert_allclose(col(x, "head_lex_norm"), [1.0, 0.0, 0.0])
+    np.testing.assert_allclose(col(x, "head_max_idf"), [1 / 3, 0.0, 0.0])
+    assert not col(x, "head_rare_terms").any()  # idf 1 is not rare among 100 documents
+
+
+def test_head_rare_terms_count_terms_in_few_documents():
+    rare_idf = np.log1p((100 - 2 + 0.5) / 2.5)  # a term in 2 of 100 documents
+    x = rr.features(candidates(idf=np.array([0.1, rare_idf]), head_tf=np.array([[0, 1], [0, 0], [1, 0]])))
+    np.testing.assert_allclose(col(x, "head_rare_terms"), np.log1p([1, 0, 0]))
+
+
+def test_features_without_head_counts_are_zero():
+    x = rr.features(candidates(head_tf=None))
+    assert not x[:, [rr.FEATURES.index(n) for n in rr.FEATURES if n.startswith("head")]].any()
+
+
+def test_models_match_the_features():
+    for lang, weights in rr.MODELS.items():
+        assert weights.shape == (len(rr.FEATURES),), lang
+        assert np.isfinite(weights).all()
+    # both models lean on the cosines and on a rare query name in a title
+    for weights in rr.MODELS.values():
+        assert weights[rr.FEATURES.index("cos_full")] > 0
+        assert weights[rr.FEATURES.index("head_max_idf")] > 0
+
+
+def test_rerank_promotes_the_head_that_holds_the_rare_name():
+    # Two near-ties; only the second's title holds the query's rare name.
+    c = candidates(fused=np.array([0.80, 0.79]), lexical=np.array([3.0, 3.0]),
+                   cosines=np.array([[0.86, 0.87], [0.86, 0.87]]), tf=np.array([[1, 1], [1, 1]]),
+                   idf=np.array([0.5, 6.0]), numeric=np.array([False, False]),
+                   head_tf=np.array([[1, 0], [0, 1]]))
+    for lang in ("id", "en"):
+        scores = rr.rerank(c, lang)
+        assert scores[1] > scores[0], lang
+
+
+def test_rerank_keeps_a_clear_winner_and_unknown_languages_use_id():
+    c = candidates(fused=np.array([1.0, 0.2, 0.1]), cosines=np.array([[0.95, 0.95], [0.80, 0.80], [0.78, 0.79]]))
+    assert np.argmax(rr.rerank(c, "id")) == 0
+    np.testing.assert_allclose(rr.rerank(c, "fr"), rr.rerank(c, "id"))
+    empty = candidates(fused=np.zeros(0), lexical=np.zeros(0), cosines=np.zeros((0, 2)), tf=np.zeros((0, 2)),
+                       head_tf=np.zeros((0, 2)))
+    assert rr.rerank(empty).shape == (0,)
+
+
+def test_head_terms_counts_and_forgets():
+    heads = rr.HeadTerms()
+    heads.add(1, ["banjir", "jakarta", "banjir"])
+    heads.add(2, ["gempa"])
+    np.testing.assert_array_equal(heads.tf([1, 2, 3], ["banjir", "gempa"]), [[2, 0], [0, 1], [0, 0]])
+    heads.add(1, ["gempa"])  # replaces
+    heads.remove(2)
+    heads.remove(99)
+    assert len(heads) == 1
+    again = rr.HeadTerms(heads.state())
+    np.testing.assert_array_equal(again.tf([1, 2], ["gempa"]), [[1], [0]])
+    assert rr.head_text("Judul", "") == "Judul" and rr.head_text("A", "B") == "A B"
+
+
+def test_reorder_only_touches_the_top_and_stays_a_permutation():
+    lexical = LexicalIndex()
+    texts = {1: "banjir jakarta", 2: "gempa lombok", 3: "banjir bandang garut", 4: "harga cabai"}
+    heads = rr.HeadTerms()
+    for key, text in texts.items():
+        lexical.add(key, tokenize(text, "id"))
+        heads.add(key, tokenize(text, "id"))
+    keys = [1, 2, 3, 4]
+    tokens = tokenize("banjir bandang garut", "id")
+    lex = np.array([lexical.scores(tokens).get(k, 0.0) for k in keys])
+    order = np.array([1, 0, 2, 3])  # a poor first stage: "gempa lombok" first
+    fused = np.array([0.5, 0.6, 0.5, 0.1])
+    cos = np.array([[0.8, 0.8], [0.8, 0.8], [0.8, 0.8], [0.7, 0.7]])
+    out = rr.reorder(order, keys, fused, lex, cos, tokens, "id", False, lexical, heads,
+                     lexical.max_score(tokens), top=3)
+    assert sorted(out.tolist()) == [0, 1, 2, 3]
+    assert out[-1] == 3  # beyond `top`: untouched
+    assert out[0] == 2  # the document holding every query term comes first
+    # nothing to do for a single candidate or an empty query
+    np.testing.assert_array_equal(rr.reorder(order, keys, fused, lex, cos, [], "id", False, lexical, heads, 0.0), order)
+
+
+@pytest.fixture()
+def index():
+    idx = HybridIndex(FakeEncoder())
+    idx.add([Document("a", "Banjir bandang di Garut", "Banjir bandang Garut"),
+             Document("b", "Gempa di Lombok", "Gempa Lombok", "Gempa magnitudo 5 di Lombok utara"),
+             Document("c", "Harga cabai naik", "Harga cabai")])
+    return idx
+
+
+def test_index_search_with_and_without_second_stage(index):
+    first = index.search("banjir garut", k=3)
+    assert first.matches[0].id == "a"
+    if getattr(index, "_heads", None) is None:  # the index does not keep head terms: stage off
+        index._heads = rr.HeadTerms()
+        for doc_id, key in index._keys.items():
+            text = {"a": "Banjir bandang di Garut", "b": "Gempa di Lombok", "c": "Harga cabai naik"}[doc_id]
+            index._heads.add(key, tokenize(text, "id"))
+    second = index.search("banjir garut", k=3)
+    assert second.matches[0].id == "a"
+    assert {m.id for m in second.matches} == {m.id for m in first.matches}
+    index.ranking = Ranking(rerank_top=0)
+    assert [m.id for m in index.search("banjir garut", k=3).matches] == [m.id for m in first.matches]
+
+
+def test_cosines_per_field_marks_missing_vectors(index):
+    keys = [index._keys["a"], index._keys["b"]]
+    query = index.encoder.encode_queries(["gempa lombok"])[0]
+    mean, fields = index._cosines(keys, query, per_field=True)
+    assert fields.shape[0] == 2
+    assert fields[0, 1] == -1.0  # "a" has no summary: one vector
+    assert fields[1, 1] > -1.0
+    np.testing.assert_allclose(mean, index._cosines(keys, query), rtol=1e-6)
+    assert Query.parse("gempa lombok").tokens
