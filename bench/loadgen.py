@@ -121,7 +121,10 @@ def main():
     summary = summarize(results, kinds, elapsed, args.rate, args.duration)
     text = json.dumps(summary, indent=1)
     if args.out:
-        open(args.out, "w").write(text)
+        # Every request too: (due second, latency ms, kind, error), for timelines.
+        samples = [(round(i / args.rate, 3), round(r[0] * 1000, 1), k, r[2])
+                   for i, (r, k) in enumerate(zip(results, kinds))]
+        open(args.out, "w").write(json.dumps({**summary, "samples": samples}))
     print(text)
 
 

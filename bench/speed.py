@@ -269,9 +269,11 @@ class Server:
             self.proc.kill()
 
     def webhook(self, body: str, sid: str, timeout: float = 30) -> tuple[int, str]:
+        """Send one signed message from a sender of its own (so no rate limit gets in the way)."""
         from twilio.request_validator import RequestValidator
         params = {"MessageSid": sid, "AccountSid": "ACbench", "NumMedia": "0",
-                  "From": "whatsapp:+6281200000001", "To": "whatsapp:+14155238886", "Body": body}
+                  "From": f"whatsapp:+6289{secrets.randbelow(10 ** 9):09d}", "To": "whatsapp:+14155238886",
+                  "Body": body}
         url = self.inst.url + "/whatsapp"
         signature = RequestValidator(self.inst.secrets["TWILIO_AUTH_TOKEN"]).compute_signature(url, params)
         request = urllib.request.Request(url, urllib.parse.urlencode(params).encode(),
@@ -280,7 +282,8 @@ class Server:
             return response.status, response.read().decode()
 
     def cold_start(self) -> float:
-        """Seconds from starting gunicorn to the first answered webhook."""
+        """Seconds from starting gunicorn to the first answered webhook (a search: each worker
+        loads its index before it takes messages, see gunicorn.conf.py)."""
         for attempt in range(3000):
             try:
                 status, text = self.webhook("vaksin", f"SMcold{attempt:06d}")
@@ -303,7 +306,7 @@ def warm(server: Server, rounds: int = 3) -> None:
     from concurrent.futures import ThreadPoolExecutor
     with ThreadPoolExecutor(server.workers * 2) as pool:
         for r in range(rounds):
-            list(pool.map(lambda i: server.webhook("cek hoaks vaksin", f"SMwarm{r}{i:04d}"),
+            list(pool.map(lambda i: server.webhook(f"cek hoaks vaksin {r} {i}", f"SMwarm{r}{i:04d}"),
                           range(server.workers * 4)))
 
 

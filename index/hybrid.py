@@ -80,6 +80,10 @@ class Ranking:
     short_query_words: int = 3
     field_weights: tuple[float, ...] = (0.3, 0.7)  # by vector: title+claim, title+claim+summary
     rerank_top: int = 30  # fused candidates the second stage re-orders (index/rerank.py); 0: off
+    # Characters of a query that are embedded (BM25 reads them all). A forwarded message of
+    # 2,000 characters costs the encoder ~0.5 s on one core, 300 about 30 ms; on the dev splits
+    # the cap cost 0.003 R@1 (Indonesian) and nothing on CLEF (BENCHMARKS.md).
+    query_embed_chars: int = 300
 
 
 @dataclass
@@ -196,7 +200,8 @@ class HybridIndex:
                 self._results.move_to_end(key)
                 return SearchResult(hit.decision, list(hit.matches), hit.evidence)
         query = Query.parse(text)
-        query_vec = query_cache.query_vector(self.encoder, clean_for_embedding(text)[:2000] or "?")
+        query_vec = query_cache.query_vector(self.encoder, _clip(clean_for_embedding(text),
+                                                                 self.ranking.query_embed_chars) or "?")
         with self._lock:  # ranked and kept under one lock: no change can slip in between
             result = self._rank(query, query_vec, k)
             self._results[key] = result
@@ -319,6 +324,14 @@ class HybridIndex:
             if isinstance(self._vectors, faiss.IndexIVF):
                 self._vectors.nprobe = self.nprobe
             self.revision = state["revision"]
+
+
+def _clip(text: str, chars: int) -> str:
+    """Cut a text to at most `chars` characters, at a space when there is one."""
+    if len(text) <= chars:
+        return text
+    cut = text[:chars + 1].rsplit(" ", 1)[0]
+    return cut if cut and len(cut) <= chars else text[:chars]
 
 
 def _top(keys: np.ndarray, scores: np.ndarray, n: int) -> list[int]:

@@ -207,3 +207,14 @@ def test_a_repeated_search_is_answered_from_the_results_kept_until_the_index_cha
     top = lexical_only.matches[0].lexical
     assert top > 0 and [m.score for m in lexical_only.matches] == pytest.approx(
         [m.lexical / top for m in lexical_only.matches])
+
+
+def test_only_the_start_of_a_long_message_is_embedded_but_bm25_reads_it_all():
+    encoder = FakeEncoder()
+    index = HybridIndex(encoder, ranking=Ranking(query_embed_chars=40))
+    index.add(DOCS)
+    encoder.calls.clear()
+    long_message = "tolong cek pesan ini " * 20 + "gempa besar malam ini"
+    result = index.search(long_message, k=1)
+    assert encoder.calls == ["tolong cek pesan ini tolong cek pesan"]  # cut at a space, <= 40
+    assert result.matches[0].id == "gempa" and result.matches[0].lexical > 0  # from the words past the cut
