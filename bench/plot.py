@@ -10,8 +10,13 @@ RESULTS = Path(__file__).resolve().parent / "results"
 COLOURS = ["#1b6ca8", "#d1495b", "#edae49", "#00798c", "#6a4c93"]
 
 
+def _size_label(x: float) -> str:
+    return f"{x / 1e6:g}M" if x >= 1e6 else f"{x / 1e3:g}k"
+
+
 def line_chart(title: str, ylabel: str, series: dict[str, list[tuple[float, float]]],
-               width: int = 560, height: int = 300) -> str:
+               width: int = 560, height: int = 300, xlabel: str = "claims in the library (log scale)",
+               xfmt=_size_label) -> str:
     """A log-x line chart: series name -> [(library size, value)]."""
     left, right, top, bottom = 64, 150, 36, 44
     xs = [x for points in series.values() for x, _ in points]
@@ -38,9 +43,9 @@ def line_chart(title: str, ylabel: str, series: dict[str, list[tuple[float, floa
         out.append(f'<text x="{left - 6}" y="{py(y) + 4:.1f}" text-anchor="end">{y:g}</text>')
         y += step
     for x in sorted(set(xs)):
-        label = f"{x / 1e6:g}M" if x >= 1e6 else f"{x / 1e3:g}k"
+        label = xfmt(x)
         out.append(f'<text x="{px(x):.1f}" y="{height - bottom + 18}" text-anchor="middle">{label}</text>')
-    out.append(f'<text x="{(left + width - right) / 2}" y="{height - 6}" text-anchor="middle">claims in the library (log scale)</text>')
+    out.append(f'<text x="{(left + width - right) / 2}" y="{height - 6}" text-anchor="middle">{xlabel}</text>')
     out.append(f'<text x="14" y="{(top + height - bottom) / 2}" transform="rotate(-90 14 {(top + height - bottom) / 2})" '
                f'text-anchor="middle">{ylabel}</text>')
     for i, (name, points) in enumerate(series.items()):
@@ -60,27 +65,31 @@ def main():
     speed = json.loads((RESULTS / "speed.json").read_text())
     latency: dict[str, list] = {}
     memory: dict[str, list] = {}
+    by_rate: dict[str, list] = {}
+    sizes = [entry["serve"]["size"] for entry in speed["sizes"] if entry.get("serve")]
     for entry in speed["sizes"]:
         serve = entry.get("serve")
         if not serve:
             continue
-        size = entry["build"]["size"]
-        for tag in ("zipf", "distinct"):
-            load = serve.get(f"load_{tag}")
-            if load:
+        size = serve["size"]
+        for load in serve["loads"]:
+            if load["target_rate"] == 120:
                 for p in ("p50", "p99"):
-                    latency.setdefault(f"{tag} {p}", []).append((size, load[f"{p}_ms"]))
+                    latency.setdefault(f"{load['messages']} {p}", []).append((size, load[f"{p}_ms"]))
+            if size == max(sizes):
+                by_rate.setdefault(f"{load['messages']} p99", []).append((load["target_rate"], load["p99_ms"]))
         pss = [m["pss_mb"] for m in serve["memory_loaded"]]
-        memory.setdefault("per worker (PSS)", []).append((size, sum(pss) / len(pss)))
+        memory.setdefault("per gunicorn worker (PSS)", []).append((size, sum(pss) / len(pss)))
     for path in sorted(RESULTS.glob("million-*.json")):
         million = json.loads(path.read_text())
-        memory.setdefault("search only, one process", []).append((million["size"], million["rss_mb"]))
-        search = million["embedding and search"]["all"]
-        latency.setdefault("1M search-only p50", []).append((million["size"], search["p50_ms"]))
-        latency.setdefault("1M search-only p99", []).append((million["size"], search["p99_ms"]))
-    (RESULTS / "latency.svg").write_text(line_chart("Webhook latency at 120 messages/s", "milliseconds", latency))
+        memory.setdefault("search only, one process (RSS)", []).append((million["size"], million["rss_mb"]))
+    (RESULTS / "latency.svg").write_text(line_chart("Webhook latency at 120 messages/s (2 workers)", "milliseconds", latency))
     (RESULTS / "memory.svg").write_text(line_chart("Memory", "MB", memory))
-    print("wrote", RESULTS / "latency.svg", RESULTS / "memory.svg")
+    if by_rate:
+        (RESULTS / "latency-by-rate.svg").write_text(line_chart(
+            f"p99 latency by message rate, {max(sizes):,} claims", "milliseconds", by_rate,
+            xlabel="messages per second (log scale)", xfmt=lambda x: f"{x:g}"))
+    print("wrote the charts to", RESULTS)
 
 
 if __name__ == "__main__":

@@ -7,8 +7,14 @@ separate load-generator process (bench/loadgen.py) sending signed Twilio webhook
 rate for a fixed time, the memory of every worker, and the time from publishing a claim to
 finding it through the API. Search alone at 1,000,000 claims runs in-process (bench/million.py).
 
-    python bench/speed.py --quick        # 1k and 3k claims, 20 s of load each (~5 minutes)
-    python bench/speed.py                # 1k, 10k and 100k claims, 60 s of load, plus 1M search-only
+    python bench/speed.py --quick        # 1k and 3k claims; 60 and 120 messages/s for 20 s (~8 min)
+    python bench/speed.py                # 1k, 10k and 100k claims; 60, 90, 120/s for 60 s each
+    python bench/million.py              # then search alone at 1M claims (~10 min, ~10 GB)
+    python bench/plot.py                 # the charts in BENCHMARKS.md
+
+Each rate is run twice: "zipf" messages (drawn with Zipf popularity from a pool of 5,000, as on
+a day when a few hoaxes are asked about by many) and "distinct" ones (every message different,
+so no cache helps: the worst case).
 
 Libraries and indexes are kept in --workdir (default /tmp/cekfakta-speed) and reused when the
 same size is asked for again; --fresh builds them anew. Results go to bench/results/speed.json
@@ -335,8 +341,9 @@ def publish_to_searchable(inst: Instance, server: Server, trials: int) -> list[f
     return out
 
 
-def load(server: Server, messages: Path, rate: float, duration: float, distinct: bool, tag: str) -> dict:
-    """Run the load generator in its own process and give its summary."""
+def load(server: Server, messages: Path, rate: float, duration: float, distinct: bool, tag: str,
+         wait: bool = True):
+    """Run the load generator in its own process and give its summary (or the process)."""
     out = server.inst.folder / f"load-{tag}.json"
     command = [sys.executable, str(ROOT / "bench" / "loadgen.py"), "--url", server.inst.url,
                "--token", server.inst.secrets["TWILIO_AUTH_TOKEN"], "--messages", str(messages),
@@ -344,29 +351,43 @@ def load(server: Server, messages: Path, rate: float, duration: float, distinct:
                "--seed", str(int(time.time()) % 10000), "--out", str(out)]
     if distinct:
         command.append("--distinct")
-    subprocess.run(command, check=True, stdout=subprocess.DEVNULL)
-    return json.loads(out.read_text())
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL)
+    if not wait:
+        return process
+    if process.wait():
+        raise RuntimeError(f"the load generator failed ({process.returncode})")
+    result = json.loads(out.read_text())
+    result.pop("samples", None)
+    return result
 
 
-def serve(size: int, workdir: Path, encoder: str, workers: int, rate: float, duration: float) -> dict:
+def serve(size: int, workdir: Path, encoder: str, workers: int, rates: list[float], duration: float) -> dict:
     """Serve a built library with gunicorn and measure it under load."""
     inst = Instance(workdir / f"lib-{size}", encoder)
     pool = inst.folder / "messages.json"
-    needed = int(rate * duration) + 100
+    needed = int(max(rates) * duration) + 100
     pool.write_text(json.dumps(message_pool(inst.folder / "library.jsonl", max(needed, 5000)), ensure_ascii=False))
-    report = {"size": size, "workers": workers}
+    report = {"size": size, "workers": workers, "loads": []}
     with Server(inst, workers) as server:
         report["cold_start_s"] = round(server.cold_start(), 2)
         warm(server)
         report["memory_idle"] = worker_memory(server.proc.pid)
         for tag, distinct in (("zipf", False), ("distinct", True)):
-            report[f"load_{tag}"] = result = load(server, pool, rate, duration, distinct, tag)
-            print(f"  {tag:8s} {result['throughput']:6.1f}/s of {rate:.0f}/s  p50 {result.get('p50_ms')} "
-                  f"p95 {result.get('p95_ms')} p99 {result.get('p99_ms')} ms  errors {result['errors']}", flush=True)
+            for rate in rates:
+                result = load(server, pool, rate, duration, distinct, f"{tag}-{rate:g}")
+                report["loads"].append({"messages": tag, **result})
+                print(f"  {tag:8s} {result['throughput']:6.1f}/s of {rate:.0f}/s  p50 {result.get('p50_ms')} "
+                      f"p95 {result.get('p95_ms')} p99 {result.get('p99_ms')} ms  errors {result['errors']}",
+                      flush=True)
         report["memory_loaded"] = worker_memory(server.proc.pid)
+        # Publishing while messages keep coming (the lowest rate, Zipf messages).
+        background = load(server, pool, min(rates), 20, False, "during-publish", wait=False)
+        time.sleep(2)
         report["publish_to_searchable_s"] = publish_to_searchable(inst, server, 5)
-        print(f"  cold start {report['cold_start_s']} s; publish->searchable {report['publish_to_searchable_s']} s; "
-              f"workers {[m.get('pss_mb') for m in report['memory_loaded']]} MB PSS", flush=True)
+        background.wait()
+        print(f"  cold start {report['cold_start_s']} s; publish->searchable {report['publish_to_searchable_s']} s "
+              f"(under {min(rates):g}/s); workers {[m.get('pss_mb') for m in report['memory_loaded']]} MB PSS",
+              flush=True)
     return report
 
 
@@ -381,7 +402,8 @@ def main():
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--embed-up-to", type=int, default=10_000,
                         help="Embed every claim up to this library size; reuse and recombine vectors past it.")
-    parser.add_argument("--rate", type=float, default=120)
+    parser.add_argument("--rates", type=lambda v: [float(x) for x in v.split(",")],
+                        help="Message rates to try, per second (default 60,90,120; quick: 60,120).")
     parser.add_argument("--duration", type=float)
     args = parser.parse_args()
     sizes = args.sizes or ([1000, 3000] if args.quick else [1000, 10_000, 100_000])
@@ -391,7 +413,8 @@ def main():
         print(f"library of {size:,} claims", flush=True)
         entry = {"build": build(size, args.workdir, args.encoder, args.fresh, args.embed_up_to)}
         if not args.build_only:
-            entry["serve"] = serve(size, args.workdir, args.encoder, args.workers, args.rate, duration)
+            rates = args.rates or ([60, 120] if args.quick else [60, 90, 120])
+            entry["serve"] = serve(size, args.workdir, args.encoder, args.workers, rates, duration)
         results["sizes"].append(entry)
         RESULTS.mkdir(exist_ok=True)
         (RESULTS / ("speed-quick.json" if args.quick else "speed.json")).write_text(json.dumps(results, indent=1))

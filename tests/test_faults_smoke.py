@@ -57,3 +57,32 @@ def test_sigkill_while_answers_are_sent_sends_nothing_twice(faults, tmp_path):
     assert outbox["recipients_twice"] == 0 and outbox["answers_queued"] == 12
     assert sum(outbox["status"].values()) == 12 and outbox["uncertain"] <= 2
     assert figures["acknowledged_lost_or_duplicated"] == 0
+
+
+def test_gunicorn_workers_load_the_index_before_their_first_message(faults, tmp_path):
+    """gunicorn.conf.py warms every worker, so nobody's message waits for an index to load."""
+    import subprocess
+    import sys
+
+    import requests
+
+    instance = faults.Instance(tmp_path, "fake", workers=2)
+    instance.flask("init-db", "--demo")
+    instance.flask("index", "rebuild")
+    log = tmp_path / "gunicorn.log"
+    with open(log, "w") as output:
+        server = subprocess.Popen(
+            [sys.executable, "-m", "gunicorn", "-w", "2", "-b", f"127.0.0.1:{instance.port}", "app:create_app()"],
+            cwd=faults.ROOT, env=instance.env, stdout=output, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + 60
+        while log.read_text().count("search ready in") < 2 and time.monotonic() < deadline:
+            time.sleep(0.1)
+        text = log.read_text()
+        assert text.count("search ready in") == 2, text  # both workers, and no message sent yet
+        assert "40 fact-checks" in text  # the demo library
+        found = requests.get(instance.url + "/api/search", params={"q": "vaksin chip"}, timeout=10).json()
+        assert found["matches"]
+    finally:
+        server.terminate()
+        server.wait(30)
