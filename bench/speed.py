@@ -418,6 +418,11 @@ def main():
         results["sizes"].append(entry)
         RESULTS.mkdir(exist_ok=True)
         (RESULTS / ("speed-quick.json" if args.quick else "speed.json")).write_text(json.dumps(results, indent=1))
+    if not (args.quick or args.sizes or args.build_only):
+        print("search alone at 1,000,000 claims", flush=True)
+        subprocess.run([sys.executable, str(ROOT / "bench" / "million.py"),
+                        "--base", str(args.workdir / "lib-10000")], check=True)
+        subprocess.run([sys.executable, str(ROOT / "bench" / "plot.py")], check=True)
 
 
 def machine() -> dict:

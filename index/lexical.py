@@ -103,6 +103,12 @@ class LexicalIndex:
             return acc_keys[0][order], acc_vals[0][order].astype(np.float64)
         keys = np.concatenate(acc_keys)
         vals = np.concatenate(acc_vals)
+        if len(keys) * 8 > len(self._length_array):
+            # Long posting lists (common words, long messages, big libraries): add into one slot
+            # per document key, O(postings + keys), rather than sorting every posting.
+            sums = np.bincount(keys, weights=vals, minlength=len(self._length_array))
+            hit = np.flatnonzero(sums)
+            return hit.astype(np.int64), sums[hit]
         uniq, inverse = np.unique(keys, return_inverse=True)
         return uniq, np.bincount(inverse, weights=vals)
 

@@ -49,3 +49,32 @@ def test_score_arrays_give_the_same_scores_as_the_dict_with_sorted_keys(lexical)
         keys, values = lexical.score_arrays(tokens)
         assert list(keys) == sorted(keys)
         assert dict(zip(keys.tolist(), values.tolist())) == pytest.approx(lexical.scores(tokens))
+
+
+def _textbook_bm25(docs: dict[int, list[str]], query: list[str], k1=1.2, b=0.75) -> dict[int, float]:
+    import math
+    avg = sum(map(len, docs.values())) / len(docs)
+    out = {}
+    for key, tokens in docs.items():
+        score = 0.0
+        for term in set(query):
+            tf = tokens.count(term)
+            if tf:
+                df = sum(term in t for t in docs.values())
+                idf = math.log(1 + (len(docs) - df + 0.5) / (df + 0.5))
+                score += idf * tf * (k1 + 1) / (tf + k1 * (1 - b + b * len(tokens) / avg))
+        if score:
+            out[key] = score
+    return out
+
+
+@pytest.mark.parametrize("query", [["langka"], ["umum"], ["umum", "langka", "sedang"]])
+def test_score_arrays_match_the_textbook_formula_on_both_paths(query):
+    # "langka" is in one document of 200 (sorted-merge path); "umum" is in all (dense path).
+    docs = {k: ["umum"] * (1 + k % 3) + (["sedang"] if k % 4 == 0 else []) + (["langka"] if k == 7 else [])
+            + [f"kata{k}"] for k in range(1, 201)}
+    index = LexicalIndex()
+    for key, tokens in docs.items():
+        index.add(key, tokens)
+    keys, values = index.score_arrays(query)
+    assert dict(zip(keys.tolist(), values.tolist())) == pytest.approx(_textbook_bm25(docs, query))
