@@ -90,6 +90,32 @@ def main():
             f"p99 latency by message rate, {max(sizes):,} claims", "milliseconds", by_rate,
             xlabel="messages per second (log scale)", xfmt=lambda x: f"{x:g}"))
     print("wrote the charts to", RESULTS)
+    print(tables(speed))
+
+
+def tables(speed: dict) -> str:
+    """The Markdown tables of BENCHMARKS.md, from speed.json (and million-*.json)."""
+    out = ["| claims | messages | target /s | answered /s | p50 ms | p95 ms | p99 ms | errors |",
+           "| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: |"]
+    for entry in speed["sizes"]:
+        serve = entry.get("serve")
+        for load in (serve or {}).get("loads", []):
+            out.append(f"| {serve['size']:,} | {load['messages']} | {load['target_rate']:g} | {load['throughput']} | "
+                       f"{load.get('p50_ms')} | {load.get('p95_ms')} | {load.get('p99_ms')} | {load['errors']} |")
+    out += ["", "| claims | import | full rebuild | rebuild claims/s | encoder alone claims/s | cold start | "
+                "memory per worker (PSS / RSS) | publish → found (5 tries) |",
+            "| ---: | ---: | ---: | ---: | ---: | ---: | --- | --- |"]
+    for entry in speed["sizes"]:
+        build, serve = entry["build"], entry.get("serve") or {}
+        memory = serve.get("memory_loaded") or []
+        mem = ", ".join(f"{m.get('pss_mb', 0):.0f} / {m.get('rss_mb', 0):.0f} MB" for m in memory)
+        rebuild = (f"{build['rebuild_s']:.0f} s" if build.get("embedded", True)
+                   else f"{build['rebuild_s']:.0f} s (vectors reused)")
+        publish = ", ".join(f"{t:.2f}" for t in serve.get("publish_to_searchable_s", [])) + " s" if serve else ""
+        out.append(f"| {build['size']:,} | {build['import_s']:.1f} s | {rebuild} | "
+                   f"{build['rebuild_claims_per_s'] if build.get('embedded', True) else '—'} | "
+                   f"{build['encoder_claims_per_s']} | {serve.get('cold_start_s', '')} s | {mem} | {publish} |")
+    return "\n".join(out)
 
 
 if __name__ == "__main__":
