@@ -56,6 +56,8 @@ def _up_to_date(store, spec: str) -> bool:
         meta = store.meta()
     except SnapshotMissing:
         return False
+    if not meta.get("reranker"):  # built before the re-ranker: rebuild (vectors are reused)
+        return False
     changes = _library().changes(meta["revision"])
     return meta["encoder_spec"] == spec and not (changes.upserts or changes.removals)
 

@@ -10,8 +10,8 @@ import numpy as np
 from .decision import Decider, Evidence
 from .encoders import Encoder, query_cache
 from .lexical import LexicalIndex
-from .normalize import clean_for_embedding
-from .rerank import reorder
+from .normalize import clean_for_embedding, query_for_embedding
+from .rerank import HeadTerms, head_text, reorder
 from .text import Query, tokenize
 
 # Each document may have several vectors (one per field); a vector's FAISS id is
@@ -106,6 +106,7 @@ class HybridIndex:
         self._nvec: dict[int, int] = {}  # vectors per document key
         self._next_key = 1
         self._lexical = LexicalIndex()
+        self._heads: HeadTerms | None = HeadTerms()  # title+claim terms, for the re-ranker
         self._vectors = faiss.IndexIDMap2(faiss.IndexFlatIP(self.encoder.dim))
         self._lock = threading.RLock()
         self._results: OrderedDict = OrderedDict()  # recent searches; emptied by any change
@@ -164,6 +165,8 @@ class HybridIndex:
                 self._keys[doc.id], self._ids[key] = key, doc.id
                 self._digests[doc.id] = doc.digest()
                 self._lexical.add(key, tokenize(doc.lexical_text(), doc.lang))
+                if self._heads is not None:
+                    self._heads.add(key, tokenize(head_text(doc.title, doc.claim), doc.lang))
                 if len(vecs):
                     ids = np.arange(len(vecs), dtype=np.int64) + key * FIELD_SLOTS
                     self._vectors.add_with_ids(vecs, ids)
@@ -184,6 +187,8 @@ class HybridIndex:
         del self._ids[key]
         self._digests.pop(doc_id, None)
         self._lexical.remove(key)
+        if self._heads is not None:
+            self._heads.remove(key)
         self._nvec.pop(key, None)
         self._vectors.remove_ids(np.arange(FIELD_SLOTS, dtype=np.int64) + key * FIELD_SLOTS)
 
@@ -200,7 +205,7 @@ class HybridIndex:
                 self._results.move_to_end(key)
                 return SearchResult(hit.decision, list(hit.matches), hit.evidence)
         query = Query.parse(text)
-        query_vec = query_cache.query_vector(self.encoder, _clip(clean_for_embedding(text),
+        query_vec = query_cache.query_vector(self.encoder, _clip(query_for_embedding(text),
                                                                  self.ranking.query_embed_chars) or "?")
         with self._lock:  # ranked and kept under one lock: no change can slip in between
             result = self._rank(query, query_vec, k)
@@ -237,7 +242,7 @@ class HybridIndex:
     def _rerank(self, query: "Query", keys: list[int], order: np.ndarray, fused: np.ndarray,
                 lex: np.ndarray, per_field: np.ndarray) -> np.ndarray:
         """Re-order the best fused candidates with the second stage (index/rerank.py)."""
-        heads = getattr(self, "_heads", None)  # title+claim term counts, kept by add()/remove()
+        heads = self._heads  # title+claim term counts, kept by add()/remove()
         if heads is None or self.ranking.rerank_top < 2:
             return order
         short = len(query.tokens) <= self.ranking.short_query_words
@@ -267,6 +272,11 @@ class HybridIndex:
             fields[i, :c] = cosines[at:at + c]
             at += c
         return (out, fields) if per_field else out
+
+    @property
+    def has_reranker_data(self) -> bool:
+        """Say whether the re-ranker's title+claim terms are kept (not in older snapshots)."""
+        return self._heads is not None
 
     @property
     def partitioned(self) -> bool:
@@ -307,6 +317,7 @@ class HybridIndex:
                 "keys": dict(self._keys), "digests": dict(self._digests), "next_key": self._next_key,
                 "nvec": dict(self._nvec),
                 "lexical": self._lexical.state(), "revision": self.revision,
+                "heads": self._heads.state() if self._heads is not None else None,
                 "vectors": faiss.serialize_index(self._vectors),
             }
 
@@ -319,6 +330,9 @@ class HybridIndex:
             self._next_key = state["next_key"]
             self._nvec = state["nvec"]
             self._lexical = LexicalIndex.from_state(state["lexical"])
+            # Snapshots from before the re-ranker have no heads: it stays off until a rebuild.
+            heads = state.get("heads")
+            self._heads = HeadTerms(heads) if heads is not None else None
             self._vectors = faiss.deserialize_index(state["vectors"])
             self._results.clear()
             if isinstance(self._vectors, faiss.IndexIVF):

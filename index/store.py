@@ -83,6 +83,7 @@ class IndexStore:
             "format": FORMAT, "encoder_spec": index.encoder.spec, "encoder_id": index.encoder.id,
             "dim": index.encoder.dim, "revision": index.revision, "documents": len(index),
             "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+            "reranker": index.has_reranker_data, "partitioned": index.partitioned,
         }
         (tmp / "meta.json").write_text(json.dumps(meta, indent=1))
         os.replace(tmp, self.snapshots / name)

@@ -172,6 +172,21 @@ def test_rebuild_if_needed_skips_an_index_that_follows_the_library(app, runner):
     assert "0 reused" in runner.invoke(args=["index", "rebuild", "--if-needed", "--encoder", "fake:32"]).output
 
 
+def test_rebuild_if_needed_rebuilds_a_snapshot_from_before_the_re_ranker(app, runner):
+    add_claims(app, ROWS)
+    service = app.extensions["factcheck.search"]
+    runner.invoke(args=["index", "rebuild"])
+    _, index = service.store.load()
+    index._heads = None  # what a snapshot written before the re-ranker holds
+    service.store.save(index)
+    _, old = service.store.load()
+    assert not old.has_reranker_data and not service.store.meta()["reranker"]
+    output = runner.invoke(args=["index", "rebuild", "--if-needed"]).output
+    assert "0 embedded, 2 reused" in output  # only the missing data is made; no vector again
+    _, rebuilt = service.store.load()
+    assert rebuilt.has_reranker_data and service.store.meta()["reranker"]
+
+
 STRONG = "0123456789abcdef0123456789abcdef"
 
 
