@@ -408,16 +408,20 @@ def main():
     args = parser.parse_args()
     sizes = args.sizes or ([1000, 3000] if args.quick else [1000, 10_000, 100_000])
     duration = args.duration or (20 if args.quick else 60)
-    results = {"machine": machine(), "sizes": []}
+    out = RESULTS / ("speed-quick.json" if args.quick else "speed.json")
+    # Runs of some sizes replace those sizes in the results and keep the others.
+    results = json.loads(out.read_text()) if out.exists() and args.sizes else {"sizes": []}
+    results["machine"] = machine()
     for size in sizes:
         print(f"library of {size:,} claims", flush=True)
         entry = {"build": build(size, args.workdir, args.encoder, args.fresh, args.embed_up_to)}
         if not args.build_only:
             rates = args.rates or ([60, 120] if args.quick else [60, 90, 120])
             entry["serve"] = serve(size, args.workdir, args.encoder, args.workers, rates, duration)
-        results["sizes"].append(entry)
+        results["sizes"] = sorted([e for e in results["sizes"] if e["build"]["size"] != size] + [entry],
+                                  key=lambda e: e["build"]["size"])
         RESULTS.mkdir(exist_ok=True)
-        (RESULTS / ("speed-quick.json" if args.quick else "speed.json")).write_text(json.dumps(results, indent=1))
+        out.write_text(json.dumps(results, indent=1))
     if not (args.quick or args.sizes or args.build_only):
         print("search alone at 1,000,000 claims", flush=True)
         subprocess.run([sys.executable, str(ROOT / "bench" / "million.py"),

@@ -257,20 +257,22 @@ class HybridIndex:
         leans on the vector with the summary ranks better (bench/tune_rank.py). With
         `per_field`, also give the (len(keys), FIELD_SLOTS) cosines, -1 where a field is absent.
         """
-        counts = [self._nvec.get(key, 0) for key in keys]
+        counts = np.fromiter((self._nvec.get(key, 0) for key in keys), np.int64, len(keys))
         fields = np.full((len(keys), FIELD_SLOTS), -1.0, np.float32)
-        ids = np.array([key * FIELD_SLOTS + slot for key, c in zip(keys, counts) for slot in range(c)], np.int64)
-        if not len(ids):
+        if not counts.sum():
             out = np.zeros(len(keys), np.float32)
             return (out, fields) if per_field else out
-        cosines = self._vectors.reconstruct_batch(ids) @ query
-        out, at = np.empty(len(keys), np.float32), 0
-        weights = self.ranking.field_weights
-        for i, c in enumerate(counts):
-            w = np.asarray(weights[:c], np.float32)
-            out[i] = float(cosines[at:at + c] @ w / w.sum()) if c else 0.0
-            fields[i, :c] = cosines[at:at + c]
-            at += c
+        rows = np.repeat(np.arange(len(keys)), counts)
+        slots = np.arange(len(rows)) - np.repeat(np.cumsum(counts) - counts, counts)
+        ids = np.asarray(keys, np.int64)[rows] * FIELD_SLOTS + slots
+        fields[rows, slots] = self._vectors.reconstruct_batch(ids) @ query
+        present = np.arange(FIELD_SLOTS)[None, :] < counts[:, None]
+        weights = np.zeros(FIELD_SLOTS, np.float32)
+        given = np.asarray(self.ranking.field_weights[:FIELD_SLOTS], np.float32)
+        weights[:len(given)] = given
+        total = (present * weights).sum(axis=1)
+        weighted = (np.where(present, fields, 0) * weights).sum(axis=1)
+        out = np.where(total > 0, weighted / np.where(total > 0, total, 1), 0).astype(np.float32)
         return (out, fields) if per_field else out
 
     @property

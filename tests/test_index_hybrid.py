@@ -218,3 +218,17 @@ def test_only_the_start_of_a_long_message_is_embedded_but_bm25_reads_it_all():
     result = index.search(long_message, k=1)
     assert encoder.calls == ["tolong cek pesan ini tolong cek pesan"]  # cut at a space, <= 40
     assert result.matches[0].id == "gempa" and result.matches[0].lexical > 0  # from the words past the cut
+
+
+def test_document_cosines_are_the_weighted_mean_of_their_vectors_cosines():
+    index = HybridIndex(FakeEncoder(dim=32), ranking=Ranking(field_weights=(0.3, 0.7)))
+    docs = _many(50)  # odd ids have a summary, so two vectors; even ids one
+    index.add(docs)
+    query = index.encoder.encode_queries(["judul vaksin ringkasan"])[0]
+    keys = [index._keys[d.id] for d in docs]
+    cosines, fields = index._cosines(keys, query, per_field=True)
+    for doc, cosine, row in zip(docs, cosines, fields):
+        per_vector = index.vectors_of(doc.id) @ query
+        weights = np.array((0.3, 0.7)[:len(per_vector)])
+        assert cosine == pytest.approx(float(per_vector @ weights / weights.sum()), abs=1e-6)
+        assert row[:len(per_vector)] == pytest.approx(per_vector, abs=1e-6) and (row[len(per_vector):] == -1).all()
