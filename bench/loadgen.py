@@ -16,6 +16,7 @@ import argparse
 import asyncio
 import json
 import random
+import secrets
 import time
 import urllib.parse
 
@@ -23,7 +24,7 @@ import numpy as np
 from twilio.request_validator import RequestValidator
 
 
-def prepare(url, token, messages, count, distinct, zipf, senders, seed):
+def prepare(url, token, messages, count, distinct, zipf, senders, seed, run_id):
     """Build `count` signed HTTP requests (bytes) and the kind of each."""
     rng = random.Random(seed)
     order = list(range(len(messages)))
@@ -41,7 +42,7 @@ def prepare(url, token, messages, count, distinct, zipf, senders, seed):
     requests, kinds = [], []
     for i, pick in enumerate(picks):
         message = messages[pick]
-        params = {"MessageSid": f"SMbench{seed:04d}{i:09d}", "AccountSid": "ACbench", "NumMedia": "0",
+        params = {"MessageSid": f"SM{run_id}{i:09d}", "AccountSid": "ACbench", "NumMedia": "0",
                   "From": f"whatsapp:+62812{rng.randrange(senders):07d}", "To": "whatsapp:+14155238886",
                   "Body": message["body"]}
         body = urllib.parse.urlencode(params).encode()
@@ -109,14 +110,16 @@ def main():
     parser.add_argument("--distinct", action="store_true")
     parser.add_argument("--zipf", type=float, default=1.0)
     parser.add_argument("--senders", type=int, default=500)
-    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--seed", type=int, default=1, help="Which messages, in which order (default 1).")
+    parser.add_argument("--run-id", default=secrets.token_hex(8),
+                        help="Makes this run's MessageSids unique (a repeated one is a replay).")
     parser.add_argument("--timeout", type=float, default=10)
     parser.add_argument("--out")
     args = parser.parse_args()
     messages = json.load(open(args.messages, encoding="utf-8"))
     count = int(args.rate * args.duration)
     host, port, requests, kinds = prepare(args.url, args.token, messages, count, args.distinct,
-                                          args.zipf, args.senders, args.seed)
+                                          args.zipf, args.senders, args.seed, args.run_id)
     results, elapsed = asyncio.run(run(host, port, requests, args.rate, args.timeout))
     summary = summarize(results, kinds, elapsed, args.rate, args.duration)
     text = json.dumps(summary, indent=1)

@@ -93,6 +93,13 @@ def main():
     print(tables(speed))
 
 
+def _cold(serve: dict) -> str:
+    cold = serve.get("cold_start_s")
+    if isinstance(cold, list) and cold:
+        return f"{sorted(cold)[len(cold) // 2]:.1f} s (median of {len(cold)})"
+    return f"{cold} s" if cold else ""
+
+
 def tables(speed: dict) -> str:
     """The Markdown tables of BENCHMARKS.md, from speed.json (and million-*.json)."""
     out = ["| claims | messages | target /s | answered /s | p50 ms | p95 ms | p99 ms | errors |",
@@ -114,7 +121,7 @@ def tables(speed: dict) -> str:
         publish = ", ".join(f"{t:.2f}" for t in serve.get("publish_to_searchable_s", [])) + " s" if serve else ""
         out.append(f"| {build['size']:,} | {build['import_s']:.1f} s | {rebuild} | "
                    f"{build['rebuild_claims_per_s'] if build.get('embedded', True) else '—'} | "
-                   f"{build['encoder_claims_per_s']} | {serve.get('cold_start_s', '')} s | {mem} | {publish} |")
+                   f"{build['encoder_claims_per_s']} | {_cold(serve)} | {mem} | {publish} |")
     return "\n".join(out)
 
 

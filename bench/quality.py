@@ -24,7 +24,9 @@ from app import create_app  # noqa: E402
 
 BENCH = ROOT.parent / "shared" / "bench"
 SETS = ("id_tbh_2024_2025", "id_tbh_2018", "en_clef2020_t2")
-MODES = {"hybrid": None, "lexical": 1.0, "vector": 0.0}  # lexical weight forced, or the product's own
+# The product's own ranking, then ablations: the first stage alone (no re-ranker), and lexical
+# or vector alone (lexical weight forced to 1 or 0, no re-ranker).
+MODES = {"hybrid": None, "first stage": "no-rerank", "lexical": 1.0, "vector": 0.0}
 
 # What people really send a tipline that no fact-check answers (written for this benchmark).
 CHIT_CHAT = """halo|hai min|selamat pagi|assalamualaikum|pagi kak|permisi|terima kasih|makasih min|ok
@@ -92,8 +94,13 @@ def run_set(name, splits, encoder, workdir):
         if not chosen:
             continue
         for mode, weight in MODES.items():
-            index.ranking = product_ranking if weight is None else replace(
-                product_ranking, lexical_weight_short=weight, lexical_weight_long=weight)
+            if weight is None:
+                index.ranking = product_ranking
+            elif weight == "no-rerank":
+                index.ranking = replace(product_ranking, rerank_top=0)
+            else:
+                index.ranking = replace(product_ranking, lexical_weight_short=weight,
+                                        lexical_weight_long=weight, rerank_top=0)
             rows.append(_measure(client, name, split, mode, encoder, chosen, qrels))
             rows[-1].update(import_s=round(imported, 1), rebuild_s=round(built, 1))
             print(_row(rows[-1]), flush=True)
