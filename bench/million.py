@@ -26,7 +26,7 @@ from index import Document, HybridIndex  # noqa: E402
 from index.encoders import configure_threads, query_cache  # noqa: E402
 from index.store import IndexStore  # noqa: E402
 from index.text import Query  # noqa: E402
-from speed import RESULTS, message_pool  # noqa: E402
+from speed import RESULTS, Recombiner, message_pool  # noqa: E402
 from synth import synthesize  # noqa: E402
 
 
@@ -45,23 +45,13 @@ def main():
     args = parser.parse_args()
     configure_threads(1)
     _, base = IndexStore(args.base / "index").load()
-    by_count: dict[int, list[np.ndarray]] = {}
-    for doc_id in base.ids:
-        vectors = base.vectors_of(doc_id)
-        by_count.setdefault(len(vectors), []).append(vectors)
-    rng = np.random.default_rng(11)
+    recombine = Recombiner(base)
     index = HybridIndex(base.encoder)
     started = time.perf_counter()
     batch, vectors = [], []
     for row in synthesize(args.size):
         doc = Document(row["id"], row["title"], row["claim"], row["summary"], row["lang"])
-        if doc.id in base and base.digest(doc.id) == doc.digest():
-            vectors.append(base.vectors_of(doc.id))
-        else:
-            pool = by_count[len(doc.vector_texts())]
-            a, b = (pool[i] for i in rng.integers(0, len(pool), 2))
-            mixed = 0.6 * a + 0.4 * b
-            vectors.append(mixed / np.linalg.norm(mixed, axis=1, keepdims=True))
+        vectors.append(recombine.vectors_for(doc))
         batch.append(doc)
         if len(batch) == 20_000:
             index.add(batch, vectors)

@@ -142,36 +142,45 @@ def _built_sizes(workdir: Path, encoder: str) -> list[int]:
 
 
 def recombined_vectors(source: Path, base_index: Path, target_index: Path) -> None:
-    """Seed a snapshot for the library in `source`: real vectors where the base library has the
-    claim, and for the rest a mix of two real claims' vectors (0.6 / 0.4, renormalised), taken
-    from claims with as many vectors (so language and fields match). Lexical data is built
-    from the real synthetic texts; only the vectors are recombined."""
-    import numpy as np
-
+    """Seed a snapshot for the library in `source` with `Recombiner` vectors. Lexical data is
+    built from the real synthetic texts; only the vectors are recombined."""
     from index import Document, HybridIndex
     from index.store import IndexStore
 
     _, base = IndexStore(base_index).load()
     rows = [json.loads(line) for line in open(source, encoding="utf-8")]
     docs = [Document(r["id"], r["title"], r["claim"], r["summary"], r["lang"]) for r in rows]
-    by_count: dict[int, list[np.ndarray]] = {}
-    for doc_id in base.ids:
-        vectors = base.vectors_of(doc_id)
-        by_count.setdefault(len(vectors), []).append(vectors)
-    rng = np.random.default_rng(11)
+    recombine = Recombiner(base)
     index = HybridIndex(base.encoder)
-    vectors = []
-    for doc in docs:
-        if doc.id in base and base.digest(doc.id) == doc.digest():
-            vectors.append(base.vectors_of(doc.id))
-            continue
-        pool = by_count[len(doc.vector_texts())]
-        a, b = (pool[i] for i in rng.integers(0, len(pool), 2))
-        mixed = 0.6 * a + 0.4 * b
-        vectors.append(mixed / np.linalg.norm(mixed, axis=1, keepdims=True))
+    vectors = [recombine.vectors_for(doc) for doc in docs]
     for at in range(0, len(docs), 5000):
         index.add(docs[at:at + 5000], vectors[at:at + 5000])
     IndexStore(target_index).save(index)
+
+
+class Recombiner:
+    """Vectors for synthetic claims from a base index built with the real encoder: the claim's
+    own where the base has it unchanged, else a 0.6 / 0.4 mix of two base claims' vectors,
+    renormalised, from claims with as many vectors (so language and fields match)."""
+
+    def __init__(self, base, seed: int = 11):
+        import numpy as np
+
+        self.base, self.rng = base, np.random.default_rng(seed)
+        self.by_count: dict[int, list] = {}
+        for doc_id in base.ids:
+            vectors = base.vectors_of(doc_id)
+            self.by_count.setdefault(len(vectors), []).append(vectors)
+
+    def vectors_for(self, doc):
+        import numpy as np
+
+        if doc.id in self.base and self.base.digest(doc.id) == doc.digest():
+            return self.base.vectors_of(doc.id)
+        pool = self.by_count[len(doc.vector_texts())]
+        a, b = (pool[i] for i in self.rng.integers(0, len(pool), 2))
+        mixed = 0.6 * a + 0.4 * b
+        return mixed / np.linalg.norm(mixed, axis=1, keepdims=True)
 
 
 def encoder_speed(source: Path, encoder: str, sample: int) -> float:
