@@ -81,7 +81,7 @@ class Ranking:
     field_weights: tuple[float, ...] = (0.3, 0.7)  # by vector: title+claim, title+claim+summary
     rerank_top: int = 30  # fused candidates the second stage re-orders (index/rerank.py); 0: off
     # Characters of a query that are embedded (BM25 reads them all). A forwarded message of
-    # 2,000 characters costs the encoder ~0.5 s on one core, 300 about 30 ms; on the dev splits
+    # 2,000 characters costs the encoder ~0.5 s on one core, 300 about 0.1 s; on the dev splits
     # the cap cost 0.003 R@1 (Indonesian) and nothing on CLEF (BENCHMARKS.md).
     query_embed_chars: int = 300
 
@@ -226,42 +226,42 @@ class HybridIndex:
         nearest = dict.fromkeys(int(v) // FIELD_SLOTS for v in vector_ids[0] if v >= 0)
         keys = list(dict.fromkeys(lex_top + list(nearest)[:n]))
         lex = _lookup(lex_keys, lex_scores, keys).astype(np.float32)
-        sem, per_field = self._cosines(keys, query_vec[0], per_field=True)
+        sem, per_field = self._cosines(keys, query_vec[0])
         lex_norm = lex / lex.max() if lex.size and lex.max() > 0 else lex
         sem_norm = _minmax(sem)
         weight = (self.ranking.lexical_weight_short if len(tokens) <= self.ranking.short_query_words
                   else self.ranking.lexical_weight_long)
         fused = weight * lex_norm + (1 - weight) * sem_norm
         order = np.argsort(-fused, kind="stable")
-        order = self._rerank(query, keys, order, fused, lex, per_field)
+        max_lexical = self._lexical.max_score(tokens)
+        order = self._rerank(query, keys, order, fused, lex, per_field, max_lexical)
         matches = [Match(self._ids[keys[i]], float(fused[i]), float(lex[i]), float(sem[i]))
                    for i in order[:max(k, 2)]]
-        evidence = self.decider.evidence(query, matches, self._lexical.max_score(tokens))
+        evidence = self.decider.evidence(query, matches, max_lexical)
         return SearchResult(self.decider.decide(evidence), matches[:k], evidence)
 
     def _rerank(self, query: "Query", keys: list[int], order: np.ndarray, fused: np.ndarray,
-                lex: np.ndarray, per_field: np.ndarray) -> np.ndarray:
+                lex: np.ndarray, per_field: np.ndarray, max_lexical: float) -> np.ndarray:
         """Re-order the best fused candidates with the second stage (index/rerank.py)."""
         heads = self._heads  # title+claim term counts, kept by add()/remove()
         if heads is None or self.ranking.rerank_top < 2:
             return order
         short = len(query.tokens) <= self.ranking.short_query_words
         return reorder(order, keys, fused, lex, per_field, query.tokens, query.lang, short,
-                       self._lexical, heads, self._lexical.max_score(query.tokens),
+                       self._lexical, heads, max_lexical,
                        self.ranking.rerank_top)
 
-    def _cosines(self, keys: list[int], query: np.ndarray, per_field: bool = False):
+    def _cosines(self, keys: list[int], query: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Give each document's weighted mean of its field cosines (Ranking.field_weights).
 
         The max over fields lets short title vectors win too often; a weighted mean that
-        leans on the vector with the summary ranks better (bench/tune_rank.py). With
-        `per_field`, also give the (len(keys), FIELD_SLOTS) cosines, -1 where a field is absent.
+        leans on the vector with the summary ranks better (bench/tune_rank.py). Also give the
+        (len(keys), FIELD_SLOTS) cosines of each vector, -1 where a field is absent.
         """
         counts = np.fromiter((self._nvec.get(key, 0) for key in keys), np.int64, len(keys))
         fields = np.full((len(keys), FIELD_SLOTS), -1.0, np.float32)
         if not counts.sum():
-            out = np.zeros(len(keys), np.float32)
-            return (out, fields) if per_field else out
+            return np.zeros(len(keys), np.float32), fields
         rows = np.repeat(np.arange(len(keys)), counts)
         slots = np.arange(len(rows)) - np.repeat(np.cumsum(counts) - counts, counts)
         ids = np.asarray(keys, np.int64)[rows] * FIELD_SLOTS + slots
@@ -273,7 +273,7 @@ class HybridIndex:
         total = (present * weights).sum(axis=1)
         weighted = (np.where(present, fields, 0) * weights).sum(axis=1)
         out = np.where(total > 0, weighted / np.where(total > 0, total, 1), 0).astype(np.float32)
-        return (out, fields) if per_field else out
+        return out, fields
 
     @property
     def has_reranker_data(self) -> bool:

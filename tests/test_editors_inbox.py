@@ -20,6 +20,12 @@ def ask(app, text, sender="whatsapp:+6281200000001", channel="whatsapp"):
                        sender_key=sender, channel=channel)
 
 
+def only_group_id(app):
+    """The id of the inbox's one group."""
+    with claims.db.session_scope(app) as session:
+        return session.query(InboxGroup).one().id
+
+
 def ask_unanswered(app, text, sender):
     """Ask; if offered a list, answer "0" (none of these): either way the question stays open."""
     reply = ask(app, text, sender)
@@ -74,8 +80,7 @@ def test_inbox_page_lists_groups_escaped_and_dismiss_moves_them(app, client):
     ask(app, HOSTILE)
     page = client.get("/editors/inbox").text
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page and "<script>alert(1)" not in page
-    with claims.db.session_scope(app) as session:
-        group_id = session.query(InboxGroup).one().id
+    group_id = only_group_id(app)
     assert "<script>alert(1)" not in client.get(f"/editors/inbox/{group_id}").text
     client.post(f"/editors/inbox/{group_id}/dismiss", data={"csrf_token": csrf(client)})
     assert HOSTILE[:10] not in client.get("/editors/inbox").text.replace("&lt;", "<")
@@ -87,8 +92,7 @@ def test_inbox_page_lists_groups_escaped_and_dismiss_moves_them(app, client):
 def test_group_search_and_link(app, client):
     ask(app, "ada virus baru dari kelelawar di bandung")
     client.get("/editors/inbox")
-    with claims.db.session_scope(app) as session:
-        group_id = session.query(InboxGroup).one().id
+    group_id = only_group_id(app)
     page = client.get(f"/editors/inbox/{group_id}?q=vaksin+chip").text
     assert "Vaksin mengandung chip" in page
     client.post(f"/editors/inbox/{group_id}/link", data={"csrf_token": csrf(client), "claim_id": "c1"})
@@ -101,8 +105,7 @@ def test_group_search_and_link(app, client):
 def test_new_fact_check_is_prefilled_with_the_question(app, client):
     ask(app, "minum air garam sembuhkan covid")
     client.get("/editors/inbox")
-    with claims.db.session_scope(app) as session:
-        group_id = session.query(InboxGroup).one().id
+    group_id = only_group_id(app)
     form = client.get(f"/editors/claims/new?group={group_id}").text
     assert "minum air garam sembuhkan covid</textarea>" in form
     assert f'name="group_id" value="{group_id}"' in form

@@ -226,7 +226,7 @@ def test_document_cosines_are_the_weighted_mean_of_their_vectors_cosines():
     index.add(docs)
     query = index.encoder.encode_queries(["judul vaksin ringkasan"])[0]
     keys = [index._keys[d.id] for d in docs]
-    cosines, fields = index._cosines(keys, query, per_field=True)
+    cosines, fields = index._cosines(keys, query)
     for doc, cosine, row in zip(docs, cosines, fields):
         per_vector = index.vectors_of(doc.id) @ query
         weights = np.array((0.3, 0.7)[:len(per_vector)])

@@ -152,7 +152,7 @@ def test_index_search_with_and_without_second_stage(index):
 def test_cosines_per_field_marks_missing_vectors(index):
     keys = [index._keys["a"], index._keys["b"]]
     query = index.encoder.encode_queries(["gempa lombok"])[0]
-    mean, fields = index._cosines(keys, query, per_field=True)
+    mean, fields = index._cosines(keys, query)
     assert fields.shape[0] == 2
     assert fields[0, 1] == -1.0  # "a" has no summary: one vector
     assert fields[1, 1] > -1.0
