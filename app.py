@@ -21,7 +21,7 @@ from claims.models import Claim
 from claims.store import changes_since, library_revision, published_claims
 from index import Document
 from index import cli as index_cli
-from index.encoders import configure_threads
+from index.encoders import SharedVectors, configure_threads, query_cache
 from index.service import Changes, SearchService
 from index.store import IndexStore
 
@@ -56,6 +56,9 @@ SETTINGS = (
     Setting("ENCODER_THREADS", 1, "Threads for the encoder and FAISS in each serving process (1 suits "
             "several workers on few cores; `flask index rebuild` uses every core)."),
     Setting("INDEX_DIR", "", "Folder of index snapshots. Empty: `<instance>/index`."),
+    Setting("SHARED_QUERY_VECTORS", True, "Keep the vectors of asked queries in "
+            "`<INDEX_DIR>/query-vectors.sqlite`, shared by the workers and kept across restarts "
+            "(keyed by a digest: no message text). `false`: each worker keeps its own, in memory."),
     Setting("SYNC_INTERVAL", 1.0, "Seconds between checks that this worker's index follows the library "
             "(0: check before every search instead of in the background)."),
     Setting("SEARCH_K", 3, "How many fact-checks the tipline offers when several fit."),
@@ -253,8 +256,9 @@ class Searcher:
         """Load the index and the encoder now, before the first message needs them."""
         started = time.perf_counter()
         self.search("cek fakta", 1)
-        log.info("search ready in %.1f s: %d fact-checks", time.perf_counter() - started,
-                 len(self.service.index))
+        warmed = query_cache.warm(self.service.index.encoder)
+        log.info("search ready in %.1f s: %d fact-checks, %d recent query vectors",
+                 time.perf_counter() - started, len(self.service.index), warmed)
 
 
 def _init_index(app: Flask) -> None:
@@ -262,6 +266,11 @@ def _init_index(app: Flask) -> None:
     configure_threads(app.config["ENCODER_THREADS"])
     root = app.config["INDEX_DIR"] or os.path.join(app.instance_path, "index")
     service = SearchService(IndexStore(root), app.config["ENCODER"])
+    if app.config["SHARED_QUERY_VECTORS"]:
+        days = float(app.config["LOG_RETENTION_DAYS"] or 0) or 3650  # as long as the request log
+        query_cache.share(SharedVectors(os.path.join(root, "query-vectors.sqlite"), max_age_days=days))
+    else:
+        query_cache.share(None)
     library = Library(app)
     sync = IndexSync(service, library, float(app.config["SYNC_INTERVAL"]))
     app.extensions["factcheck.search"] = service

@@ -24,7 +24,7 @@ import numpy as np
 from twilio.request_validator import RequestValidator
 
 
-def prepare(url, token, messages, count, distinct, zipf, senders, seed, run_id):
+def prepare(url, token, messages, count, distinct, zipf, senders, seed, run_id, skip=0):
     """Build `count` signed HTTP requests (bytes) and the kind of each."""
     rng = random.Random(seed)
     order = list(range(len(messages)))
@@ -35,7 +35,9 @@ def prepare(url, token, messages, count, distinct, zipf, senders, seed, run_id):
         picks = order[:count]
     else:
         weights = 1.0 / np.arange(1, len(order) + 1) ** zipf
-        picks = [order[i] for i in np.random.default_rng(seed).choice(len(order), count, p=weights / weights.sum())]
+        # The same seed gives the same stream; skip starts later in it (the next minute of traffic).
+        draws = np.random.default_rng(seed).choice(len(order), skip + count, p=weights / weights.sum())
+        picks = [order[i] for i in draws[skip:]]
     validator = RequestValidator(token)
     target = url.rstrip("/") + "/whatsapp"
     parsed = urllib.parse.urlsplit(target)
@@ -111,6 +113,8 @@ def main():
     parser.add_argument("--zipf", type=float, default=1.0)
     parser.add_argument("--senders", type=int, default=500)
     parser.add_argument("--seed", type=int, default=1, help="Which messages, in which order (default 1).")
+    parser.add_argument("--skip", type=int, default=0,
+                        help="Start this many messages into the Zipf stream (a later stretch of the same traffic).")
     parser.add_argument("--run-id", default=secrets.token_hex(8),
                         help="Makes this run's MessageSids unique (a repeated one is a replay).")
     parser.add_argument("--timeout", type=float, default=10)
@@ -119,7 +123,7 @@ def main():
     messages = json.load(open(args.messages, encoding="utf-8"))
     count = int(args.rate * args.duration)
     host, port, requests, kinds = prepare(args.url, args.token, messages, count, args.distinct,
-                                          args.zipf, args.senders, args.seed, args.run_id)
+                                          args.zipf, args.senders, args.seed, args.run_id, args.skip)
     results, elapsed = asyncio.run(run(host, port, requests, args.rate, args.timeout))
     summary = summarize(results, kinds, elapsed, args.rate, args.duration)
     text = json.dumps(summary, indent=1)

@@ -351,13 +351,13 @@ def publish_to_searchable(inst: Instance, server: Server, trials: int) -> list[f
 
 
 def load(server: Server, messages: Path, rate: float, duration: float, distinct: bool, tag: str,
-         wait: bool = True):
+         wait: bool = True, skip: int = 0):
     """Run the load generator in its own process and give its summary (or the process)."""
     out = server.inst.folder / f"load-{tag}.json"
     command = [sys.executable, str(ROOT / "bench" / "loadgen.py"), "--url", server.inst.url,
                "--token", server.inst.secrets["TWILIO_AUTH_TOKEN"], "--messages", str(messages),
                "--rate", str(rate), "--duration", str(duration), "--senders", "2000",
-               "--seed", "1", "--out", str(out)]  # the same messages in every run
+               "--seed", "1", "--skip", str(skip), "--out", str(out)]  # the same messages in every run
     if distinct:
         command.append("--distinct")
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL)
@@ -370,6 +370,12 @@ def load(server: Server, messages: Path, rate: float, duration: float, distinct:
     return result
 
 
+def forget_query_vectors(inst: Instance) -> None:
+    """Remove the query vectors the workers share and keep across restarts (index/encoders.py)."""
+    for suffix in ("", "-wal", "-shm"):
+        (inst.folder / "index" / f"query-vectors.sqlite{suffix}").unlink(missing_ok=True)
+
+
 def serve(size: int, workdir: Path, encoder: str, workers: int, rates: list[float], duration: float) -> dict:
     """Serve a built library with gunicorn and measure it under load."""
     inst = Instance(workdir / f"lib-{size}", encoder)
@@ -377,20 +383,36 @@ def serve(size: int, workdir: Path, encoder: str, workers: int, rates: list[floa
     needed = int(max(rates) * duration) + 100
     pool.write_text(json.dumps(message_pool(inst.folder / "library.jsonl", max(needed, 5000)), ensure_ascii=False))
     report = {"size": size, "workers": workers, "loads": [], "cold_start_s": []}
-    # A fresh server for every run: no run profits from the caches an earlier one warmed.
+
+    def measured(server, tag, rate, distinct, phase, skip=0):
+        result = load(server, pool, rate, duration, distinct, f"{tag}-{rate:g}-{phase}", skip=skip)
+        report["loads"].append({"messages": tag, "phase": phase, **result})
+        print(f"  {tag:8s} {phase:7s} {result['throughput']:6.1f}/s of {rate:.0f}/s  p50 {result.get('p50_ms')} "
+              f"p95 {result.get('p95_ms')} p99 {result.get('p99_ms')} ms  errors {result['errors']}", flush=True)
+
+    # Every run starts a fresh server with no query vectors kept (the shared file is removed):
+    # no run profits from what an earlier one warmed. A Zipf run then goes on for a second
+    # minute of the same traffic on the same server ("warm": a server that has been up a
+    # minute), and at the highest rate the server is restarted, keeping its shared query
+    # vectors, for a third minute ("restart": a deploy in the middle of a busy day).
+    count = lambda rate: int(rate * duration)  # noqa: E731
     for tag, distinct in (("zipf", False), ("distinct", True)):
         for rate in rates:
+            forget_query_vectors(inst)
             with Server(inst, workers) as server:
                 report["cold_start_s"].append(round(server.cold_start(), 2))
                 warm(server)
                 report["memory_idle"] = worker_memory(server.proc.pid)
-                result = load(server, pool, rate, duration, distinct, f"{tag}-{rate:g}")
-                report["loads"].append({"messages": tag, **result})
+                measured(server, tag, rate, distinct, "cold")
+                if not distinct:
+                    measured(server, tag, rate, distinct, "warm", skip=count(rate))
                 if tag == "zipf" and rate == max(rates):
                     report["memory_loaded"] = worker_memory(server.proc.pid)
-            print(f"  {tag:8s} {result['throughput']:6.1f}/s of {rate:.0f}/s  p50 {result.get('p50_ms')} "
-                  f"p95 {result.get('p95_ms')} p99 {result.get('p99_ms')} ms  errors {result['errors']}",
-                  flush=True)
+            if tag == "zipf" and rate == max(rates):
+                with Server(inst, workers) as server:
+                    server.cold_start()
+                    warm(server)
+                    measured(server, tag, rate, distinct, "restart", skip=2 * count(rate))
     with Server(inst, workers) as server:
         server.cold_start()
         warm(server)

@@ -193,6 +193,52 @@ def test_the_query_cache_embeds_a_repeated_query_once():
     assert other.calls == ["gempa"]
 
 
+def test_workers_share_query_vectors_through_one_file_and_a_restart_starts_warm(tmp_path):
+    """Two processes' caches over one SharedVectors file: one embeds, the other reads."""
+    from index.encoders import QueryCache, SharedVectors
+
+    path = tmp_path / "index" / "query-vectors.sqlite"
+    encoder = FakeEncoder(dim=16)
+    first, second = QueryCache(size=8), QueryCache(size=8)
+    first.share(SharedVectors(path))
+    second.share(SharedVectors(path))
+    vector = first.query_vector(encoder, "vaksin chip")
+    again = second.query_vector(encoder, "vaksin chip")
+    assert encoder.calls == ["vaksin chip"] and np.array_equal(vector, again)
+    assert (second.shared_hits, second.misses) == (1, 0)
+    assert b"vaksin" not in path.read_bytes()  # a digest names each vector, not the text
+    for text in ("bansos", "gempa"):
+        first.query_vector(encoder, text)
+    restarted = QueryCache(size=2)  # a new worker, after a restart
+    restarted.share(SharedVectors(path))
+    assert restarted.warm(encoder) == 2
+    restarted.query_vector(encoder, "gempa")
+    assert restarted.hits == 1 and len(encoder.calls) == 3
+    assert QueryCache(size=2).warm(encoder) == 0  # not shared: nothing to warm from
+
+
+def test_shared_query_vectors_drop_the_oldest_and_survive_a_broken_file(tmp_path):
+    from index.encoders import QueryCache, SharedVectors
+
+    encoder = FakeEncoder(dim=16)
+    shared = SharedVectors(tmp_path / "qv.sqlite", max_rows=3)
+    cache = QueryCache(size=0)
+    cache.share(shared)
+    for i in range(5):
+        cache.query_vector(encoder, f"pesan {i}")
+    shared.prune()
+    assert len(shared) == 3
+    assert [SharedVectors.key(encoder.id, f"pesan {i}") for i in (2, 3, 4)] == \
+        [key for key, _ in shared.recent(encoder.id, encoder.dim, 10)]
+    other = FakeEncoder(dim=8, id="other")  # vectors of another encoder are not mixed in
+    assert shared.recent(other.id, other.dim, 10) == []
+    broken = SharedVectors(tmp_path / "qv2.sqlite")
+    broken._db.close()  # any sqlite error is a miss, not a failure
+    cache.share(broken)
+    assert cache.query_vector(encoder, "pesan baru").shape == (1, 16)
+    assert encoder.calls[-1] == "pesan baru" and broken.recent(encoder.id, encoder.dim, 10) == []
+
+
 def test_a_repeated_search_is_answered_from_the_results_kept_until_the_index_changes(index):
     first = index.search("vaksin chip", k=3)
     again = index.search("vaksin chip", k=3)
