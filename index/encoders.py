@@ -190,7 +190,8 @@ class SharedVectors:
     @staticmethod
     def key(encoder_id: str, text: str) -> bytes:
         """Name a vector without keeping its text."""
-        return hashlib.blake2b(f"{encoder_id}\0{text}".encode(), digest_size=16).digest()
+        data = f"{encoder_id}\0{text}".encode("utf-8", "surrogatepass")  # any str, never an error
+        return hashlib.blake2b(data, digest_size=16).digest()
 
     def get(self, key: bytes, dim: int) -> np.ndarray | None:
         """Give the stored vector for a key (marking it used), or None."""

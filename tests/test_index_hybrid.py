@@ -207,6 +207,7 @@ def test_workers_share_query_vectors_through_one_file_and_a_restart_starts_warm(
     assert encoder.calls == ["vaksin chip"] and np.array_equal(vector, again)
     assert (second.shared_hits, second.misses) == (1, 0)
     assert b"vaksin" not in path.read_bytes()  # a digest names each vector, not the text
+    assert len(SharedVectors.key(encoder.id, "\ud800 lone surrogate")) == 16  # any str has a key
     for text in ("bansos", "gempa"):
         first.query_vector(encoder, text)
     restarted = QueryCache(size=2)  # a new worker, after a restart
