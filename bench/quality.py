@@ -113,6 +113,7 @@ def run_set(name, splits, encoder, workdir):
 def _measure(client, name, split, mode, encoder, chosen, qrels):
     """Send a split's queries to /api/search and score the rankings and decisions."""
     total, decisions, answers, latencies = np.zeros(4), {}, 0, []
+    shown = int(client.application.config.get("SEARCH_K", 3))  # what a "choices" reply lists
     for q in chosen:
         t0 = time.perf_counter()
         body = client.get("/api/search", query_string={"q": q["text"], "k": 10}).get_json()
@@ -120,7 +121,7 @@ def _measure(client, name, split, mode, encoder, chosen, qrels):
         ranked = [m["id"] for m in body["matches"]]
         total += scores(ranked, qrels[q["qid"]])
         decisions[body["decision"]] = decisions.get(body["decision"], 0) + 1
-        answers += answered(body["decision"], ranked, qrels[q["qid"]])
+        answers += answered(body["decision"], ranked, qrels[q["qid"]], shown)
     n = len(chosen)
     return {"set": name, "split": split, "mode": mode, "queries": n, "encoder": encoder,
             **dict(zip(("R@1", "R@5", "MRR@10", "MAP@5"), (total / n).round(4).tolist())),

@@ -1,9 +1,16 @@
-"""No-match decision experiments: answerable, leave-the-target-out, chit-chat, keywords."""
+"""No-match decision experiments: answerable, leave-the-target-out, chit-chat, keywords.
+
+    python bench/tune_decide.py refit id      # refit index/decision.py MODELS["id"] and its margins
+    python bench/tune_decide.py refit en      # ... on the product's ranking (bench/tune_rerank.py)
+    python bench/tune_decide.py refit id 5    # the same if a "choices" reply listed 5 (SEARCH_K)
+    python bench/tune_decide.py id --chat     # the first fit (session 1): first stage, cleaned queries
+"""
 import re
 import sys
 from pathlib import Path
 import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from tune_rank import Data, fuse, evaluate, c, with_texts  # noqa
 from tune_store import get  # noqa
 from index.lexical import LexicalIndex  # noqa
@@ -165,7 +172,7 @@ def library_words(d, n=12, seed=1):
     cnt = Counter()
     for doc in d.docs:
         cnt.update(set(w.lower() for w in re.findall(r"[A-Za-z]{4,}", TAG.sub("", doc["title"])) if tokenize(w, d.lang)))
-    pool = [w for w, k in cnt.items() if 3 <= k <= 40]
+    pool = sorted(w for w, k in cnt.items() if 3 <= k <= 40)  # sorted: set order varies by run
     return list(rng.choice(pool, n, replace=False))
 
 
@@ -275,9 +282,138 @@ def main(name, splits, lex_fields, sem_spec, w):
     return lr, lr3, best
 
 
+# --- The refit on the product's ranking (first stage, re-ranker, query embedded as sent) --------
+
+SETS = {"id": ("id_tbh_2024_2025", ("dev",)), "en": ("en_clef2020_t2", ("train", "dev"))}
+
+
+class Rows:
+    """The decision's inputs for one group of queries, as index/decision.py computes them."""
+
+    def __init__(self, evidences):
+        evs = [e for e, _, _ in evidences]
+        self.F = np.array([e.features() for e in evs])
+        self.lang = np.array([e.lang for e in evs])
+        self.chat = np.array([e.query_terms == 0 or e.content_terms == 0 for e in evs])  # the rule's
+        self.c1 = np.array([c for _, c, _ in evidences], bool)
+        self.c3 = np.array([c for _, _, c in evidences], bool)
+
+
+def product_rows(lang, shown=3):
+    """Answerable, leave-the-target-out, keyword and chit-chat rows of a set's dev/train splits."""
+    import tune_rerank as tr
+    name, splits = SETS[lang]
+    A = tr.Split(name, splits)
+    d = A.d
+    kt, kr = keyword_queries(d)
+    chat = CHITCHAT + library_words(d)
+    K = tr.Split(name, splits, data=with_texts(d, kt, kr))
+    C = tr.Split(name, splits, data=with_texts(d, chat, [np.array([], int)] * len(chat)))
+    rows = {"answerable": Rows(tr.evidences(A, shown=shown)), "loo": Rows(tr.evidences(A, drop_rel=True)),
+            "keywords": Rows(tr.evidences(K, shown=shown)), "chat": Rows(tr.evidences(C))}
+    rows["nchat"] = len(CHITCHAT)
+    return rows
+
+
+def fit_models(rows):
+    """Logistic models for "match" (top 1 right) and "choices" (right one in the top 3).
+
+    Positives: answerable and keyword queries whose top 1 (top 3) is right; negatives: the rest
+    of them, every leave-the-target-out and chit-chat query. Rows the chat rule settles
+    (nothing but greetings, thanks or menu words) never reach the models and are left out.
+    """
+    from sklearn.linear_model import LogisticRegression
+    groups = [rows[g] for g in ("answerable", "keywords", "loo", "chat")]
+    keep = np.concatenate([~r.chat for r in groups])
+    Xtr = np.concatenate([r.F for r in groups])[keep]
+    y1 = np.concatenate([rows["answerable"].c1, rows["keywords"].c1,
+                         np.zeros(len(rows["loo"].F) + len(rows["chat"].F), bool)])[keep]
+    y3 = np.concatenate([rows["answerable"].c3, rows["keywords"].c3,
+                         np.zeros(len(rows["loo"].F) + len(rows["chat"].F), bool)])[keep]
+    m = LogisticRegression(C=10, max_iter=5000).fit(Xtr, y1)
+    c = LogisticRegression(C=10, max_iter=5000).fit(Xtr, y3)
+    return (tuple(np.round(m.coef_[0], 3)), round(float(m.intercept_[0]), 3),
+            tuple(np.round(c.coef_[0], 3)), round(float(c.intercept_[0]), 3))
+
+
+def decide_rows(r, models, match_margin, choices_margin):
+    """index/decision.py Decider.decide over many rows: 2 match, 1 choices, 0 no_match."""
+    out = np.zeros(len(r.F), int)
+    for lang in np.unique(r.lang):
+        on = r.lang == lang
+        key = lang if lang in models else "id"
+        mw, mb, cw, cb = models[key]
+        zm = r.F[on] @ np.array(mw) + mb
+        zc = r.F[on] @ np.array(cw) + cb
+        out[on] = np.where(zm >= match_margin[key], 2, np.where(zc >= choices_margin[key], 1, 0))
+    return np.where(r.chat, 0, out)
+
+
+def summary(rows, dec):
+    """The figures the margins are chosen by."""
+    a, k, l, c = (rows[g] for g in ("answerable", "keywords", "loo", "chat"))
+    da, dk, dl, dc = (dec[g] for g in ("answerable", "keywords", "loo", "chat"))
+    n, g = rows["nchat"], CHITCHAT.index("")  # greetings and menu words, then off-topic questions
+    return {
+        "answered": (((da == 2) & a.c1) | ((da == 1) & a.c3)).mean(),
+        "match": (da == 2).mean(), "kw_answered": (((dk == 2) & k.c1) | ((dk == 1) & k.c3)).mean(),
+        "loo_match": (dl == 2).mean(), "loo_none": (dl == 0).mean(),
+        "chat_match": int((dc[:g] == 2).sum()), "offtopic_match": int((dc[g:n] == 2).sum()),
+        "chat_none": (dc[:n] == 0).mean(),
+        "libwords": "/".join(str(int((dc[n:] == v).sum())) for v in (2, 1, 0)),
+    }
+
+
+def fmt(f):
+    return (f"answered {f['answered']:.3f} (match {f['match']:.3f}) | keywords answered {f['kw_answered']:.3f} | "
+            f"LOO match {f['loo_match']:.3f} none {f['loo_none']:.3f} | chat match {f['chat_match']} "
+            f"off-topic match {f['offtopic_match']} "
+            f"none {f['chat_none']:.3f} | library words m/c/n {f['libwords']}")
+
+
+def main_refit(lang, floors=(0.895, 0.9, 0.903, 0.905), loo_caps=(0.1, 0.15, 0.2), offtopic=2,
+               shown=3):
+    """Refit one language's models and margins on its dev/train rows; print the options.
+
+    For each floor on answerable-answered and cap on leave-the-target-out confident wrong, the
+    margins (chit-chat never matched) that give the most direct matches on answerable queries,
+    keywords answered and honest no_match on leave-the-target-out and chit-chat.
+    """
+    from index.decision import MODELS, Decider
+    rows = product_rows(lang, shown)
+    cur = Decider()
+    groups = ("answerable", "keywords", "loo", "chat")
+    dec = {g: decide_rows(rows[g], MODELS, cur.match_margin, cur.choices_margin) for g in groups}
+    print(f"{lang} now: margins {cur.match_margin[lang]} / {cur.choices_margin[lang]}:", fmt(summary(rows, dec)), flush=True)
+    new = dict(MODELS)
+    new[lang] = fit_models(rows)
+    print(f"{lang} refit: match {new[lang][0]}, {new[lang][1]}; choices {new[lang][2]}, {new[lang][3]}", flush=True)
+    grid = []
+    for tm in np.arange(-3, 4.01, 0.1):
+        for tc in np.arange(-5, 3.01, 0.1):
+            mm, cm = dict(cur.match_margin, **{lang: round(tm, 1)}), dict(cur.choices_margin, **{lang: round(tc, 1)})
+            f = summary(rows, {g: decide_rows(rows[g], new, mm, cm) for g in groups})
+            grid.append((round(tm, 1), round(tc, 1), f))
+    print("  most answered:", max(f["answered"] for _, _, f in grid), flush=True)
+    for floor in floors:
+        for cap in loo_caps:
+            ok = [(tm, tc, f) for tm, tc, f in grid
+                  if f["answered"] >= floor and f["loo_match"] <= cap and f["chat_match"] == 0
+                  and f["offtopic_match"] <= offtopic]
+            if not ok:
+                print(f"  floor {floor} cap {cap}: none")
+                continue
+            tm, tc, f = max(ok, key=lambda x: x[2]["match"] + x[2]["kw_answered"] + x[2]["loo_none"] + x[2]["chat_none"])
+            print(f"  floor {floor} cap {cap}: margins {tm} / {tc}:", fmt(f), flush=True)
+    return rows, new, grid
+
+
 CHATFILTER = "--chat" in sys.argv
 if __name__ == "__main__":
     which = sys.argv[1]
+    if which == "refit":  # refit id|en [choices shown, the tipline's SEARCH_K]
+        main_refit(sys.argv[2], shown=int(sys.argv[3]) if len(sys.argv) > 3 else 3)
+        sys.exit()
     if which == "id":
         main("id_tbh_2024_2025", ("dev",), ("title", "claim", "summary"), [(0.3, "head"), (0.7, "headsum")], 0.35)
     else:

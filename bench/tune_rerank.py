@@ -4,6 +4,8 @@ pairwise logistic regression, cross-validated on dev/train.
     python bench/tune_rerank.py cv            # CV on id dev and en train+dev, ablations
     python bench/tune_rerank.py fit           # fit on dev/train, print WEIGHTS for index/rerank.py
     python bench/tune_rerank.py test          # the adopted weights on the test splits (report only)
+    python bench/tune_rerank.py gate          # the language gate (rr.MIN_CONFIDENCE) on dev/train
+    python bench/tune_rerank.py decide        # the no-match decision's rates with the re-ranker
 """
 import sys
 from pathlib import Path
@@ -15,18 +17,26 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from tune_rank import Data, fuse  # noqa: E402
 from tune_store import get  # noqa: E402
 from index import rerank as rr  # noqa: E402
+from index.hybrid import Ranking, _clip  # noqa: E402
 from index.lexical import LexicalIndex  # noqa: E402
+from index.normalize import query_for_embedding  # noqa: E402
 from index.text import Query, tokenize  # noqa: E402
 from collections import Counter  # noqa: E402
 
 TOPK = 30
 
 
+def embedded_query(text):
+    """The query text the product embeds (index/hybrid.py search): as sent, its first 300 chars."""
+    return _clip(query_for_embedding(text), Ranking().query_embed_chars) or "?"
+
+
 class Split:
     """One set's split: the product's first stage, then per-query candidate features."""
 
-    def __init__(self, name, splits, encode=True, vector_texts=None):
-        d = self.d = Data(name, splits)
+    def __init__(self, name, splits, encode=True, vector_texts=None, data=None):
+        d = self.d = data or Data(name, splits)  # data: other queries (tune_rank.with_texts)
+        d._qv = get([embedded_query(t) for t in d.qtexts], "q", encode)  # as the product embeds it
         self.li = LexicalIndex()
         for i, doc in enumerate(d.docs):
             text = " ".join(p for p in (doc.get("title"), doc.get("claim"), doc.get("summary")) if p)
@@ -69,7 +79,8 @@ class Split:
                 numeric=np.array([t.isdigit() for t in terms], bool),
                 max_lexical=li.max_score(d.qtok[qi]), short=bool(self.short[qi]),
                 head_tf=np.array([[self.head_terms[int(k)].get(t, 0) for t in terms] for k in cand], float).reshape(len(cand), len(terms)),
-                documents=len(li))
+                documents=len(li),
+                head_recall=np.array([rr.idf_recall(self.head_terms[int(k)], set(terms), li.idf) for k in cand]))
             X.append(rr.features(c))
             idf = c.idf
             head = np.array([[t in self.head_terms[int(k)] for t in terms] for k in cand], float).reshape(len(cand), len(terms))
@@ -189,17 +200,44 @@ def main_test():
     """The adopted weights (index/rerank.py) on the test splits: report, never tune."""
     for name in sys.argv[2:] or ("id_tbh_2024_2025", "id_tbh_2018", "en_clef2020_t2"):
         S = Split(name, ("test",))
-        langs = [Query.parse(t).lang for t in S.d.qtexts]  # the product picks the model by the query
-        scores = np.stack([x @ rr.MODELS[lang] if lang in rr.MODELS else -np.arange(TOPK, dtype=float)
-                           for x, lang in zip(S.X, langs)])
+        scores = product_scores(S)
         print(name, "test: first stage", S.evaluate(), "re-ranked", S.evaluate(scores), flush=True)
 
 
-def decisions(S, rerank=True, drop_rel=False):
-    """The product's no-match decision (index/decision.py) on each query of a split.
+def product_scores(S, threshold=None):
+    """The re-ranker's scores as the product gives them: the model of the query's language, only
+    when the query is surely in it (rr.applies); otherwise the first-stage order."""
+    threshold = rr.MIN_CONFIDENCE if threshold is None else threshold
+    out = []
+    for x, text in zip(S.X, S.d.qtexts):
+        q = Query.parse(text)
+        on = q.lang in rr.MODELS and q.lang_confidence >= threshold
+        out.append(x @ rr.MODELS[q.lang] if on else -np.arange(TOPK, dtype=float))
+    return np.stack(out)
 
-    Gives (decision, top-1 correct, correct in top 3). With drop_rel, the targets are taken out
-    first (leave-the-target-out): any "match" is then a confident wrong answer.
+
+def main_gate():
+    """The language gate (rr.MIN_CONFIDENCE) on id dev and CLEF train/dev: queries re-ranked, measures."""
+    splits = [Split("id_tbh_2024_2025", ("dev",)), Split("en_clef2020_t2", ("train",)),
+              Split("en_clef2020_t2", ("dev",))]
+    for S in splits:
+        print(S.d.name, S.d.queries[0]["split"], "first stage", S.evaluate(), flush=True)
+    for threshold in (0.0, 0.4, 0.45, 0.5, 0.55):
+        row = []
+        for S in splits:
+            on = sum(rr.applies(q.lang) and q.lang_confidence >= threshold
+                     for q in map(Query.parse, S.d.qtexts))
+            row.append(f"{S.d.name[:2]} {S.d.queries[0]['split']}: {on} re-ranked {S.evaluate(product_scores(S, threshold))}")
+        print(f"gate {threshold:.2f}:", " | ".join(row), flush=True)
+
+
+def evidences(S, rerank=True, drop_rel=False, shown=3):
+    """What the product's no-match decision (index/decision.py) sees for each query of a split.
+
+    Gives (Evidence, top-1 correct, correct among the `shown` first: what a "choices" reply
+    lists, the tipline's SEARCH_K), the order re-ranked as the product does.
+    With drop_rel, the targets are taken out first (leave-the-target-out): any "match" is then a
+    confident wrong answer.
     """
     from index.decision import Decider
     from index.hybrid import Match
@@ -218,15 +256,21 @@ def decisions(S, rerank=True, drop_rel=False):
     decider, out = Decider(), []
     for qi, text in enumerate(S.d.qtexts):
         order = S.order[qi].copy()
-        if rerank and Query.parse(text).lang in rr.MODELS:
-            w = rr.MODELS[Query.parse(text).lang]
-            order[:TOPK] = order[:TOPK][np.argsort(-(S.X[qi] @ w), kind="stable")]
         q = Query.parse(text)
+        if rerank and rr.applies(q.lang, q.lang_confidence):
+            order[:TOPK] = order[:TOPK][np.argsort(-(S.X[qi] @ rr.MODELS[q.lang]), kind="stable")]
         ms = [Match(str(i), float(S.fused[qi, i]), float(S.lex[qi, i]), float(S.sem[qi, i])) for i in order[:2]]
-        dec = decider.decide(decider.evidence(q, ms, S.li.max_score(q.tokens)))
         rel = set(S.d.rel[qi].tolist())
-        out.append((dec, order[0] in rel, bool(rel & set(order[:3].tolist()))))
+        out.append((decider.evidence(q, ms, S.li.max_score(q.tokens)), order[0] in rel,
+                    bool(rel & set(order[:shown].tolist()))))
     return out
+
+
+def decisions(S, rerank=True, drop_rel=False):
+    """The product's decision on each query of a split: (decision, top-1 correct, in top 3)."""
+    from index.decision import Decider
+    decider = Decider()
+    return [(decider.decide(ev), c1, c3) for ev, c1, c3 in evidences(S, rerank, drop_rel)]
 
 
 def main_decide():
@@ -253,4 +297,4 @@ def _cat(a, b):
 
 
 if __name__ == "__main__":
-    {"cv": main_cv, "fit": main_fit, "test": main_test, "decide": main_decide}[sys.argv[1]]()
+    {"cv": main_cv, "fit": main_fit, "test": main_test, "decide": main_decide, "gate": main_gate}[sys.argv[1]]()

@@ -249,7 +249,7 @@ class HybridIndex:
         short = len(query.tokens) <= self.ranking.short_query_words
         return reorder(order, keys, fused, lex, per_field, query.tokens, query.lang, short,
                        self._lexical, heads, max_lexical,
-                       self.ranking.rerank_top)
+                       self.ranking.rerank_top, query.lang_confidence)
 
     def _cosines(self, keys: list[int], query: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Give each document's weighted mean of its field cosines (Ranking.field_weights).

@@ -16,7 +16,8 @@ def test_dashboard_counts_and_escapes(tmp_path):
         add_claims(app, [{"id": "c1", "title": HOSTILE + " vaksin chip", "claim": "vaksin chip",
                           "verdict": "HOAKS", "url": "https://example.org/c1"}])
         add_account(app)
-        ask(app, "vaksin chip")
+        if ask(app, "vaksin chip").decision == "choices":  # the fake encoder's cosines are low
+            assert ask(app, "1").decision == "choice"  # the asker picks it from the list
         assert ask(app, "gempa besar jakarta minggu depan").decision == "no_match"
         ask(app, "halo")  # a greeting is not a question
         with app.app_context(), claims.db.session_scope(app) as session:

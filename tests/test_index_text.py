@@ -2,7 +2,7 @@
 import pytest
 
 from index.normalize import clean_for_embedding, normalize_text
-from index.text import Query, guess_language, tokenize
+from index.text import Query, guess_language, language_confidence, tokenize
 
 
 @pytest.mark.parametrize("raw, expected", [
@@ -31,6 +31,26 @@ def test_clean_for_embedding_keeps_case_and_drops_noise():
 ])
 def test_guess_language(text, lang):
     assert guess_language(text.split()) == lang
+
+
+def test_language_confidence_sees_english_the_markers_miss():
+    tweet = "ini video of my dog at pantai kuta lol".split()
+    assert guess_language(tweet) == "id"  # one marker each: a tie goes to Indonesian
+    assert language_confidence(tweet, "id") < 0.5 < language_confidence(tweet, "en")
+    assert Query.parse(" ".join(tweet)).lang_confidence < 0.5
+
+
+@pytest.mark.parametrize("text, lang, low, high", [
+    ("apakah video banjir itu benar dan diambil tahun ini", "id", 0.8, 1.0),
+    ("is the video of the flood real and was it taken this year", "en", 0.8, 1.0),
+    ("vaksin chip", "id", 0.5, 0.5),  # no stopword of either language
+    ("no hp penipu", "id", 0.5, 0.5),  # "no" (nomor) says nothing about the language
+    ("the vaksin di", "id", 0.5, 0.5),  # as many of each
+])
+def test_language_confidence(text, lang, low, high):
+    words = text.split()
+    assert low <= language_confidence(words, lang) <= high
+    assert abs(language_confidence(words, "id") + language_confidence(words, "en") - 1) < 1e-9
 
 
 @pytest.mark.parametrize("text, tokens", [

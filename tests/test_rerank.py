@@ -52,6 +52,29 @@ def test_head_rare_terms_count_terms_in_few_documents():
     np.testing.assert_allclose(col(x, "head_rare_terms"), np.log1p([1, 0, 0]))
 
 
+def test_head_recall_is_the_idf_share_of_the_head_the_query_holds():
+    idf = {"banjir": 1.0, "garut": 3.0, "bandang": 2.0}.get
+    assert rr.idf_recall(["banjir", "garut"], {"garut", "lain"}, idf) == pytest.approx(0.75)
+    assert rr.idf_recall([], {"garut"}, idf) == 0.0
+    heads = rr.HeadTerms()
+    heads.add(1, ["banjir", "bandang", "garut"])
+    heads.add(2, ["banjir"])
+    np.testing.assert_allclose(heads.recall([1, 2, 3], {"banjir", "garut"}, idf), [4 / 6, 1.0, 0.0])
+    x = rr.features(candidates(head_recall=np.array([0.9, 0.1, 0.0])))
+    np.testing.assert_allclose(col(x, "head_recall"), [0.9, 0.1, 0.0])
+    assert not col(rr.features(candidates()), "head_recall").any()  # unknown: zero
+
+
+def test_rerank_promotes_the_claim_the_message_restates():
+    # Two near-ties that hold the same query terms; the message holds all of the second's title.
+    c = candidates(fused=np.array([0.80, 0.79]), lexical=np.array([3.0, 3.0]),
+                   cosines=np.array([[0.86, 0.87], [0.86, 0.87]]), tf=np.array([[1, 1], [1, 1]]),
+                   idf=np.array([2.0, 2.0]), numeric=np.array([False, False]),
+                   head_tf=np.array([[1, 1], [1, 1]]), head_recall=np.array([0.3, 1.0]))
+    scores = rr.rerank(c, "id")
+    assert scores[1] > scores[0]
+
+
 def test_features_without_head_counts_are_zero():
     x = rr.features(candidates(head_tf=None))
     assert not x[:, [rr.FEATURES.index(n) for n in rr.FEATURES if n.startswith("head")]].any()
@@ -66,6 +89,7 @@ def test_models_match_the_features():
     for weights in rr.MODELS.values():
         assert weights[rr.FEATURES.index("cos_full")] > 0
         assert weights[rr.FEATURES.index("head_max_idf")] > 0
+        assert weights[rr.FEATURES.index("head_recall")] > 0
 
 
 def test_rerank_promotes_the_head_that_holds_the_rare_name():
@@ -147,6 +171,23 @@ def test_index_search_with_and_without_second_stage(index):
     assert {m.id for m in second.matches} == {m.id for m in first.matches}
     index.ranking = Ranking(rerank_top=0)
     assert [m.id for m in index.search("banjir garut", k=3).matches] == [m.id for m in first.matches]
+
+
+@pytest.mark.parametrize("text, reranked", [
+    ("ini video of my dog at banjir garut lol", False),  # English with Indonesian-looking words
+    ("video banjir bandang di garut ini bukan kejadian tahun ini", True),
+    ("banjir garut", True),  # no stopword of either language: Indonesian, as most headlines are
+])
+def test_only_surely_indonesian_queries_get_the_indonesian_model(index, monkeypatch, text, reranked):
+    assert Query.parse(text).lang == "id"  # the function-word guess takes all three for Indonesian
+    seen = []
+    real = rr.rerank
+    monkeypatch.setattr(rr, "rerank", lambda c, lang="id": seen.append(lang) or real(c, lang))
+    if getattr(index, "_heads", None) is None:
+        pytest.skip("the index keeps no head terms: no second stage")
+    index.search(text, k=3)
+    assert bool(seen) == reranked
+    assert rr.applies("id", 0.5) and not rr.applies("id", 0.49) and not rr.applies("en", 1.0)
 
 
 def test_cosines_per_field_marks_missing_vectors(index):
