@@ -2,6 +2,7 @@
 import hashlib
 import logging
 import os
+import sqlite3
 import sys
 import threading
 import time
@@ -170,8 +171,6 @@ class SharedVectors:
     PRUNE_EVERY = 1000  # writes
 
     def __init__(self, path: str | os.PathLike, max_rows: int = 200_000, max_age_days: float = 180):
-        import sqlite3
-
         self.path, self.max_rows, self.max_age_days = Path(path), max_rows, max_age_days
         self.path.parent.mkdir(parents=True, exist_ok=True)
         # One connection per process (after any fork), guarded by a lock: calls are short.
@@ -195,8 +194,6 @@ class SharedVectors:
 
     def get(self, key: bytes, dim: int) -> np.ndarray | None:
         """Give the stored vector for a key (marking it used), or None."""
-        import sqlite3
-
         try:
             with self._lock:
                 row = self._db.execute("SELECT vector FROM vectors WHERE key = ?", (key,)).fetchone()
@@ -210,8 +207,6 @@ class SharedVectors:
 
     def put(self, key: bytes, encoder_id: str, vector: np.ndarray) -> None:
         """Keep a vector for every worker (skipped when the file is busy)."""
-        import sqlite3
-
         try:
             with self._lock:
                 self._db.execute("INSERT OR REPLACE INTO vectors VALUES (?, ?, ?, ?)",
@@ -225,8 +220,6 @@ class SharedVectors:
 
     def recent(self, encoder_id: str, dim: int, n: int) -> list[tuple[bytes, np.ndarray]]:
         """Give the n most recently used vectors of an encoder, most recent last."""
-        import sqlite3
-
         try:
             with self._lock:
                 rows = self._db.execute("SELECT key, vector FROM vectors WHERE encoder = ? "
@@ -238,8 +231,6 @@ class SharedVectors:
 
     def prune(self) -> None:
         """Drop rows unused for max_age_days, and the least recently used past max_rows."""
-        import sqlite3
-
         try:
             with self._lock:
                 self._db.execute("DELETE FROM vectors WHERE used < ?",
