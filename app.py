@@ -58,7 +58,8 @@ SETTINGS = (
     Setting("INDEX_DIR", "", "Folder of index snapshots. Empty: `<instance>/index`."),
     Setting("SHARED_QUERY_VECTORS", True, "Keep the vectors of asked queries in "
             "`<INDEX_DIR>/query-vectors.sqlite`, shared by the workers and kept across restarts "
-            "(keyed by a digest: no message text). `false`: each worker keeps its own, in memory."),
+            "(keyed by a digest: no message text). `false`: each worker keeps its own, in memory (do so "
+            "when `INDEX_DIR` is on a network filesystem, where SQLite's locks are not safe)."),
     Setting("SYNC_INTERVAL", 1.0, "Seconds between checks that this worker's index follows the library "
             "(0: check before every search instead of in the background)."),
     Setting("SEARCH_K", 3, "How many fact-checks the tipline offers when several fit."),

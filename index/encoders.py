@@ -172,19 +172,27 @@ class SharedVectors:
 
     def __init__(self, path: str | os.PathLike, max_rows: int = 200_000, max_age_days: float = 180):
         self.path, self.max_rows, self.max_age_days = Path(path), max_rows, max_age_days
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        # One connection per process (after any fork), guarded by a lock: calls are short.
-        self._db = sqlite3.connect(self.path, timeout=0.05, check_same_thread=False,
-                                   isolation_level=None)
         self._lock = threading.Lock()
         self._writes = 0
-        with self._lock:
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute("PRAGMA synchronous=OFF")  # losing the newest rows costs one embedding each
-            self._db.execute("CREATE TABLE IF NOT EXISTS vectors (key BLOB PRIMARY KEY, "
-                             "encoder TEXT NOT NULL, vector BLOB NOT NULL, used REAL NOT NULL)")
-            self._db.execute("CREATE INDEX IF NOT EXISTS vectors_used ON vectors (used)")
+        try:
+            self._db = self._open(self.path)
+        except (OSError, sqlite3.Error) as exc:  # a read-only or odd folder: this process only
+            logging.getLogger(__name__).warning("query vectors are not shared: %s: %s", self.path, exc)
+            self._db = self._open(":memory:")
         self.prune()
+
+    @staticmethod
+    def _open(path) -> sqlite3.Connection:
+        """Open (creating) the file; one connection per process, after any fork."""
+        if path != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        db = sqlite3.connect(path, timeout=0.05, check_same_thread=False, isolation_level=None)
+        db.execute("PRAGMA journal_mode=WAL")
+        db.execute("PRAGMA synchronous=OFF")  # losing the newest rows costs one embedding each
+        db.execute("CREATE TABLE IF NOT EXISTS vectors (key BLOB PRIMARY KEY, "
+                   "encoder TEXT NOT NULL, vector BLOB NOT NULL, used REAL NOT NULL)")
+        db.execute("CREATE INDEX IF NOT EXISTS vectors_used ON vectors (used)")
+        return db
 
     @staticmethod
     def key(encoder_id: str, text: str) -> bytes:

@@ -233,6 +233,10 @@ def test_shared_query_vectors_drop_the_oldest_and_survive_a_broken_file(tmp_path
         [key for key, _ in shared.recent(encoder.id, encoder.dim, 10)]
     other = FakeEncoder(dim=8, id="other")  # vectors of another encoder are not mixed in
     assert shared.recent(other.id, other.dim, 10) == []
+    (tmp_path / "not-a-folder").write_text("a file where the index folder should be")
+    local = SharedVectors(tmp_path / "not-a-folder" / "qv.sqlite")  # unusable path: this process only
+    local.put(b"k" * 16, encoder.id, np.ones((1, 16), np.float32))
+    assert local.get(b"k" * 16, 16) is not None and not (tmp_path / "not-a-folder").is_dir()
     broken = SharedVectors(tmp_path / "qv2.sqlite")
     broken._db.close()  # any sqlite error is a miss, not a failure
     cache.share(broken)
