@@ -24,6 +24,7 @@ from index import cli as index_cli
 from index.encoders import SharedVectors, configure_threads, query_cache
 from index.service import Changes, SearchService
 from index.store import IndexStore
+from tipline.backlog import Backlog
 
 log = logging.getLogger("cekfakta")
 
@@ -62,6 +63,10 @@ SETTINGS = (
             "when `INDEX_DIR` is on a network filesystem, where SQLite's locks are not safe)."),
     Setting("SYNC_INTERVAL", 1.0, "Seconds between checks that this worker's index follows the library "
             "(0: check before every search instead of in the background)."),
+    Setting("QUICK_WHEN_WAITING", 4, "When this many messages wait for a gunicorn worker, a message no worker "
+            "has embedded yet is searched by its keywords alone and answered with a short list, never a "
+            "single match: a burst costs a few milliseconds a message instead of a queue. Read from the "
+            "listening socket on Linux (0: always embed)."),
     Setting("SEARCH_K", 3, "How many fact-checks the tipline offers when several fit."),
     Setting("DEFAULT_LANG", "id", "Reply language when a message gives no clue (`id` or `en`)."),
     Setting("NEWSROOM_NAME", "Cek Fakta", "The desk's name, used in replies."),
@@ -243,15 +248,17 @@ class Searcher:
     def __init__(self, service: SearchService, sync: IndexSync):
         self.service, self.sync = service, sync
 
-    def search(self, text: str, k: int = 5):
-        """Search the live index; without a background loop, catch up with the library first."""
+    def search(self, text: str, k: int = 5, embed: bool = True):
+        """Search the live index; without a background loop, catch up with the library first.
+
+        embed=False: the quick search for a server that is behind (HybridIndex.search)."""
         if self.sync.interval <= 0:
             self.sync.run_once()
         else:
             self.sync.start()  # lazily, so that it starts in the worker process, after any fork
             if not self.service.loaded:
                 self.sync.run_once()
-        return self.service.search(text, k)
+        return self.service.search(text, k, embed)
 
     def warm(self) -> None:
         """Load the index and the encoder now, before the first message needs them."""
@@ -278,6 +285,7 @@ def _init_index(app: Flask) -> None:
     app.extensions["factcheck.library"] = library
     app.extensions["factcheck.sync"] = sync
     app.extensions["factcheck.searcher"] = Searcher(service, sync)
+    app.extensions["factcheck.backlog"] = Backlog()  # gunicorn.conf.py gives it the sockets
     index_cli.init_app(app)
 
 

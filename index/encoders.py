@@ -274,6 +274,11 @@ class QueryCache:
         """Look in (and add to) a store every worker shares; None: this process only."""
         self.shared = shared
 
+    def clear(self) -> None:
+        """Forget this process's vectors (not the shared store's)."""
+        with self._lock:
+            self._vectors.clear()
+
     def warm(self, encoder: "Encoder") -> int:
         """Fill this process's cache with the shared store's most recently used vectors."""
         if self.shared is None or self.size <= 0:
@@ -284,8 +289,11 @@ class QueryCache:
                 self._remember(key, vector)
         return len(rows)
 
-    def query_vector(self, encoder: "Encoder", text: str) -> np.ndarray:
-        """Give the (1, dim) query vector of a text, embedding it only when not cached."""
+    def query_vector(self, encoder: "Encoder", text: str, embed: bool = True) -> np.ndarray | None:
+        """Give the (1, dim) query vector of a text, embedding it only when not cached.
+
+        embed=False: only look; None when no worker has embedded this text yet.
+        """
         key = SharedVectors.key(encoder.id, text)
         with self._lock:
             vector = self._vectors.get(key)
@@ -297,6 +305,8 @@ class QueryCache:
         vector = shared.get(key, encoder.dim) if shared is not None else None
         if vector is not None:
             self.shared_hits += 1
+        elif not embed:
+            return None
         else:
             self.misses += 1
             vector = encoder.encode_queries([text])

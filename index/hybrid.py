@@ -68,6 +68,7 @@ class SearchResult:
     decision: str
     matches: list[Match]
     evidence: Evidence | None = None
+    quick: bool = False  # ranked by BM25 alone, without embedding the query (search(embed=False))
 
 
 @dataclass
@@ -192,12 +193,16 @@ class HybridIndex:
         self._nvec.pop(key, None)
         self._vectors.remove_ids(np.arange(FIELD_SLOTS, dtype=np.int64) + key * FIELD_SLOTS)
 
-    def search(self, text: str, k: int = 5) -> SearchResult:
+    def search(self, text: str, k: int = 5, embed: bool = True) -> SearchResult:
         """Rank documents for a query and decide whether the best one answers it.
 
         The same text asked again before the index changes gets the result computed the first
         time (the last RESULTS_KEPT are kept): when a hoax goes round, many people send the same
         words within minutes.
+
+        embed=False is the quick search for a server that is behind: when no worker has embedded
+        this text yet, rank by BM25 alone (no encoder, a few milliseconds) and never answer with
+        a single match, only with choices (Decider.decide_quick). A vector at hand is still used.
         """
         key = (text, k, astuple(self.ranking), id(self.decider))
         with self._lock:
@@ -205,14 +210,32 @@ class HybridIndex:
                 self._results.move_to_end(key)
                 return SearchResult(hit.decision, list(hit.matches), hit.evidence)
         query = Query.parse(text)
-        query_vec = query_cache.query_vector(self.encoder, _clip(query_for_embedding(text),
-                                                                 self.ranking.query_embed_chars) or "?")
+        query_vec = query_cache.query_vector(
+            self.encoder, _clip(query_for_embedding(text), self.ranking.query_embed_chars) or "?",
+            embed=embed)
+        if query_vec is None:
+            with self._lock:
+                return self._rank_quick(query, k)
         with self._lock:  # ranked and kept under one lock: no change can slip in between
             result = self._rank(query, query_vec, k)
             self._results[key] = result
             if len(self._results) > RESULTS_KEPT:
                 self._results.popitem(last=False)
             return SearchResult(result.decision, list(result.matches), result.evidence)
+
+    def _rank_quick(self, query: "Query", k: int) -> SearchResult:
+        """Rank by BM25 alone; the decision offers choices at most (see search)."""
+        tokens = query.tokens
+        if not self._keys:
+            return SearchResult("no_match", [], self.decider.evidence_for_empty(tokens), quick=True)
+        lex_keys, lex_scores = self._lexical.score_arrays(tokens)
+        keys = _top(lex_keys, lex_scores, max(k, 2))
+        lex = _lookup(lex_keys, lex_scores, keys).astype(np.float32)
+        best = float(lex.max()) if lex.size else 0.0
+        matches = [Match(self._ids[key], float(score) / best if best > 0 else 0.0, float(score), 0.0)
+                   for key, score in zip(keys, lex) if score > 0]
+        evidence = self.decider.evidence(query, matches, self._lexical.max_score(tokens))
+        return SearchResult(self.decider.decide_quick(evidence), matches[:k], evidence, quick=True)
 
     def _rank(self, query: "Query", query_vec: np.ndarray, k: int) -> SearchResult:
         """Fuse lexical and vector scores over the union of both candidate lists."""

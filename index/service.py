@@ -83,9 +83,9 @@ class SearchService:
             index.revision = max(index.revision, changes.revision)
             return len(fresh)
 
-    def search(self, text: str, k: int = 5) -> SearchResult:
-        """Search the live index."""
-        return self.index.search(text, k)
+    def search(self, text: str, k: int = 5, embed: bool = True) -> SearchResult:
+        """Search the live index (embed=False: the quick search, see HybridIndex.search)."""
+        return self.index.search(text, k, embed)
 
 
 @dataclass(frozen=True)

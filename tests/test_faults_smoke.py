@@ -86,3 +86,68 @@ def test_gunicorn_workers_load_the_index_before_their_first_message(faults, tmp_
     finally:
         server.terminate()
         server.wait(30)
+
+
+def test_a_burst_is_answered_by_keywords_alone_while_messages_wait(faults, tmp_path):
+    """A real gunicorn worker with six messages queued on its socket: the first ones are searched
+    by keywords alone (a list, no single match); once the queue is short, it embeds again."""
+    import signal
+    import socket
+    import subprocess
+    import sys
+    import urllib.parse
+
+    from twilio.request_validator import RequestValidator
+
+    instance = faults.Instance(tmp_path, "fake", workers=1)
+    instance.env["FACTCHECK_QUICK_WHEN_WAITING"] = "3"
+    instance.flask("init-db", "--demo")
+    instance.flask("index", "rebuild")
+    log = tmp_path / "gunicorn.log"
+    with open(log, "w") as output:
+        server = subprocess.Popen(
+            [sys.executable, "-m", "gunicorn", "-w", "1", "-b", f"127.0.0.1:{instance.port}",
+             "app:create_app()"], cwd=faults.ROOT, env=instance.env, stdout=output,
+            stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + 60
+        while "search ready in" not in log.read_text() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        worker = int(Path(f"/proc/{server.pid}/task/{server.pid}/children").read_text().split()[0])
+        url = instance.url + "/whatsapp"
+
+        def raw(i):
+            params = {"MessageSid": f"SMburst{i:026d}", "AccountSid": "AC" + "0" * 32,
+                      "From": f"whatsapp:+62812000000{i:02d}", "To": "whatsapp:+14155238886",
+                      "Body": "vaksin covid chip pelacak", "NumMedia": "0"}
+            body = urllib.parse.urlencode(params).encode()
+            signature = RequestValidator(faults.TOKEN).compute_signature(url, params)
+            return (f"POST /whatsapp HTTP/1.1\r\nHost: 127.0.0.1:{instance.port}\r\n"
+                    f"Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {len(body)}\r\n"
+                    f"X-Twilio-Signature: {signature}\r\nConnection: close\r\n\r\n").encode() + body
+
+        os.kill(worker, signal.SIGSTOP)  # the worker is busy: six messages queue on the socket
+        try:
+            connections = []
+            for i in range(6):
+                connection = socket.create_connection(("127.0.0.1", instance.port), timeout=30)
+                connection.sendall(raw(i))
+                connections.append(connection)
+        finally:
+            os.kill(worker, signal.SIGCONT)
+        replies = []
+        for connection in connections:  # answered in the order they queued
+            chunks = []
+            while chunk := connection.recv(65536):
+                chunks.append(chunk)
+            connection.close()
+            replies.append(b"".join(chunks).decode("utf-8"))
+        assert all(reply.startswith("HTTP/1.1 200") for reply in replies)
+        text = log.read_text()
+        # 5, 4 and 3 still waiting behind the first three: keywords alone; then the full search
+        assert text.count("searched by keywords alone") == 3, text
+        assert all("Balas *0*" in reply for reply in replies[:3]), replies  # a list to pick from
+        assert "Selengkapnya: https://" in replies[-1], replies[-1]  # the full search: one match
+    finally:
+        server.terminate()
+        server.wait(30)

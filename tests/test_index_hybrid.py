@@ -283,3 +283,19 @@ def test_document_cosines_are_the_weighted_mean_of_their_vectors_cosines():
         weights = np.array((0.3, 0.7)[:len(per_vector)])
         assert cosine == pytest.approx(float(per_vector @ weights / weights.sum()), abs=1e-6)
         assert row[:len(per_vector)] == pytest.approx(per_vector, abs=1e-6) and (row[len(per_vector):] == -1).all()
+
+
+def test_the_quick_search_ranks_by_keywords_without_the_encoder_and_never_matches():
+    encoder = FakeEncoder()
+    index = HybridIndex(encoder)
+    index.add(DOCS)
+    encoder.calls.clear()  # a text no other test asks: the process-wide query cache has not seen it
+    quick = index.search("pelacak microchip vaksin", k=3, embed=False)
+    assert encoder.calls == [] and quick.quick
+    assert quick.decision == "choices" and quick.matches[0].id == "chip"  # the full search matches it
+    assert quick.matches[0].score == 1.0 and all(m.semantic == 0.0 for m in quick.matches)
+    assert index.search("resep nasi goreng", k=3, embed=False).decision == "no_match"  # no word in common
+    full = index.search("pelacak microchip vaksin", k=3)  # not served from the quick result
+    assert encoder.calls == ["pelacak microchip vaksin"] and full.decision == "match" and not full.quick
+    again = index.search("pelacak microchip vaksin", k=3, embed=False)  # the vector is at hand now
+    assert not again.quick and again.decision == "match" and encoder.calls == ["pelacak microchip vaksin"]

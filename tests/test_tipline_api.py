@@ -29,7 +29,7 @@ class FakeSearcher:
     def __init__(self, decision="choices", ids=()):
         self.decision, self.ids, self.asked = decision, list(ids), []
 
-    def search(self, text, k=5):
+    def search(self, text, k=5, embed=True):
         self.asked.append(k)
         matches = [Match(i, round(1 - n / 100, 2)) for n, i in enumerate(self.ids)]
         return SearchResult(self.decision, matches[:k])
@@ -69,6 +69,17 @@ def test_search_finds_the_claim_in_the_real_index(app, client, add_claims):
     assert 0 <= body["matches"][0]["score"] <= 1
     scores = [m["score"] for m in body["matches"]]
     assert scores == sorted(scores, reverse=True) and len(scores) <= 5
+
+
+def test_quick_search_through_the_api_uses_keywords_until_the_query_has_a_vector(app, client, add_claims):
+    add_claims(app, CLAIMS)
+    query = {"q": "chip pelacak vaksin covid", "quick": "1"}
+    quick = client.get("/api/search", query_string=query).get_json()
+    assert quick["quick"] is True and quick["decision"] in ("choices", "no_match")
+    assert quick["matches"][0]["id"] == "vaksin-chip" and quick["matches"][0]["score"] == 1.0
+    full = client.get("/api/search", query_string={"q": query["q"]}).get_json()
+    assert full["quick"] is False and full["matches"][0]["id"] == "vaksin-chip"
+    assert client.get("/api/search", query_string=query).get_json()["quick"] is False  # vector at hand
 
 
 @pytest.mark.parametrize("decision", ["match", "choices", "no_match"])

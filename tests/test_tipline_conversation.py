@@ -43,10 +43,11 @@ class FakeSearcher:
 
     def __init__(self, decision="no_match", ids=(), fail=False):
         self.decision, self.ids, self.fail = decision, list(ids), fail
-        self.queries = []
+        self.queries, self.embedded = [], []
 
-    def search(self, text, k=5):
+    def search(self, text, k=5, embed=True):
         self.queries.append((text, k))
+        self.embedded.append(embed)
         if self.fail:
             raise RuntimeError("index unavailable")
         matches = [Match(id=i, score=round(0.9 - n * 0.1, 2)) for n, i in enumerate(self.ids)]
@@ -304,3 +305,30 @@ def test_choice_number(text, number):
 )
 def test_clean_text(raw, clean):
     assert clean_text(raw) == clean
+
+
+def test_messages_are_searched_by_keywords_alone_while_others_wait_for_a_worker(library):
+    """QUICK_WHEN_WAITING against a real listening socket with connections queued on it."""
+    import socket
+    import time
+
+    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(8)
+    library.extensions["factcheck.backlog"].watch([listener])
+    library.config["QUICK_WHEN_WAITING"] = 2
+    searcher = FakeSearcher("choices", ["vaksin-chip"])
+    queued = []
+    try:
+        ask(library, searcher, "vaksin chip")
+        queued.append(socket.create_connection(listener.getsockname()))
+        ask(library, searcher, "vaksin chip", sender="web:one", channel="web")
+        queued.append(socket.create_connection(listener.getsockname()))
+        time.sleep(0.05)
+        ask(library, searcher, "vaksin chip", sender="web:two", channel="web")
+        library.config["QUICK_WHEN_WAITING"] = 0  # 0: always embed
+        ask(library, searcher, "vaksin chip", sender="web:three", channel="web")
+    finally:
+        for sock in queued + [listener]:
+            sock.close()
+    assert searcher.embedded == [True, True, False, True]

@@ -26,7 +26,7 @@ class FakeSearcher:
     def __init__(self, decision, ids):
         self.decision, self.ids = decision, ids
 
-    def search(self, text, k=5):
+    def search(self, text, k=5, embed=True):
         return SearchResult(self.decision, [Match(i, 0.8) for i in self.ids][:k])
 
 
@@ -275,7 +275,7 @@ def test_a_flood_gets_one_notice_then_silence_and_no_search(client, sign, app, m
     rate_limited(app)
     searched = []
     real = app.extensions["factcheck.searcher"]
-    monkeypatch.setattr(real, "search", lambda text, k=5: searched.append(text) or
+    monkeypatch.setattr(real, "search", lambda text, k=5, embed=True: searched.append(text) or
                         SearchResult("no_match", []))
     replies_seen = []
     for n in range(8):

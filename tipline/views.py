@@ -116,11 +116,13 @@ def api_search():
     if k < 1:
         return _json_error("k must be a whole number from 1 to 50", 400)
     k = min(k, SEARCH_K_MAX)
+    # quick=1: the search a busy tipline falls back to (keywords alone, choices at most)
+    embed = request.args.get("quick", "0") not in ("1", "true", "yes")
     searcher = _searcher()
     if searcher is None:
         return _json_error("the search index is not ready", 503)
     try:
-        result = searcher.search(query, k=k)
+        result = searcher.search(query, k=k, embed=embed)
     except Exception:
         log.exception("search failed")
         return _json_error("the search failed; try again shortly", 503)
@@ -136,7 +138,7 @@ def api_search():
         for m in result.matches
         if m.id in claims
     ]
-    return jsonify(decision=result.decision, matches=matches[:k])
+    return jsonify(decision=result.decision, matches=matches[:k], quick=result.quick)
 
 
 @bp.post("/api/messages")
