@@ -63,7 +63,7 @@ SETTINGS = (
             "when `INDEX_DIR` is on a network filesystem, where SQLite's locks are not safe)."),
     Setting("SYNC_INTERVAL", 1.0, "Seconds between checks that this worker's index follows the library "
             "(0: check before every search instead of in the background)."),
-    Setting("QUICK_WHEN_WAITING", 4, "When this many messages wait for a gunicorn worker, a message no worker "
+    Setting("QUICK_WHEN_WAITING", 2, "When this many messages wait for a gunicorn worker, a message no worker "
             "has embedded yet is searched by its keywords alone and answered with a short list, never a "
             "single match: a burst costs a few milliseconds a message instead of a queue. Read from the "
             "listening socket on Linux (0: always embed)."),

@@ -370,6 +370,13 @@ def load(server: Server, messages: Path, rate: float, duration: float, distinct:
     return result
 
 
+def quick_answers(inst: Instance) -> int:
+    """Count the messages the server searched by keywords alone because others were waiting
+    (tipline/backlog.py; the server's log line, no message text in it)."""
+    log = inst.folder / "gunicorn.log"
+    return log.read_text(errors="replace").count("searched by keywords alone") if log.exists() else 0
+
+
 def forget_query_vectors(inst: Instance) -> None:
     """Remove the query vectors the workers share and keep across restarts (index/encoders.py)."""
     for suffix in ("", "-wal", "-shm"):
@@ -385,10 +392,13 @@ def serve(size: int, workdir: Path, encoder: str, workers: int, rates: list[floa
     report = {"size": size, "workers": workers, "loads": [], "cold_start_s": []}
 
     def measured(server, tag, rate, distinct, phase, skip=0):
+        before = quick_answers(inst)
         result = load(server, pool, rate, duration, distinct, f"{tag}-{rate:g}-{phase}", skip=skip)
+        result["quick"] = quick_answers(inst) - before
         report["loads"].append({"messages": tag, "phase": phase, **result})
         print(f"  {tag:8s} {phase:7s} {result['throughput']:6.1f}/s of {rate:.0f}/s  p50 {result.get('p50_ms')} "
-              f"p95 {result.get('p95_ms')} p99 {result.get('p99_ms')} ms  errors {result['errors']}", flush=True)
+              f"p95 {result.get('p95_ms')} p99 {result.get('p99_ms')} ms  errors {result['errors']}  "
+              f"quick {result['quick']}", flush=True)
 
     # Every run starts a fresh server with no query vectors kept (the shared file is removed):
     # no run profits from what an earlier one warmed. A Zipf run then goes on for a second
