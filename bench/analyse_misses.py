@@ -191,14 +191,53 @@ def hand(S, rows, path):
     print(f"R@1 {1 - M / Q:.4f}; + Y accepted {(Q - M + y) / Q:.4f}; + Y and P accepted {(Q - M + y + p) / Q:.4f}")
 
 
+def collapse(S, shown=3, depth=10):
+    """The choices list with near-duplicates of a higher candidate skipped (same test as above).
+
+    Strict: the target itself is among the `shown`; lenient: the target or a near-duplicate of it.
+    """
+    d = S.d
+    order = product_order(S)
+    hv = get(d.field_texts("head"), "d", True)
+    heads = [set(tokenize(" ".join(p for p in (doc.get("title"), doc.get("claim")) if p), doc.get("lang")))
+             for doc in d.docs]
+
+    def nd(a, b):
+        return float(hv[a] @ hv[b]) >= NEAR_COS or len(heads[a] & heads[b]) / max(1, len(heads[a] | heads[b])) >= NEAR_JAC
+
+    tot = Counter()
+    for qi in range(d.Q):
+        rel = set(d.rel[qi].tolist())
+        plain = [int(k) for k in order[qi, :shown]]
+        kept = []
+        for k in order[qi, :depth]:
+            k = int(k)
+            if not any(nd(k, j) for j in kept):
+                kept.append(k)
+            if len(kept) == shown:
+                break
+        kept += [int(k) for k in order[qi, :depth] if int(k) not in kept][:shown - len(kept)]
+        for tag, lst in (("plain", plain), ("collapsed", kept)):
+            tot[tag + " strict"] += bool(rel & set(lst))
+            tot[tag + " lenient"] += bool(rel & set(lst)) or any(nd(k, t) for k in lst for t in rel)
+        tot["changed"] += plain != kept
+    print(f"{d.name} {d.queries[0]['split']}: choices lists changed by collapsing {tot['changed']} of {d.Q}")
+    for tag in ("plain", "collapsed"):
+        print(f"  {tag:9s}: target among {shown} shown {tot[tag + ' strict'] / d.Q:.4f} "
+              f"({tot[tag + ' strict']}); target or a near-duplicate of it {tot[tag + ' lenient'] / d.Q:.4f}")
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--set", default="id_tbh_2024_2025")
     ap.add_argument("--split", default="dev")
     ap.add_argument("--sample", type=int, default=0)
     ap.add_argument("--labels", help="hand labels json (outside the repo)")
+    ap.add_argument("--collapse", action="store_true", help="near-duplicate collapsing of the 3 choices")
     a = ap.parse_args()
     S = Split(a.set, (a.split,), encode=True)
+    if a.collapse:
+        return collapse(S)
     rows = analyse(S)
     if a.sample:
         sample(S, rows, a.sample)

@@ -211,7 +211,7 @@ def _catfull(a, b):
     return s
 
 
-def _with_qv_cat(S, qv):
+def _with_qv_cat(S, qv, w_long=0.35):
     """with_qv without rebuilding re-ranker features (English keeps the first stage)."""
     T = copy.copy(S)
     T.d = copy.copy(S.d)
@@ -222,7 +222,7 @@ def _with_qv_cat(S, qv):
     T.cos_hs = np.where(has[None, :], qv @ hs.T, -1.0)
     T.sem = 0.3 * T.cos_h + 0.7 * np.where(has[None, :], T.cos_hs, T.cos_h)
     ql = np.array([len(t) for t in S.d.qtok])[:, None]
-    T.fused = fuse(T.lex, T.sem, np.where(ql <= 3, 0.5, 0.35))
+    T.fused = fuse(T.lex, T.sem, np.where(ql <= 3, 0.5, w_long))
     T.order = np.argsort(-T.fused, axis=1, kind="stable")
     return T
 
@@ -253,6 +253,7 @@ def main_pipeline():
     print("baseline  first stage", summ(ranks_split(S)), "| + re-ranker (CV)", summ(rb), flush=True)
     outer_first = np.zeros(Q, int)
     outer_full = np.zeros(Q, int)
+    outer_both = np.zeros(Q, int)
     for f in range(FOLDS):
         t0 = time.time()
         tr = np.nonzero(fold != f)[0]
@@ -269,10 +270,18 @@ def main_pipeline():
         r_first = ranks_split(T)
         r_full = ranks_split(T, scores)
         outer_first[te], outer_full[te] = r_first[te], r_full[te]
+        # "both": the adapted first stage, the re-ranker also given the original cosines
+        cand = T.order[:, :TOPK]
+        Xb = np.concatenate([T.X, np.take_along_axis(S.cos_h, cand, 1)[..., None],
+                             np.take_along_axis(S.cos_hs, cand, 1)[..., None]], 2)
+        wb = fit(Xb[tr], T.y[tr], C)
+        outer_both[te] = ranks_split(T, Xb @ wb)[te]
         print(f"  fold {f}: first stage R@1 {np.mean(r_first[te] == 0):.3f} full {np.mean(r_full[te] == 0):.3f} "
               f"(baseline full {np.mean(rb[te] == 0):.3f}) {time.time() - t0:.0f}s", flush=True)
     print("adapter   first stage", summ(outer_first), "| + re-ranker (nested CV)", summ(outer_full), flush=True)
-    np.save("/tmp/helper-q/pipeline_ranks.npy", np.stack([ranks_split(S), rb, outer_first, outer_full]))
+    print("adapter   + re-ranker with the original cosines too (21 features)", summ(outer_both), flush=True)
+    tag = sys.argv[2].replace(",", "_").replace("=", "") if len(sys.argv) > 2 else "default"
+    np.save(f"/tmp/helper-q/pipeline_ranks_{tag}.npy", np.stack([ranks_split(S), rb, outer_first, outer_full, outer_both]))
 
 
 def main_clef():
@@ -288,7 +297,64 @@ def main_clef():
     T = _with_qv_cat(S, aq)
     print("CLEF adapter vector-only", summ(rk(vec_scores(S, aq), rel)), "| first stage", summ(ranks_split(T)),
           f"MAP@5 {map5(T):.4f}", flush=True)
+    # the lexical weight of long queries chosen on the other folds (nested), with and without the adapter
+    grid = (0.15, 0.2, 0.25, 0.3, 0.35, 0.4)
+    for tag, q in (("baseline", qv), ("adapter", aq)):
+        per = {w: _with_qv_cat(S, q, w) for w in grid}
+        out = np.zeros(len(qv), int)
+        chosen = []
+        for f in range(FOLDS):
+            m = fold == f
+            best = max(grid, key=lambda w: np.mean(ranks_split(per[w])[~m] == 0) + np.mean(ranks_split(per[w])[~m] < 5))
+            chosen.append(best)
+            out[m] = ranks_split(per[best])[m]
+        print(f"CLEF {tag} first stage, lexical weight chosen per fold {chosen}:", summ(out), flush=True)
+
+
+def fit_listwise(X, y, l2=1.0, scale=None):
+    """Softmax over each query's candidates, cross-entropy on the relevant ones, L2 on standardised
+    weights (scipy L-BFGS). Gives weights in the features' own units."""
+    from scipy.optimize import minimize
+    keep = y.any(1)
+    X, y = X[keep], y[keep].astype(float)
+    scale = X.reshape(-1, X.shape[2]).std(0) + 1e-9 if scale is None else scale
+    Z = X / scale
+    t = y / y.sum(1, keepdims=True)
+
+    def f(w):
+        s = Z @ w
+        s = s - s.max(1, keepdims=True)
+        p = np.exp(s)
+        p /= p.sum(1, keepdims=True)
+        lse = np.log(np.exp(s).sum(1))
+        loss = -(t * (s - lse[:, None])).sum() / len(Z) + l2 * w @ w / len(Z)
+        g = np.einsum("qc,qcf->f", p - t, Z) / len(Z) + 2 * l2 * w / len(Z)
+        return loss, g
+    w = minimize(f, np.zeros(Z.shape[2]), jac=True, method="L-BFGS-B").x
+    return w / scale
+
+
+def main_listwise():
+    """Idea 3: the re-ranker fitted listwise (softmax over the 30) instead of pairwise, same folds."""
+    S = Split("id_tbh_2024_2025", ("dev",), encode=False)
+    fold = folds_of(S.d.Q)
+    base = np.zeros(S.X.shape[:2])
+    for f in range(FOLDS):
+        base[fold == f] = S.X[fold == f] @ fit(S.X[fold != f], S.y[fold != f], 0.1)
+    print("pairwise C=0.1 (as adopted)", summ(ranks_split(S, base)), flush=True)
+    for l2 in (0.1, 1.0, 10.0, 100.0):
+        out = np.zeros(S.X.shape[:2])
+        for f in range(FOLDS):
+            out[fold == f] = S.X[fold == f] @ fit_listwise(S.X[fold != f], S.y[fold != f], l2)
+        print(f"listwise l2={l2}", summ(ranks_split(S, out)), flush=True)
+    for seed in (1, 2):
+        fs = np.random.default_rng(seed).permutation(S.d.Q) % FOLDS
+        a, b = np.zeros(S.X.shape[:2]), np.zeros(S.X.shape[:2])
+        for f in range(FOLDS):
+            a[fs == f] = S.X[fs == f] @ fit(S.X[fs != f], S.y[fs != f], 0.1)
+            b[fs == f] = S.X[fs == f] @ fit_listwise(S.X[fs != f], S.y[fs != f], 1.0)
+        print(f"folds seed {seed}: pairwise", summ(ranks_split(S, a)), "| listwise l2=1", summ(ranks_split(S, b)), flush=True)
 
 
 if __name__ == "__main__":
-    {"grid": main_grid, "pipeline": main_pipeline, "clef": main_clef}[sys.argv[1]]()
+    {"grid": main_grid, "pipeline": main_pipeline, "clef": main_clef, "listwise": main_listwise}[sys.argv[1]]()
