@@ -25,9 +25,10 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from tune_rerank import Split, product_scores, TOPK  # noqa: E402
-from tune_store import get  # noqa: E402
-from index.text import tokenize  # noqa: E402
+from tune_rerank import TOPK, Split, product_scores
+from tune_store import get
+
+from index.text import tokenize
 
 NEAR_COS = 0.93
 NEAR_JAC = 0.5
