@@ -14,7 +14,7 @@ target is not ranked first:
 
     python bench/analyse_misses.py                       # id_tbh_2024_2025 dev
     python bench/analyse_misses.py --set id_tbh_2018 --split test   # counting only
-    python bench/analyse_misses.py --sample 20 > /tmp/helper-q/sample.txt   # eyeball (data text: keep out of the repo)
+    python bench/analyse_misses.py --sample 20 > /tmp/sample.txt   # eyeball (data text: keep out of the repo)
 """
 import argparse
 import sys

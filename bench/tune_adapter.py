@@ -17,7 +17,7 @@ re-ranker never trains on cosines the adapter saw the labels of).
     python bench/tune_adapter.py clef_test       # once, after the CV bar was met: CLEF test (report only)
     python bench/tune_adapter.py listwise        # idea 3: the re-ranker fitted listwise, same folds
 
-Findings (2026-11-30, /tmp/helper-q/REPORT.md): on id dev the adapter lifts vector-only R@1 by up
+Findings (2026-11-30, BENCHMARKS.md, the session 4 rows): on id dev the adapter lifts vector-only R@1 by up
 to +0.018 but the full pipeline not at all (nested CV 0.830-0.836 against 0.837); on CLEF the CV
 gain comes from tweets whose fact-check another fold's tweet had (memorisation).
 """
@@ -28,6 +28,8 @@ from pathlib import Path
 
 import numpy as np
 import torch
+
+OUT = Path('/tmp/cekfakta-adapter')  # ranks and the fitted matrix: outside the repo
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -287,7 +289,8 @@ def main_pipeline():
     print("adapter   first stage", summ(outer_first), "| + re-ranker (nested CV)", summ(outer_full), flush=True)
     print("adapter   + re-ranker with the original cosines too (21 features)", summ(outer_both), flush=True)
     tag = sys.argv[2].replace(",", "_").replace("=", "") if len(sys.argv) > 2 else "default"
-    np.save(f"/tmp/helper-q/pipeline_ranks_{tag}.npy", np.stack([ranks_split(S), rb, outer_first, outer_full, outer_both]))
+    OUT.mkdir(parents=True, exist_ok=True)
+    np.save(OUT / f"pipeline_ranks_{tag}.npy", np.stack([ranks_split(S), rb, outer_first, outer_full, outer_both]))
 
 
 def main_clef():
@@ -351,7 +354,8 @@ def main_clef_test():
     TD = _catfull(tr, dv)
     h, hs = doc_mats(TD)
     ad = train(TD.d.qvecs(False), TD.d.rel, h, hs, **setting)
-    np.save("/tmp/helper-q/adapter_en_W.npy", ad.W.astype(np.float32))
+    OUT.mkdir(parents=True, exist_ok=True)
+    np.save(OUT / "adapter_en_W.npy", ad.W.astype(np.float32))
     S = Split("en_clef2020_t2", ("test",), encode=True)
     qv = S.d.qvecs(False)
     en = np.array([Query.parse(t).lang == "en" for t in S.d.qtexts])
@@ -397,7 +401,7 @@ def main_nodup():
             outs["listwise"][b] = S.X[b] @ fit_listwise(S.X[a], S.y[a], 1.0)
             # drop twins: pairwise by removing their pairs, listwise by removing them from the softmax
             Xa, ya, Ma = S.X[a], S.y[a], M[a]
-            D, t = [], []
+            D = []
             for q in range(len(Xa)):
                 pos, neg = Xa[q][ya[q]], Xa[q][~ya[q] & ~Ma[q]]
                 if len(pos) and len(neg):
