@@ -105,8 +105,9 @@ def oof(qv, rel, h, hs, fold, **kw):
     return out
 
 
-def with_qv(S, qv, w_long=0.35):
-    """A copy of Split S whose query vectors are qv: cosines, fusion, order and features redone."""
+def with_qv(S, qv, w_long=0.35, features=True):
+    """A copy of Split S whose query vectors are qv: cosines, fusion, order and (unless
+    features=False) the re-ranker's features redone."""
     T = copy.copy(S)
     T.d = copy.copy(S.d)
     T.d._qv = qv
@@ -118,7 +119,8 @@ def with_qv(S, qv, w_long=0.35):
     ql = np.array([len(t) for t in S.d.qtok])[:, None]
     T.fused = fuse(T.lex, T.sem, np.where(ql <= 3, 0.5, np.reshape(w_long, (-1, 1))))
     T.order = np.argsort(-T.fused, axis=1, kind="stable")
-    T.build()
+    if features:
+        T.build()
     return T
 
 
@@ -221,18 +223,7 @@ def _catfull(a, b):
 
 def _with_qv_cat(S, qv, w_long=0.35):
     """with_qv without rebuilding re-ranker features (English keeps the first stage)."""
-    T = copy.copy(S)
-    T.d = copy.copy(S.d)
-    T.d._qv = qv
-    h, hs = doc_mats(S)
-    has = np.array([t is not None for t in S.d.field_texts("headsum")])
-    T.cos_h = qv @ h.T
-    T.cos_hs = np.where(has[None, :], qv @ hs.T, -1.0)
-    T.sem = 0.3 * T.cos_h + 0.7 * np.where(has[None, :], T.cos_hs, T.cos_h)
-    ql = np.array([len(t) for t in S.d.qtok])[:, None]
-    T.fused = fuse(T.lex, T.sem, np.where(ql <= 3, 0.5, w_long))
-    T.order = np.argsort(-T.fused, axis=1, kind="stable")
-    return T
+    return with_qv(S, qv, w_long, features=False)
 
 
 def map5(S):

@@ -200,7 +200,6 @@ def respond(
     settings = _Settings(
         newsroom=config.get("NEWSROOM_NAME", "Cek Fakta"),
         k=max(1, int(config.get("SEARCH_K", 3))),
-        embed=not _behind(config),
     )
 
     reply = _answer(session, searcher, body, lang, state, settings, num_media, media_types)
@@ -328,12 +327,12 @@ def _log_request(session, entry: dict, reply: Reply, channel: str, sender_key: s
 class _Settings:
     newsroom: str
     k: int
-    embed: bool = True  # False: the server is behind, search new messages by keywords alone
 
 
-def _behind(config) -> bool:
-    """Say whether QUICK_WHEN_WAITING messages or more wait for a worker (tipline/backlog.py)."""
-    limit = int(config.get("QUICK_WHEN_WAITING") or 0)
+def _behind() -> bool:
+    """Say whether QUICK_WHEN_WAITING messages or more wait for a worker (tipline/backlog.py):
+    then a message no worker has embedded yet is searched by its keywords alone."""
+    limit = int(current_app.config.get("QUICK_WHEN_WAITING") or 0)
     backlog = current_app.extensions.get("factcheck.backlog")
     return limit > 0 and backlog is not None and backlog.waiting() >= limit
 
@@ -406,7 +405,7 @@ def _search(session, searcher, body: str, lang: str, settings: _Settings) -> Rep
     try:
         if searcher is None:
             raise LookupError("no searcher configured")
-        result = searcher.search(body, k=settings.k + EXTRA_CANDIDATES, embed=settings.embed)
+        result = searcher.search(body, k=settings.k + EXTRA_CANDIDATES, embed=not _behind())
         if result.quick:
             log.info("tipline searched by keywords alone: workers are behind")
         matches = list(result.matches)
