@@ -311,23 +311,27 @@ def main_clef():
         print(f"CLEF {tag} first stage, lexical weight chosen per fold {chosen}:", summ(out), flush=True)
 
 
-def fit_listwise(X, y, l2=1.0, scale=None):
+def fit_listwise(X, y, l2=1.0, keep=None):
     """Softmax over each query's candidates, cross-entropy on the relevant ones, L2 on standardised
-    weights (scipy L-BFGS). Gives weights in the features' own units."""
+    weights (scipy L-BFGS). keep: (Q, C) bool, candidates left in each softmax (default all; the
+    relevant ones always stay). Gives weights in the features' own units."""
     from scipy.optimize import minimize
-    keep = y.any(1)
-    X, y = X[keep], y[keep].astype(float)
-    scale = X.reshape(-1, X.shape[2]).std(0) + 1e-9 if scale is None else scale
+    has = y.any(1)
+    X, y = X[has], y[has].astype(float)
+    keep = np.ones(y.shape, bool) if keep is None else keep[has]
+    scale = X.reshape(-1, X.shape[2]).std(0) + 1e-9
     Z = X / scale
     t = y / y.sum(1, keepdims=True)
+    mask = np.where(keep | (y > 0), 0.0, -np.inf)
 
     def f(w):
-        s = Z @ w
+        s = Z @ w + mask
         s = s - s.max(1, keepdims=True)
-        p = np.exp(s)
-        p /= p.sum(1, keepdims=True)
-        lse = np.log(np.exp(s).sum(1))
-        loss = -(t * (s - lse[:, None])).sum() / len(Z) + l2 * w @ w / len(Z)
+        e = np.exp(s)
+        p = e / e.sum(1, keepdims=True)
+        lse = np.log(e.sum(1))
+        sy = np.where(y > 0, s, 0.0)
+        loss = -(t * (sy - lse[:, None])).sum() / len(Z) + l2 * w @ w / len(Z)
         g = np.einsum("qc,qcf->f", p - t, Z) / len(Z) + 2 * l2 * w / len(Z)
         return loss, g
     w = minimize(f, np.zeros(Z.shape[2]), jac=True, method="L-BFGS-B").x
@@ -403,7 +407,7 @@ def main_nodup():
             sc = Dd.std(0) + 1e-9
             w = LogisticRegression(C=0.1, fit_intercept=False, max_iter=5000).fit(Dd / sc, td).coef_[0] / sc
             outs["pairwise no-twins"][b] = S.X[b] @ w
-            outs["listwise no-twins"][b] = S.X[b] @ fit_listwise_masked(Xa, ya, ~Ma, 1.0)
+            outs["listwise no-twins"][b] = S.X[b] @ fit_listwise(Xa, ya, 1.0, keep=~Ma)
         for k, v in outs.items():
             r = ranks_split(S, v)
             res.setdefault(k, []).append((np.mean(r == 0), np.mean(r < 3)))
@@ -411,30 +415,6 @@ def main_nodup():
     for k, v in res.items():
         v = np.array(v)
         print(f"{k:18s} R@1 mean {v[:, 0].mean():.4f} ({v[:, 0].min():.4f}-{v[:, 0].max():.4f}) R@3 mean {v[:, 1].mean():.4f}")
-
-
-def fit_listwise_masked(X, y, keep, l2=1.0):
-    """fit_listwise with some candidates left out of each query's softmax (keep: (Q, C) bool)."""
-    from scipy.optimize import minimize
-    has = y.any(1)
-    X, y, keep = X[has], y[has].astype(float), keep[has]
-    scale = X.reshape(-1, X.shape[2]).std(0) + 1e-9
-    Z = X / scale
-    t = y / y.sum(1, keepdims=True)
-    mask = np.where(keep | (y > 0), 0.0, -np.inf)
-
-    def f(w):
-        s = Z @ w + mask
-        s = s - s.max(1, keepdims=True)
-        e = np.exp(s)
-        p = e / e.sum(1, keepdims=True)
-        lse = np.log(e.sum(1))
-        sy = np.where(y > 0, s, 0.0)
-        loss = -(t * (sy - lse[:, None])).sum() / len(Z) + l2 * w @ w / len(Z)
-        g = np.einsum("qc,qcf->f", p - t, Z) / len(Z) + 2 * l2 * w / len(Z)
-        return loss, g
-    w = minimize(f, np.zeros(Z.shape[2]), jac=True, method="L-BFGS-B").x
-    return w / scale
 
 
 def main_listwise():
