@@ -9,7 +9,7 @@ from claims.formats import export_file, import_file
 from claims.models import Claim, ClaimHistory, LibraryState
 from claims.store import (
     ClaimNotFound, ImportFailed, ImportProblem, ImportReport, InvalidClaim, changes_since,
-    claim_history, count_claims, get_claim, library_revision, list_claims, published_claims,
+    claim_history, count_claims, get_claim, library_revision, list_claims, load_published, published_claims,
     save_claim, set_status, upsert_claims,
 )
 from claims.verdicts import Verdict, normalize_verdict, verdict_emoji, verdict_label
@@ -18,7 +18,7 @@ __all__ = [
     "Base", "Claim", "ClaimHistory", "ClaimNotFound", "ImportFailed", "ImportProblem",
     "ImportReport", "InvalidClaim", "LibraryState", "Verdict", "changes_since", "claim_history",
     "count_claims", "export_file", "get_claim", "get_engine", "get_session", "import_file",
-    "init_app", "library_revision", "list_claims", "normalize_verdict", "published_claims",
+    "init_app", "library_revision", "list_claims", "load_published", "normalize_verdict", "published_claims",
     "save_claim", "session_scope", "set_status", "upsert_claims", "verdict_emoji",
     "verdict_label",
 ]

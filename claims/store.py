@@ -150,6 +150,16 @@ def published_claims(session: Session) -> list[Claim]:
         select(Claim).where(Claim.status == "published").order_by(Claim.id)))
 
 
+def load_published(session: Session, claim_ids: Iterable[str]) -> list[Claim]:
+    """Give the published claims for these ids, in the order given; missing or unpublished ones skipped."""
+    wanted = list(dict.fromkeys(i for i in claim_ids if i))
+    if not wanted:
+        return []
+    found = session.scalars(select(Claim).where(Claim.id.in_(wanted))).all()
+    by_id = {claim.id: claim for claim in found if claim.status == "published"}
+    return [by_id[i] for i in wanted if i in by_id]
+
+
 def library_revision(session: Session) -> int:
     """Return the library revision: it grows with every committed change to any claim."""
     return session.scalar(select(LibraryState.revision).where(LibraryState.id == 1)) or 0

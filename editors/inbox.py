@@ -8,7 +8,7 @@ from sqlalchemy import func, select, update
 
 from claims.db import get_session
 from claims.models import Claim, utcnow
-from tipline.conversation import load_published
+from claims.store import load_published
 from tipline.models import RequestLog
 
 from .auth import actor, bp

@@ -21,7 +21,7 @@ from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 
-from claims.models import Claim
+from claims.store import load_published
 
 from . import replies, reply_addresses
 from .lang import detect_lang
@@ -148,19 +148,6 @@ def sender_hash(key: str, sender: str) -> str:
         raise RuntimeError("SENDER_HASH_KEY is not set: refusing to hash senders without a key")
     message = (sender or "").encode("utf-8", "replace")
     return hmac.new(key.encode("utf-8"), message, hashlib.sha256).hexdigest()
-
-
-# --- the library -----------------------------------------------------------------------------
-
-
-def load_published(session, claim_ids) -> list[Claim]:
-    """Published claims for these ids, in the order given; missing or unpublished ones skipped."""
-    wanted = list(dict.fromkeys(i for i in claim_ids if i))
-    if not wanted:
-        return []
-    found = session.scalars(select(Claim).where(Claim.id.in_(wanted))).all()
-    by_id = {claim.id: claim for claim in found if claim.status == "published"}
-    return [by_id[i] for i in wanted if i in by_id]
 
 
 # --- answering -------------------------------------------------------------------------------

@@ -7,9 +7,10 @@ from twilio.request_validator import RequestValidator
 from twilio.twiml.messaging_response import MessagingResponse
 
 from claims.db import get_session
+from claims.store import load_published
 
 from . import replies
-from .conversation import Reply, clean_text, load_published, respond
+from .conversation import Reply, clean_text, respond
 
 log = logging.getLogger(__name__)
 
