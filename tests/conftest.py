@@ -7,12 +7,19 @@ import time
 
 import pytest
 from flask import Flask
+from hypothesis import settings
 from twilio.request_validator import RequestValidator
 from werkzeug.serving import make_server
 
 # Nothing may come from a model hub: the encoders the tests use ship inside their wheels.
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+
+# Under CI every run draws the same examples (a red run can be replayed, and luck never decides
+# whether work lands); locally Hypothesis keeps exploring and remembers what failed.
+settings.register_profile("ci", derandomize=True, database=None, print_blob=True)
+if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
+    settings.load_profile("ci")
 
 import claims.db  # noqa: E402
 from app import create_app  # noqa: E402

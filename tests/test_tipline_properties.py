@@ -7,6 +7,7 @@ real SQLite request log and index (fake encoder) answer them.
 """
 import itertools
 import json
+from urllib.parse import urlencode
 from xml.etree import ElementTree
 
 import pytest
@@ -38,7 +39,7 @@ bodies = st.one_of(
     st.text(alphabet=st.sampled_from(ZERO_WIDTH + RTL + CONTROL + EMOJI + " \n\t"), max_size=50),
     st.text(alphabet=st.sampled_from(INDONESIAN), max_size=80),
     st.sampled_from(HOSTILE + ["", " ", "\n\n", ZERO_WIDTH, EMOJI]),
-    st.builds(lambda s, n: s * n, st.text(min_size=1, max_size=8), st.integers(500, 6000)),
+    st.builds(lambda s, n: Repeated(s * n), st.text(min_size=1, max_size=8), st.integers(500, 6000)),
 )
 TWILIO_FIELDS = ["AccountSid", "MessagingServiceSid", "NumSegments", "ProfileName", "WaId",
                  "SmsStatus", "ApiVersion", "Latitude", "Longitude", "Address", "Label",
@@ -60,6 +61,13 @@ num_media = st.one_of(st.none(), st.integers(-3, 50).map(str),
 senders = st.one_of(st.just("whatsapp:+6281234567890"), st.just(""), st.text(max_size=30),
                     st.integers(10**9, 10**13).map(lambda n: f"whatsapp:+{n}"))
 _sids = (f"SM{n:032x}" for n in itertools.count(1))
+
+
+class Repeated(str):
+    """A long body made of one short text repeated; shown short when Hypothesis reports it."""
+
+    def __repr__(self):
+        return f"Repeated({len(self)} characters starting {str.__repr__(self[:16])})"
 
 
 @pytest.fixture(scope="module")
@@ -99,14 +107,28 @@ def assert_twiml(response) -> str | None:
 
 @PROPERTY
 @given(body=bodies, extra=extras, media=num_media, sender=senders)
-def test_any_webhook_message_gets_a_valid_twiml_reply(client, body, extra, media, sender):
+def test_any_webhook_message_gets_a_valid_twiml_reply(app, client, body, extra, media, sender):
     params = {**extra, "Body": body, "From": sender, "To": "whatsapp:+14155238886",
               "MessageSid": next(_sids)}
     if media is not None:
         params["NumMedia"] = media
-    response = client.post("/whatsapp", data=params,
+    form = urlencode(params).encode()  # exactly the bytes sent, so their size is known
+    response = client.post("/whatsapp", data=form, content_type="application/x-www-form-urlencoded",
                            headers={"X-Twilio-Signature": sign(URL, params)})
-    assert assert_twiml(response) is not None  # the rate limit is off: always an answer
+    if len(form) > app.config["MAX_CONTENT_LENGTH"]:
+        # The one answer other than 200 a signed webhook may get: its body is over the limit.
+        assert response.status_code == 413, (len(form), response.status_code)
+    else:
+        assert assert_twiml(response) is not None  # the rate limit is off: always an answer
+
+
+def test_a_signed_webhook_over_the_size_limit_gets_413(app, client):
+    params = {"Body": "😀" * 30_000, "From": "whatsapp:+628111", "MessageSid": next(_sids)}
+    form = urlencode(params).encode()
+    assert len(form) > app.config["MAX_CONTENT_LENGTH"]
+    response = client.post("/whatsapp", data=form, content_type="application/x-www-form-urlencoded",
+                           headers={"X-Twilio-Signature": sign(URL, params)})
+    assert response.status_code == 413
 
 
 @PROPERTY
