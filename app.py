@@ -3,8 +3,6 @@ import json
 import logging
 import os
 import secrets
-import threading
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,7 +19,9 @@ from claims.models import Claim
 from claims.store import changes_since, library_revision, published_claims
 from index import Document
 from index import cli as index_cli
-from index.encoders import SharedVectors, configure_threads, query_cache
+from index.encoders import configure_threads
+from index.query_vectors import QueryCache, SharedVectors
+from index.searcher import Searcher
 from index.service import Changes, SearchService
 from index.store import IndexStore
 from tipline.backlog import Backlog
@@ -110,9 +110,12 @@ def create_app(test_config=None, instance_path=None):
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
     claims.db.init_app(app)
-    _init_index(app)
-    tipline.init_app(app)
-    editors.init_app(app)
+    searcher = _make_searcher(app)
+    backlog = Backlog()  # prepare_worker hands it gunicorn's sockets
+    app.extensions["cekfakta"] = Parts(searcher, backlog)
+    tipline.init_app(app, searcher, backlog, after_purge=[editors.drop_empty_groups])
+    editors.init_app(app, searcher)
+    index_cli.init_app(app, searcher)
     app.cli.add_command(init_db_command)
     return app
 
@@ -204,89 +207,40 @@ class Library:
             return {claim_id: title for claim_id, title in rows}
 
 
-class IndexSync:
-    """Keeps this process's index in step with the library and with rebuilt snapshots."""
+@dataclass(frozen=True)
+class Parts:
+    """What one process runs on, made once by create_app and handed to the rooms that need it."""
 
-    def __init__(self, service: SearchService, library: Library, interval: float):
-        self.service, self.library, self.interval = service, library, interval
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
-        self._lock = threading.Lock()
-
-    def run_once(self) -> None:
-        """Swap in a newer snapshot if one was built, then apply library changes since."""
-        with self._lock:
-            self.service.reload()
-            if self.library.revision() != self.service.revision:
-                self.service.apply(self.library.changes(self.service.revision))
-
-    def start(self) -> None:
-        """Start the background loop (once per process)."""
-        if self._thread is None or not self._thread.is_alive():
-            self._thread = threading.Thread(target=self._loop, name="index-sync", daemon=True)
-            self._thread.start()
-
-    def stop(self) -> None:
-        """Stop the background loop."""
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=10)
-
-    def _loop(self) -> None:
-        """Run `run_once` every interval; a failure is logged and retried, never fatal."""
-        while not self._stop.is_set():
-            try:
-                self.run_once()
-            except Exception:
-                log.exception("index sync failed; the last good index keeps answering")
-            self._stop.wait(self.interval)
+    searcher: Searcher  # the one door to search (index/searcher.py)
+    backlog: Backlog  # how many messages wait for a worker (tipline/backlog.py)
 
 
-class Searcher:
-    """What the tipline calls: search, after making sure the index is in step."""
-
-    def __init__(self, service: SearchService, sync: IndexSync):
-        self.service, self.sync = service, sync
-
-    def search(self, text: str, k: int = 5, embed: bool = True):
-        """Search the live index; without a background loop, catch up with the library first.
-
-        embed=False: the quick search for a server that is behind (HybridIndex.search)."""
-        if self.sync.interval <= 0:
-            self.sync.run_once()
-        else:
-            self.sync.start()  # lazily, so that it starts in the worker process, after any fork
-            if not self.service.loaded:
-                self.sync.run_once()
-        return self.service.search(text, k, embed)
-
-    def warm(self) -> None:
-        """Load the index and the encoder now, before the first message needs them."""
-        started = time.perf_counter()
-        self.search("cek fakta", 1)
-        warmed = query_cache.warm(self.service.index.encoder)
-        log.info("search ready in %.1f s: %d fact-checks, %d recent query vectors",
-                 time.perf_counter() - started, len(self.service.index), warmed)
+def parts(app: Flask) -> Parts:
+    """Give the objects create_app made for this app."""
+    return app.extensions["cekfakta"]
 
 
-def _init_index(app: Flask) -> None:
-    """Wire the search service, its sync loop and `flask index`."""
+def prepare_worker(app: Flask, sockets) -> None:
+    """Get a freshly forked server worker ready: watch its listening sockets, load the index.
+
+    gunicorn.conf.py calls this before the worker takes its first message; otherwise that
+    message waits for the index to load, and so does everyone queued behind it.
+    """
+    found = parts(app)
+    found.backlog.watch(sockets)
+    found.searcher.warm()
+
+
+def _make_searcher(app: Flask) -> Searcher:
+    """Build this process's search: the index folder, the query vectors, the library's view."""
     configure_threads(app.config["ENCODER_THREADS"])
     root = app.config["INDEX_DIR"] or os.path.join(app.instance_path, "index")
-    service = SearchService(IndexStore(root), app.config["ENCODER"])
+    shared = None
     if app.config["SHARED_QUERY_VECTORS"]:
         days = float(app.config["LOG_RETENTION_DAYS"] or 0) or 3650  # as long as the request log
-        query_cache.share(SharedVectors(os.path.join(root, "query-vectors.sqlite"), max_age_days=days))
-    else:
-        query_cache.share(None)
-    library = Library(app)
-    sync = IndexSync(service, library, float(app.config["SYNC_INTERVAL"]))
-    app.extensions["factcheck.search"] = service
-    app.extensions["factcheck.library"] = library
-    app.extensions["factcheck.sync"] = sync
-    app.extensions["factcheck.searcher"] = Searcher(service, sync)
-    app.extensions["factcheck.backlog"] = Backlog()  # gunicorn.conf.py gives it the sockets
-    index_cli.init_app(app)
+        shared = SharedVectors(os.path.join(root, "query-vectors.sqlite"), max_age_days=days)
+    service = SearchService(IndexStore(root), app.config["ENCODER"], query_vectors=QueryCache(shared=shared))
+    return Searcher(service, Library(app), float(app.config["SYNC_INTERVAL"]))
 
 
 @claims.cli.claims_cli.command("restore")
@@ -304,7 +258,6 @@ def restore_command(path, yes):
       flask claims restore /var/backups/cekfakta-2025-01-31.db
     """
     from claims.db import BackupUnsupported, get_engine, restore_database
-    from index.service import rebuild
 
     if not yes:
         click.confirm(f"Replace the whole database with {path}?", abort=True)
@@ -314,12 +267,9 @@ def restore_command(path, yes):
         raise click.ClickException(str(exc)) from None
     # The restored library may be at a lower revision than the live index: rebuild it, so no
     # worker keeps claims the library no longer has.
-    service = current_app.extensions["factcheck.search"]
-    revision, documents = current_app.extensions["factcheck.library"].documents()
-    report = rebuild(service.store, revision, documents, current_app.config["ENCODER"],
-                     service.index_options)
-    click.echo(f"restored {path}: {len(documents)} published claims at library revision "
-               f"{revision}; index snapshot {report.snapshot} ({report.embedded} embedded, "
+    report = parts(current_app).searcher.rebuild()
+    click.echo(f"restored {path}: {report.documents} published claims at library revision "
+               f"{report.revision}; index snapshot {report.snapshot} ({report.embedded} embedded, "
                f"{report.reused} reused)")
 
 

@@ -23,7 +23,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
 from index import Document, HybridIndex  # noqa: E402
-from index.encoders import configure_threads, query_cache  # noqa: E402
+from index.encoders import configure_threads  # noqa: E402
 from index.store import IndexStore  # noqa: E402
 from index.text import Query  # noqa: E402
 from speed import RESULTS, Recombiner, message_pool  # noqa: E402
@@ -88,7 +88,7 @@ def main():
         result[phase] = {"all": _pct(every), **{k: _pct(np.array(v)) for k, v in timings.items()}}
         print(f"  {phase}: p50 {result[phase]['all']['p50_ms']} p95 {result[phase]['all']['p95_ms']} "
               f"p99 {result[phase]['all']['p99_ms']} ms", flush=True)
-    result["query_cache"] = {"hits": query_cache.hits, "misses": query_cache.misses}
+    result["query_cache"] = {"hits": index.query_vectors.hits, "misses": index.query_vectors.misses}
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / f"million-{args.size}.json").write_text(json.dumps(result, indent=1))
     print(json.dumps({k: v for k, v in result.items() if not isinstance(v, dict)}, indent=1))

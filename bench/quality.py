@@ -20,8 +20,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from app import create_app  # noqa: E402
-from index.encoders import query_cache  # noqa: E402
+from app import create_app, parts  # noqa: E402
 
 BENCH = ROOT.parent / "shared" / "bench"
 SETS = ("id_tbh_2024_2025", "id_tbh_2018", "en_clef2020_t2")
@@ -87,16 +86,16 @@ def run_set(name, splits, encoder, workdir):
     built = time.perf_counter() - started
     client = app.test_client()
     queries, qrels = read_queries(name)
-    index = app.extensions["factcheck.search"].index
+    index = parts(app).searcher.service.index
     product_ranking = replace(index.ranking)
-    documents = {d.id: d for d in app.extensions["factcheck.library"].documents()[1]}
+    documents = {d.id: d for d in parts(app).searcher.library.documents()[1]}
     rows = []
     for split in splits:
         chosen = [q for q in queries if q["split"] == split]
         if not chosen:
             continue
         # quick first, with no vector at hand (the chit-chat set was embedded for an earlier split)
-        query_cache.clear()
+        index.query_vectors.clear()
         order = ["quick"] + [mode for mode in MODES if mode != "quick"]
         for mode in order:
             weight = MODES[mode]
@@ -117,7 +116,7 @@ def run_set(name, splits, encoder, workdir):
         # ties (CLEF has duplicate fact-checks): so it comes after every ranking of the split.
         index.ranking = product_ranking
         rows[-len(MODES) + 1].update(_unanswerable(client, index, documents, chosen, qrels))
-        query_cache.clear()  # the quick search's no-match figures: no vector at hand
+        index.query_vectors.clear()  # the quick search's no-match figures: no vector at hand
         quick_row.update(_unanswerable(client, index, documents, chosen, qrels, quick=True))
         rows.append(quick_row)
         print(_row(quick_row), flush=True)

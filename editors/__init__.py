@@ -7,12 +7,16 @@ from claims.db import Base
 from . import models  # noqa: F401  (the tables must be known to Base before create_all)
 
 
-def init_app(app: Flask) -> None:
-    """Register /editors/…, `flask editors …`, the tables, cookie settings and the outbox worker."""
+def init_app(app: Flask, searcher) -> None:
+    """Register /editors/…, `flask editors …`, the tables, cookie settings and the outbox worker.
+
+    searcher: the tipline's search (index.searcher.Searcher), for suggestions and inbox grouping.
+    """
     from . import dashboard, inbox, library  # noqa: F401  (their routes join the blueprint)
     from .auth import bp
     from .cli import editors_cli
     from .outbox import OutboxWorker
+    from .wiring import KEY, Wiring
 
     app.config["SESSION_COOKIE_HTTPONLY"] = True
     app.config["SESSION_COOKIE_SAMESITE"] = "Lax"
@@ -26,16 +30,15 @@ def init_app(app: Flask) -> None:
             models.EditorAccount.__table__, models.LoginFailure.__table__,
             models.InboxGroup.__table__, models.InboxMember.__table__,
             models.OutboxMessage.__table__])
-    app.extensions.setdefault("factcheck.purge_hooks", []).append(_drop_empty_groups)
     worker = OutboxWorker(app, float(app.config["OUTBOX_INTERVAL"]))
-    app.extensions["factcheck.outbox"] = worker
+    app.extensions[KEY] = Wiring(searcher, worker)
     # Any request (a webhook, a search, an editor's page) starts this process's outbox loop, so
     # that after a restart pending answers go out without waiting for an editor to log in.
     # Lazily, not here: `flask` commands create the app too, and a preloaded app is forked after.
     app.before_request(worker.start)
 
 
-def _drop_empty_groups(session) -> None:
+def drop_empty_groups(session) -> None:
     """After `flask tipline purge`: inbox groups whose every request is gone go too."""
     from sqlalchemy import delete, select
 

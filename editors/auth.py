@@ -7,7 +7,7 @@ from datetime import timedelta
 from functools import wraps
 
 from markupsafe import Markup
-from flask import (Blueprint, abort, current_app, flash, g, redirect, render_template, request,
+from flask import (Blueprint, abort, flash, g, redirect, render_template, request,
                    session, url_for)
 from sqlalchemy import select
 from werkzeug.security import check_password_hash, generate_password_hash
@@ -16,6 +16,7 @@ from claims.db import get_session
 from claims.models import utcnow
 
 from .models import ROLES, EditorAccount, LoginFailure
+from .wiring import wiring
 
 bp = Blueprint("editors", __name__, url_prefix="/editors", template_folder="templates",
                static_folder="static", static_url_path="/static")
@@ -144,7 +145,7 @@ def current_account() -> EditorAccount | None:
 @bp.before_request
 def _guard():
     """Every page needs a login; every POST needs the session's CSRF token."""
-    current_app.extensions["factcheck.outbox"].start()
+    wiring().outbox.start()
     if request.method == "POST" and not _csrf_ok():
         abort(400, description="CSRF token missing or wrong: reload the page and try again.")
     if request.endpoint in PUBLIC_ENDPOINTS:

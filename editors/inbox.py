@@ -14,12 +14,13 @@ from tipline.models import RequestLog
 from .auth import actor, bp
 from .models import InboxGroup, InboxMember, OutboxMessage
 from .outbox import enqueue_group
+from .wiring import wiring
 
 EXAMPLES = 3
 
 
 def _encoder():
-    return current_app.extensions["factcheck.search"].index.encoder
+    return wiring().searcher.encoder
 
 
 def assign_groups(db, threshold: float | None = None) -> int:
@@ -43,7 +44,7 @@ def assign_groups(db, threshold: float | None = None) -> int:
                                                  InboxGroup.encoder_id == encoder.id)).all()
     sums = [np.asarray(g.vector, dtype=np.float32) for g in groups]
     now = utcnow()
-    for request, vector in zip(new, vectors):
+    for asked, vector in zip(new, vectors):
         best, best_score = None, -1.0
         for i, total in enumerate(sums):
             norm = float(np.linalg.norm(total)) or 1.0
@@ -51,7 +52,7 @@ def assign_groups(db, threshold: float | None = None) -> int:
             if score > best_score:
                 best, best_score = i, score
         if best is None or best_score < threshold:
-            group = InboxGroup(label=request.text[:500], status="open", encoder_id=encoder.id,
+            group = InboxGroup(label=asked.text[:500], status="open", encoder_id=encoder.id,
                                vector=[], created_at=now, updated_at=now)
             db.add(group)
             db.flush()
@@ -61,7 +62,7 @@ def assign_groups(db, threshold: float | None = None) -> int:
         sums[best] = sums[best] + vector
         groups[best].vector = [round(float(x), 6) for x in sums[best]]
         groups[best].updated_at = now
-        db.add(InboxMember(request_id=request.id, group_id=groups[best].id))
+        db.add(InboxMember(request_id=asked.id, group_id=groups[best].id))
     db.flush()
     return len(new)
 
@@ -154,7 +155,7 @@ def inbox_group(group_id: int):
     q = (request.args.get("q") or "").strip()
     results = []
     if q:
-        found = current_app.extensions["factcheck.searcher"].search(q, k=8)
+        found = wiring().searcher.search(q, k=8)
         results = load_published(db, [m.id for m in found.matches])
     linked = db.get(Claim, group.claim_id) if group.claim_id else None
     return render_template("editors/group.html", group=group, members=members, q=q,
@@ -172,7 +173,7 @@ def inbox_link(group_id: int):
         return redirect(url_for("editors.inbox"))
     counts = link_group(db, group, claim.id, actor())
     db.commit()
-    current_app.extensions["factcheck.outbox"].wake()
+    wiring().outbox.wake()
     flash(f"Ditautkan ke {claim.title}. Dikirim: {counts.get('pending', 0)}, di luar 24 jam: "
           f"{counts.get('skipped_window', 0)}. (Linked; queued / outside 24 h.)", "ok")
     return redirect(url_for("editors.inbox_group", group_id=group_id))

@@ -5,7 +5,7 @@ import tempfile
 from datetime import date
 from types import SimpleNamespace
 
-from flask import abort, current_app, flash, jsonify, redirect, render_template, request, url_for
+from flask import abort, flash, jsonify, redirect, render_template, request, url_for
 from sqlalchemy import func, or_, select
 
 from claims.db import get_session
@@ -18,6 +18,7 @@ from tipline import replies
 from .auth import actor, bp
 from .inbox import groups_published
 from .models import InboxGroup
+from .wiring import wiring
 
 PAGE_SIZE = 25
 FORM_FIELDS = ("title", "claim", "verdict", "summary", "url", "date", "lang", "tags", "publisher")
@@ -141,7 +142,7 @@ def claim_save():
         db.rollback()
         return _render_form(claim, data, error=str(exc), group=group, status=400)
     if queued:
-        current_app.extensions["factcheck.outbox"].wake()
+        wiring().outbox.wake()
     flash(f"Tersimpan ({saved.status}). (Saved.)" + (f" Jawaban dikirim ke {queued} penanya."
                                                       if queued else ""), "ok")
     return redirect(url_for("editors.claim_edit", claim_id=saved.id))
@@ -159,7 +160,7 @@ def claim_status(claim_id: str):
     queued = groups_published(db, claim.id, actor()) if status == "published" else 0
     db.commit()
     if queued:
-        current_app.extensions["factcheck.outbox"].wake()
+        wiring().outbox.wake()
     flash(f"Status: {status}.", "ok")
     return redirect(url_for("editors.claim_edit", claim_id=claim_id))
 

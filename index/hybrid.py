@@ -8,9 +8,10 @@ import faiss
 import numpy as np
 
 from .decision import Decider, Evidence
-from .encoders import Encoder, query_cache
+from .encoders import Encoder
 from .lexical import LexicalIndex
 from .normalize import clean_for_embedding, query_for_embedding
+from .query_vectors import QueryCache
 from .rerank import HeadTerms, head_text, reorder
 from .text import Query, tokenize
 
@@ -99,6 +100,8 @@ class HybridIndex:
     # a few percent of them instead of all: a flat scan of 200,000 vectors takes ~25 ms.
     ivf_from: int = 60_000
     nprobe: int = 48  # lists visited per search (of about 4 * sqrt(vectors))
+    # The vectors of asked queries; an owner that swaps indexes hands each the same one.
+    query_vectors: QueryCache = field(default_factory=QueryCache)
 
     def __post_init__(self):
         self._keys: dict[str, int] = {}
@@ -107,7 +110,7 @@ class HybridIndex:
         self._nvec: dict[int, int] = {}  # vectors per document key
         self._next_key = 1
         self._lexical = LexicalIndex()
-        self._heads: HeadTerms | None = HeadTerms()  # title+claim terms, for the re-ranker
+        self._heads = HeadTerms()  # title+claim terms, for the re-ranker
         self._vectors = faiss.IndexIDMap2(faiss.IndexFlatIP(self.encoder.dim))
         self._lock = threading.RLock()
         self._results: OrderedDict = OrderedDict()  # recent searches; emptied by any change
@@ -166,8 +169,7 @@ class HybridIndex:
                 self._keys[doc.id], self._ids[key] = key, doc.id
                 self._digests[doc.id] = doc.digest()
                 self._lexical.add(key, tokenize(doc.lexical_text(), doc.lang))
-                if self._heads is not None:
-                    self._heads.add(key, tokenize(head_text(doc.title, doc.claim), doc.lang))
+                self._heads.add(key, tokenize(head_text(doc.title, doc.claim), doc.lang))
                 if len(vecs):
                     ids = np.arange(len(vecs), dtype=np.int64) + key * FIELD_SLOTS
                     self._vectors.add_with_ids(vecs, ids)
@@ -188,8 +190,7 @@ class HybridIndex:
         del self._ids[key]
         self._digests.pop(doc_id, None)
         self._lexical.remove(key)
-        if self._heads is not None:
-            self._heads.remove(key)
+        self._heads.remove(key)
         self._nvec.pop(key, None)
         self._vectors.remove_ids(np.arange(FIELD_SLOTS, dtype=np.int64) + key * FIELD_SLOTS)
 
@@ -210,7 +211,7 @@ class HybridIndex:
                 self._results.move_to_end(key)
                 return SearchResult(hit.decision, list(hit.matches), hit.evidence)
         query = Query.parse(text)
-        query_vec = query_cache.query_vector(
+        query_vec = self.query_vectors.query_vector(
             self.encoder, _clip(query_for_embedding(text), self.ranking.query_embed_chars) or "?",
             embed=embed)
         if query_vec is None:
@@ -266,12 +267,11 @@ class HybridIndex:
     def _rerank(self, query: "Query", keys: list[int], order: np.ndarray, fused: np.ndarray,
                 lex: np.ndarray, per_field: np.ndarray, max_lexical: float) -> np.ndarray:
         """Re-order the best fused candidates with the second stage (index/rerank.py)."""
-        heads = self._heads  # title+claim term counts, kept by add()/remove()
-        if heads is None or self.ranking.rerank_top < 2:
+        if self.ranking.rerank_top < 2:
             return order
         short = len(query.tokens) <= self.ranking.short_query_words
         return reorder(order, keys, fused, lex, per_field, query.tokens, query.lang, short,
-                       self._lexical, heads, max_lexical,
+                       self._lexical, self._heads, max_lexical,
                        self.ranking.rerank_top, query.lang_confidence)
 
     def _cosines(self, keys: list[int], query: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -297,11 +297,6 @@ class HybridIndex:
         weighted = (np.where(present, fields, 0) * weights).sum(axis=1)
         out = np.where(total > 0, weighted / np.where(total > 0, total, 1), 0).astype(np.float32)
         return out, fields
-
-    @property
-    def has_reranker_data(self) -> bool:
-        """Say whether the re-ranker's title+claim terms are kept (not in older snapshots)."""
-        return self._heads is not None
 
     @property
     def partitioned(self) -> bool:
@@ -342,7 +337,7 @@ class HybridIndex:
                 "keys": dict(self._keys), "digests": dict(self._digests), "next_key": self._next_key,
                 "nvec": dict(self._nvec),
                 "lexical": self._lexical.state(), "revision": self.revision,
-                "heads": self._heads.state() if self._heads is not None else None,
+                "heads": self._heads.state(),
                 "vectors": faiss.serialize_index(self._vectors),
             }
 
@@ -355,9 +350,7 @@ class HybridIndex:
             self._next_key = state["next_key"]
             self._nvec = state["nvec"]
             self._lexical = LexicalIndex.from_state(state["lexical"])
-            # Snapshots from before the re-ranker have no heads: it stays off until a rebuild.
-            heads = state.get("heads")
-            self._heads = HeadTerms(heads) if heads is not None else None
+            self._heads = HeadTerms(state["heads"])
             self._vectors = faiss.deserialize_index(state["vectors"])
             self._results.clear()
             if isinstance(self._vectors, faiss.IndexIVF):

@@ -4,7 +4,8 @@ import threading
 from dataclasses import dataclass
 
 from .encoders import load_encoder
-from .hybrid import Document, HybridIndex, SearchResult
+from .hybrid import Document, HybridIndex
+from .query_vectors import QueryCache
 from .store import IndexStore, SnapshotUnusable
 
 log = logging.getLogger(__name__)
@@ -22,10 +23,13 @@ class Changes:
 class SearchService:
     """Holds the live index of this process, swaps in new snapshots and applies changes."""
 
-    def __init__(self, store: IndexStore, encoder_spec: str, index_options: dict | None = None):
+    def __init__(self, store: IndexStore, encoder_spec: str, index_options: dict | None = None,
+                 query_vectors: QueryCache | None = None):
         self.store = store
         self.encoder_spec = encoder_spec
         self.index_options = index_options or {}
+        # One for every index this process loads: a query's vector outlives snapshots.
+        self.query_vectors = query_vectors or QueryCache()
         self.snapshot: str | None = None
         self._refused: str | None = None  # a snapshot this process cannot load, reported once
         self._index: HybridIndex | None = None
@@ -65,8 +69,10 @@ class SearchService:
                     self._refused = name
             if index is None:
                 if self._index is None:
-                    self._index = HybridIndex(load_encoder(self.encoder_spec), **self.index_options)
+                    self._index = HybridIndex(load_encoder(self.encoder_spec), **self.index_options,
+                                              query_vectors=self.query_vectors)
                 return False
+            index.query_vectors = self.query_vectors
             self._index, self.snapshot = index, name
             log.info("index snapshot %s live: %d documents at revision %d", name, len(index), index.revision)
             return True
@@ -82,10 +88,6 @@ class SearchService:
             index.remove(changes.removals)
             index.revision = max(index.revision, changes.revision)
             return len(fresh)
-
-    def search(self, text: str, k: int = 5, embed: bool = True) -> SearchResult:
-        """Search the live index (embed=False: the quick search, see HybridIndex.search)."""
-        return self.index.search(text, k, embed)
 
 
 @dataclass(frozen=True)

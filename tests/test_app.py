@@ -6,7 +6,8 @@ from pathlib import Path
 import pytest
 
 import claims.db
-from app import SETTINGS, StartupError, create_app
+from app import SETTINGS, StartupError, create_app, parts
+from index.store import FORMAT
 from claims.store import set_status
 from tests.conftest import add_claims, make_app
 
@@ -20,7 +21,7 @@ ROWS = [
 
 def search_ids(app, text):
     """Give the ids the app's searcher ranks for a text."""
-    return [m.id for m in app.extensions["factcheck.searcher"].search(text, k=5).matches]
+    return [m.id for m in parts(app).searcher.search(text, k=5).matches]
 
 
 def test_production_refuses_to_start_without_secrets(tmp_path, monkeypatch):
@@ -80,7 +81,7 @@ def test_every_worker_follows_the_library_within_two_seconds(tmp_path):
             time.sleep(0.05)
     finally:
         for app in (first, second):
-            app.extensions["factcheck.sync"].stop()
+            parts(app).searcher.stop()
 
 
 def test_rebuild_swaps_in_while_the_old_index_answers(app, runner):
@@ -88,12 +89,12 @@ def test_rebuild_swaps_in_while_the_old_index_answers(app, runner):
     result = runner.invoke(args=["index", "rebuild"])
     assert result.exit_code == 0, result.output
     assert "2 documents" in result.output and "2 embedded" in result.output
-    service = app.extensions["factcheck.search"]
+    service = parts(app).searcher.service
     old = service.index
     result = runner.invoke(args=["index", "rebuild", "--full"])
     assert "2 embedded, 0 reused" in result.output
     assert service.index is old  # nothing changes until the worker's sync picks the snapshot
-    app.extensions["factcheck.sync"].run_once()
+    parts(app).searcher.sync_once()
     assert service.index is not old and search_ids(app, "daftar bansos")[0] == "c-bansos"
 
 
@@ -112,8 +113,8 @@ def test_rebuild_with_another_encoder_is_used_by_workers(app, runner):
     add_claims(app, ROWS)
     result = runner.invoke(args=["index", "rebuild", "--encoder", "fake:32"])
     assert result.exit_code == 0, result.output
-    app.extensions["factcheck.sync"].run_once()
-    assert app.extensions["factcheck.search"].index.encoder.dim == 32
+    parts(app).searcher.sync_once()
+    assert parts(app).searcher.service.index.encoder.dim == 32
     assert search_ids(app, "vaksin chip")[0] == "c-chip"
     assert "ENCODER setting is 'fake'" in runner.invoke(args=["index", "status"]).output
 
@@ -136,7 +137,7 @@ def test_a_rebuild_killed_half_way_leaves_the_old_index_answering(app, runner, t
     add_claims(app, ROWS + [{"id": f"c-{i}", "title": f"Klaim nomor {i}", "claim": f"isi klaim {i}"}
                             for i in range(300)])
     assert runner.invoke(args=["index", "rebuild"]).exit_code == 0
-    store = app.extensions["factcheck.search"].store
+    store = parts(app).searcher.service.store
     live = store.current_name()
     env = {**os.environ, **{f"FACTCHECK_{k}": str(app.config[k]) for k in (
         "SECRET_KEY", "SENDER_HASH_KEY", "TWILIO_AUTH_TOKEN", "DATABASE_URL", "INDEX_DIR")},
@@ -151,7 +152,7 @@ def test_a_rebuild_killed_half_way_leaves_the_old_index_answering(app, runner, t
         proc.send_signal(signal.SIGKILL)
         proc.wait(timeout=10)
     assert store.current_name() == live
-    app.extensions["factcheck.sync"].run_once()
+    parts(app).searcher.sync_once()
     assert search_ids(app, "vaksin chip")[0] == "c-chip"
 
 
@@ -160,7 +161,7 @@ def test_rebuild_with_an_unloadable_encoder_is_a_clear_error(app, runner, spec):
     add_claims(app, ROWS)
     result = runner.invoke(args=["index", "rebuild", "--encoder", spec])
     assert result.exit_code == 1 and f"Cannot load encoder {spec!r}" in result.output
-    assert app.extensions["factcheck.search"].store.current_name() is None
+    assert parts(app).searcher.service.store.current_name() is None
 
 
 def test_rebuild_if_needed_skips_an_index_that_follows_the_library(app, runner):
@@ -172,19 +173,16 @@ def test_rebuild_if_needed_skips_an_index_that_follows_the_library(app, runner):
     assert "0 reused" in runner.invoke(args=["index", "rebuild", "--if-needed", "--encoder", "fake:32"]).output
 
 
-def test_rebuild_if_needed_rebuilds_a_snapshot_from_before_the_re_ranker(app, runner):
+def test_rebuild_if_needed_rebuilds_a_snapshot_of_an_older_format(app, runner):
     add_claims(app, ROWS)
-    service = app.extensions["factcheck.search"]
+    store = parts(app).searcher.service.store
     runner.invoke(args=["index", "rebuild"])
-    _, index = service.store.load()
-    index._heads = None  # what a snapshot written before the re-ranker holds
-    service.store.save(index)
-    _, old = service.store.load()
-    assert not old.has_reranker_data and not service.store.meta()["reranker"]
+    assert "up to date" in runner.invoke(args=["index", "rebuild", "--if-needed"]).output
+    meta = store.snapshots / store.current_name() / "meta.json"
+    meta.write_text(meta.read_text().replace(f'"format": {FORMAT}', f'"format": {FORMAT - 1}'))
     output = runner.invoke(args=["index", "rebuild", "--if-needed"]).output
-    assert "0 embedded, 2 reused" in output  # only the missing data is made; no vector again
-    _, rebuilt = service.store.load()
-    assert rebuilt.has_reranker_data and service.store.meta()["reranker"]
+    assert "2 documents" in output and "up to date" not in output
+    assert store.meta()["format"] == FORMAT and len(store.load()[1]) == 2
 
 
 STRONG = "0123456789abcdef0123456789abcdef"

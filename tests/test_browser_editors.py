@@ -87,7 +87,7 @@ def test_questions_group_and_the_answer_goes_back_through_twilio(tmp_path, brows
         try:
             _group_flow(app, browser, twilio)
         finally:
-            app.extensions["factcheck.outbox"].stop()
+            app.extensions["editors"].outbox.stop()
             app.extensions["factcheck.db"].engine.dispose()
 
 

@@ -9,6 +9,7 @@ import claims.db
 from claims.models import Claim
 from claims.store import library_revision, save_claim
 from tests.conftest import add_claims
+from app import parts
 
 
 def rows(prefix, n):
@@ -54,7 +55,7 @@ def test_backup_while_writing_then_restore(app, runner, tmp_path):
 
     add_claims(app, [{"id": "after", "title": "Vaksin mengandung microchip", "claim": "vaksin chip",
                       "verdict": "HOAKS", "url": "https://example.org/after"}])
-    searcher = app.extensions["factcheck.searcher"]
+    searcher = parts(app).searcher
     assert searcher.search("vaksin microchip", k=1).matches[0].id == "after"
     restored = runner.invoke(args=["claims", "restore", str(copy), "--yes"])
     assert restored.exit_code == 0, restored.output
@@ -62,10 +63,10 @@ def test_backup_while_writing_then_restore(app, runner, tmp_path):
         assert session.scalar(select(func.count()).select_from(Claim)) == total
         assert library_revision(session) == revision
         assert session.get(Claim, "after") is None
-    app.extensions["factcheck.sync"].run_once()
+    parts(app).searcher.sync_once()
     ids = [m.id for m in searcher.search("vaksin microchip", k=5).matches]
     assert "after" not in ids
-    assert app.extensions["factcheck.search"].revision == revision
+    assert parts(app).searcher.service.revision == revision
 
 
 def test_restore_refuses_a_file_that_is_not_a_backup(app, runner, tmp_path):

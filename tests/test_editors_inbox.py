@@ -9,6 +9,7 @@ from tests.conftest import add_claims, make_app
 from tests.editors_support import CHIP_CLAIM, editors_app, logged_in, csrf, editors_config
 from tipline.conversation import respond
 from tipline.models import RequestLog
+from app import parts
 
 HOSTILE = "<script>alert(1)</script> apakah benar?"
 
@@ -16,7 +17,7 @@ HOSTILE = "<script>alert(1)</script> apakah benar?"
 def ask(app, text, sender="whatsapp:+6281200000001", channel="whatsapp"):
     """Send one message through the conversation, as the webhook would."""
     with app.app_context():
-        return respond(get_session(), app.extensions["factcheck.searcher"], text=text,
+        return respond(get_session(), parts(app).searcher, text=text,
                        sender_key=sender, channel=channel)
 
 

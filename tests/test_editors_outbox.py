@@ -166,7 +166,7 @@ def test_after_a_restart_any_request_resumes_pending_answers(tmp_path, twilio):
             time.sleep(0.05)
         assert sorted(m["To"] for m in twilio.messages) == NUMBERS
     finally:
-        second.extensions["factcheck.outbox"].stop()
+        second.extensions["editors"].outbox.stop()
         second.extensions["factcheck.db"].engine.dispose()
 
 
@@ -206,7 +206,7 @@ def test_the_background_worker_sends_by_itself(tmp_path, twilio):
             time.sleep(0.05)
         assert len(twilio.messages) == 3
     finally:
-        app.extensions["factcheck.outbox"].stop()
+        app.extensions["editors"].outbox.stop()
         app.extensions["factcheck.db"].engine.dispose()
 
 

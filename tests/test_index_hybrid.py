@@ -4,7 +4,7 @@ import pytest
 
 from index import Document, EncoderMismatch, FakeEncoder, HybridIndex, Ranking
 from index.service import Changes, SearchService, rebuild
-from index.store import IndexStore, SnapshotMissing
+from index.store import FORMAT, IndexStore, SnapshotMissing
 
 DOCS = [
     Document("chip", "Vaksin COVID-19 mengandung microchip pelacak", "vaksin ada chip buat melacak warga",
@@ -115,7 +115,7 @@ def test_service_applies_changes_and_reloads_new_snapshots(tmp_path):
     service = SearchService(store, "fake")
     assert len(service.index) == 0 and service.revision == 0
     service.apply(Changes(3, DOCS, []))
-    assert service.revision == 3 and service.search("vaksin chip").matches[0].id == "chip"
+    assert service.revision == 3 and service.index.search("vaksin chip").matches[0].id == "chip"
     assert service.apply(Changes(4, DOCS[:1], [])) == 0  # unchanged text is not embedded again
     service.apply(Changes(5, [], ["chip"]))
     assert "chip" not in service.index
@@ -128,12 +128,12 @@ def test_service_keeps_answering_when_the_snapshot_is_unusable(tmp_path, index, 
     store = IndexStore(tmp_path)
     name = store.save(index)
     meta = store.snapshots / name / "meta.json"
-    meta.write_text(meta.read_text().replace('"format": 2', '"format": 1'))
+    meta.write_text(meta.read_text().replace(f'"format": {FORMAT}', f'"format": {FORMAT - 1}'))
     service = SearchService(store, "fake")
     assert service.reload() is False and len(service.index) == 0 and service.revision == 0
     assert "run `flask index rebuild`" in caplog.text
     service.apply(Changes(1, DOCS, []))
-    assert service.search("vaksin chip").matches[0].id == "chip"
+    assert service.index.search("vaksin chip").matches[0].id == "chip"
     assert service.reload() is False  # the refused snapshot is not tried again every second
 
 
@@ -177,7 +177,7 @@ def test_small_indexes_stay_flat():
 
 
 def test_the_query_cache_embeds_a_repeated_query_once():
-    from index.encoders import QueryCache
+    from index.query_vectors import QueryCache
 
     encoder, cache = FakeEncoder(dim=16), QueryCache(size=2)
     first = cache.query_vector(encoder, "vaksin chip")
@@ -195,13 +195,11 @@ def test_the_query_cache_embeds_a_repeated_query_once():
 
 def test_workers_share_query_vectors_through_one_file_and_a_restart_starts_warm(tmp_path):
     """Two processes' caches over one SharedVectors file: one embeds, the other reads."""
-    from index.encoders import QueryCache, SharedVectors
+    from index.query_vectors import QueryCache, SharedVectors
 
     path = tmp_path / "index" / "query-vectors.sqlite"
     encoder = FakeEncoder(dim=16)
-    first, second = QueryCache(size=8), QueryCache(size=8)
-    first.share(SharedVectors(path))
-    second.share(SharedVectors(path))
+    first, second = QueryCache(size=8, shared=SharedVectors(path)), QueryCache(size=8, shared=SharedVectors(path))
     vector = first.query_vector(encoder, "vaksin chip")
     again = second.query_vector(encoder, "vaksin chip")
     assert encoder.calls == ["vaksin chip"] and np.array_equal(vector, again)
@@ -210,8 +208,7 @@ def test_workers_share_query_vectors_through_one_file_and_a_restart_starts_warm(
     assert len(SharedVectors.key(encoder.id, "\ud800 lone surrogate")) == 16  # any str has a key
     for text in ("bansos", "gempa"):
         first.query_vector(encoder, text)
-    restarted = QueryCache(size=2)  # a new worker, after a restart
-    restarted.share(SharedVectors(path))
+    restarted = QueryCache(size=2, shared=SharedVectors(path))  # a new worker, after a restart
     assert restarted.warm(encoder) == 2
     restarted.query_vector(encoder, "gempa")
     assert restarted.hits == 1 and len(encoder.calls) == 3
@@ -219,12 +216,11 @@ def test_workers_share_query_vectors_through_one_file_and_a_restart_starts_warm(
 
 
 def test_shared_query_vectors_drop_the_oldest_and_survive_a_broken_file(tmp_path):
-    from index.encoders import QueryCache, SharedVectors
+    from index.query_vectors import QueryCache, SharedVectors
 
     encoder = FakeEncoder(dim=16)
     shared = SharedVectors(tmp_path / "qv.sqlite", max_rows=3)
-    cache = QueryCache(size=0)
-    cache.share(shared)
+    cache = QueryCache(size=0, shared=shared)
     for i in range(5):
         cache.query_vector(encoder, f"pesan {i}")
     shared.prune()
@@ -239,7 +235,7 @@ def test_shared_query_vectors_drop_the_oldest_and_survive_a_broken_file(tmp_path
     assert local.get(b"k" * 16, 16) is not None and not (tmp_path / "not-a-folder").is_dir()
     broken = SharedVectors(tmp_path / "qv2.sqlite")
     broken._db.close()  # any sqlite error is a miss, not a failure
-    cache.share(broken)
+    cache.shared = broken
     assert cache.query_vector(encoder, "pesan baru").shape == (1, 16)
     assert encoder.calls[-1] == "pesan baru" and broken.recent(encoder.id, encoder.dim, 10) == []
 

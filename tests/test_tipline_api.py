@@ -46,7 +46,7 @@ def saved(app):
 @pytest.fixture
 def fake(app, saved, monkeypatch):
     searcher = FakeSearcher()
-    monkeypatch.setitem(app.extensions, "factcheck.searcher", searcher)
+    monkeypatch.setattr(app.extensions["tipline"], "searcher", searcher)
     return searcher
 
 
@@ -118,7 +118,7 @@ def test_search_is_not_written_to_the_request_log(app, client, fake):
 
 
 def test_search_without_an_index_says_so(app, client, saved, monkeypatch):
-    monkeypatch.delitem(app.extensions, "factcheck.searcher", raising=False)
+    monkeypatch.setattr(app.extensions["tipline"], "searcher", None)
     response = client.get("/api/search?q=vaksin")
     assert response.status_code == 503 and response.get_json()["error"]
 

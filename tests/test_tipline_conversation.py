@@ -20,6 +20,7 @@ from tipline.conversation import (
 )
 from tipline.models import RequestLog, SenderState, utcnow
 from tipline.replies import MAX_CHARS, wa_len
+from app import parts
 
 NUMBER = "whatsapp:+6281234567890"
 
@@ -315,7 +316,7 @@ def test_messages_are_searched_by_keywords_alone_while_others_wait_for_a_worker(
     listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     listener.bind(("127.0.0.1", 0))
     listener.listen(8)
-    library.extensions["factcheck.backlog"].watch([listener])
+    parts(library).backlog.watch([listener])
     library.config["QUICK_WHEN_WAITING"] = 2
     searcher = FakeSearcher("choices", ["vaksin-chip"])
     queued = []

@@ -156,9 +156,13 @@ def test_api_search_always_answers_json(client, q, k):
         assert data["error"]
 
 
+def _nested(inner):
+    """Give lists and objects of what `inner` draws (Hypothesis reads this function's source)."""
+    return st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner, max_size=3)
+
+
 json_values = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(),
-    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner, max_size=3),
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(), _nested,
     max_leaves=8)
 
 

@@ -13,6 +13,7 @@ from claims.store import save_claim
 from index import Match, SearchResult
 from tipline.models import RequestLog
 from tipline.replies import MAX_CHARS, wa_len
+from app import parts
 
 URL = "http://localhost/whatsapp"
 DIGITS = "6281234567890"
@@ -67,7 +68,7 @@ def fake_search(app, monkeypatch):
             })
 
     def use(decision, ids=("long-0", "long-1", "long-2")):
-        monkeypatch.setitem(app.extensions, "factcheck.searcher", FakeSearcher(decision, ids))
+        monkeypatch.setattr(app.extensions["tipline"], "searcher", FakeSearcher(decision, ids))
     return use
 
 
@@ -274,7 +275,7 @@ def rate_limited(app, limit=3):
 def test_a_flood_gets_one_notice_then_silence_and_no_search(client, sign, app, monkeypatch):
     rate_limited(app)
     searched = []
-    real = app.extensions["factcheck.searcher"]
+    real = parts(app).searcher
     monkeypatch.setattr(real, "search", lambda text, k=5, embed=True: searched.append(text) or
                         SearchResult("no_match", []))
     replies_seen = []

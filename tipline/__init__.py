@@ -5,10 +5,16 @@ from claims.db import Base
 from . import models  # noqa: F401  (the tables must be known to Base before create_all)
 from .cli import tipline_cli
 from .views import bp
+from .wiring import KEY, Wiring
 
 
-def init_app(app):
-    """Register the tipline's routes and `flask tipline` commands, and make its tables."""
+def init_app(app, searcher, backlog=None, after_purge=()):
+    """Register the tipline's routes and `flask tipline` commands, and make its tables.
+
+    searcher answers messages (index.searcher.Searcher); backlog tells how many wait for a
+    worker; after_purge runs in the purge's transaction (other rooms' clean-up).
+    """
+    app.extensions[KEY] = Wiring(searcher, backlog, list(after_purge))
     app.register_blueprint(bp)
     app.cli.add_command(tipline_cli)
     database = app.extensions.get("factcheck.db")

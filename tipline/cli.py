@@ -10,6 +10,7 @@ from sqlalchemy import delete, select
 from claims.db import Base, session_scope
 
 from .models import STATUSES, RateWindow, RequestLog, SenderState, utcnow
+from .wiring import wiring
 
 tipline_cli = AppGroup("tipline", help="The tipline's request log.")
 
@@ -80,7 +81,7 @@ def purge(days):
         if days <= 0:
             raise click.UsageError("LOG_RETENTION_DAYS is 0 (keep for ever): give --older-than")
     cutoff = utcnow() - timedelta(days=days)
-    hooks = current_app.extensions.get("factcheck.purge_hooks", ())
+    hooks = wiring().after_purge
     with session_scope() as session:
         requests, senders = purge_requests(session, cutoff, hooks)
     click.echo(f"Deleted {requests} requests and {senders} sender records older than {days} days.")

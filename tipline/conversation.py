@@ -26,6 +26,7 @@ from claims.store import load_published
 from . import replies, reply_addresses
 from .lang import detect_lang
 from .models import RateWindow, RequestLog, SenderState, as_utc, utcnow
+from .wiring import wiring
 
 log = logging.getLogger(__name__)
 
@@ -320,7 +321,7 @@ def _behind() -> bool:
     """Say whether QUICK_WHEN_WAITING messages or more wait for a worker (tipline/backlog.py):
     then a message no worker has embedded yet is searched by its keywords alone."""
     limit = int(current_app.config.get("QUICK_WHEN_WAITING") or 0)
-    backlog = current_app.extensions.get("factcheck.backlog")
+    backlog = wiring().backlog
     return limit > 0 and backlog is not None and backlog.waiting() >= limit
 
 

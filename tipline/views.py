@@ -11,6 +11,7 @@ from claims.store import load_published
 
 from . import replies
 from .conversation import Reply, clean_text, respond
+from .wiring import wiring
 
 log = logging.getLogger(__name__)
 
@@ -30,7 +31,7 @@ MAX_MEDIA = 10  # WhatsApp sends at most 10 attachments with one message
 
 
 def _searcher():
-    return current_app.extensions.get("factcheck.searcher")
+    return wiring().searcher
 
 
 def _signed_url() -> str:

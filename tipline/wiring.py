@@ -1,0 +1,24 @@
+"""What the tipline is handed by the app: the search door, the socket backlog, purge hooks."""
+from dataclasses import dataclass, field
+
+from flask import current_app
+
+from index.searcher import Searcher
+
+from .backlog import Backlog
+
+KEY = "tipline"
+
+
+@dataclass
+class Wiring:
+    """The objects the tipline's views, conversation and commands work with."""
+
+    searcher: Searcher
+    backlog: Backlog | None = None  # how many messages wait for a worker
+    after_purge: list = field(default_factory=list)  # callables(session) run after `tipline purge`
+
+
+def wiring() -> Wiring:
+    """Give the current app's tipline wiring."""
+    return current_app.extensions[KEY]
