@@ -183,8 +183,6 @@ def test_only_surely_indonesian_queries_get_the_indonesian_model(index, monkeypa
     seen = []
     real = rr.rerank
     monkeypatch.setattr(rr, "rerank", lambda c, lang="id": seen.append(lang) or real(c, lang))
-    if getattr(index, "_heads", None) is None:
-        pytest.skip("the index keeps no head terms: no second stage")
     index.search(text, k=3)
     assert bool(seen) == reranked
     assert rr.applies("id", 0.5) and not rr.applies("id", 0.49) and not rr.applies("en", 1.0)
