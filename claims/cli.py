@@ -8,12 +8,10 @@ from sqlalchemy import create_engine
 from sqlalchemy.exc import OperationalError
 
 from claims.db import session_scope
+from claims.errors import ClaimNotFound, ClaimsRejected, InvalidClaim
 from claims.formats import FORMATS, UnknownFormat, export_file, import_file
 from claims.models import STATUSES
-from claims.store import (
-    ClaimNotFound, ImportFailed, InvalidClaim, count_claims, library_revision, list_claims,
-    set_status, upsert_claims,
-)
+from claims.store import count_claims, library_revision, list_claims, set_status, upsert_claims
 from claims.verdicts import current_vocabulary
 
 claims_cli = AppGroup("claims", help="Manage the library of fact-checks.")
@@ -56,7 +54,7 @@ def add_command(claim_id, title, claim_text, verdict, summary, url, date, lang, 
     try:
         with session_scope() as session:
             report = upsert_claims(session, [(1, data)], actor="cli")
-    except ImportFailed as exc:
+    except ClaimsRejected as exc:
         field = f"--{exc.field.replace('_', '-')}" if exc.field else "claim"
         raise click.ClickException(f"{field}: {exc.message}") from None
     action = "created" if report.created else "updated" if report.updated else "unchanged"
@@ -96,7 +94,7 @@ def import_command(path, fmt, skip_invalid, status):
             else:
                 report = import_file(session, path, fmt=fmt, skip_invalid=skip_invalid,
                                      status=status, actor="cli")
-    except ImportFailed as exc:
+    except ClaimsRejected as exc:
         more = len(exc.problems) - 1
         hint = f" (and {more} more problem{'s' if more > 1 else ''})" if more > 0 else ""
         raise click.ClickException(

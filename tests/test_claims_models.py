@@ -12,9 +12,10 @@ from sqlalchemy import inspect, select, text
 import claims.db
 from claims.db import get_session, session_scope
 from claims.models import Claim, ClaimHistory
+from claims.errors import ClaimNotFound, InvalidClaim
 from claims.store import (
-    ClaimNotFound, InvalidClaim, changes_since, claim_history, count_claims, get_claim,
-    library_revision, list_claims, published_claims, save_claim, set_status, upsert_claims,
+    changes_since, claim_history, count_claims, get_claim, library_revision, list_claims,
+    published_claims, save_claim, set_status, upsert_claims,
 )
 
 
