@@ -14,7 +14,7 @@ from werkzeug.serving import make_server
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
-import claims.db  # noqa: E402
+import claims  # noqa: E402
 from app import create_app  # noqa: E402
 
 TEST_TOKEN = "test-twilio-token-0123456789abcdef"
@@ -160,7 +160,7 @@ def bare_app(directory):
 def template_db(tmp_path_factory):
     """An empty library made once; tests copy it because creating tables costs fsyncs."""
     directory = tmp_path_factory.mktemp("template")
-    claims.db.init_app(bare_app(directory)).engine.dispose()
+    claims.init_app(bare_app(directory)).engine.dispose()
     return directory / "t.db"
 
 
@@ -169,7 +169,7 @@ def claims_app(tmp_path, template_db):
     """A bare app on its own copy of an empty library."""
     shutil.copyfile(template_db, tmp_path / "t.db")
     app = bare_app(tmp_path)
-    database = claims.db.init_app(app)
+    database = claims.init_app(app)
     yield app
     database.engine.dispose()
 
@@ -177,7 +177,7 @@ def claims_app(tmp_path, template_db):
 @pytest.fixture(scope="module")
 def shared_db(tmp_path_factory):
     """One library for the tests that never commit (bad-input tables)."""
-    database = claims.db.init_app(bare_app(tmp_path_factory.mktemp("shared")))
+    database = claims.init_app(bare_app(tmp_path_factory.mktemp("shared")))
     yield database
     database.engine.dispose()
 

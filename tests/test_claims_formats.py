@@ -7,7 +7,7 @@ import pytest
 from flask import Flask
 from sqlalchemy import func, select
 
-import claims.db
+import claims
 from claims.errors import ClaimsRejected
 from claims.formats import (
     UnknownFormat, detect_format, export_file, import_file, read_claimreview, read_csv, read_jsonl,
@@ -395,7 +395,7 @@ def test_export_then_import_round_trips(tmp_path, fmt):
     def make_app(name):
         app = Flask(__name__, instance_path=str(tmp_path))
         app.config.update(DATABASE_URL=f"sqlite:///{tmp_path}/{name}.db")
-        return app, claims.db.init_app(app)
+        return app, claims.init_app(app)
 
     source_app, source_db = make_app("source")
     target_app, target_db = make_app("target")

@@ -9,10 +9,10 @@ import pytest
 from flask import Flask
 from sqlalchemy import inspect, select, text
 
-import claims.db
+import claims
 from claims.db import get_session, session_scope
-from claims.models import Claim, ClaimHistory
 from claims.errors import ClaimNotFound, InvalidClaim
+from claims.models import Claim, ClaimHistory
 from claims.store import (
     changes_since, claim_history, count_claims, get_claim, library_revision, list_claims,
     published_claims, save_claim, set_status, upsert_claims,
@@ -317,7 +317,7 @@ def test_init_app_twice_on_the_same_file_keeps_the_data(claims_app, tmp_path):
         save_claim(session, {"id": "a", "title": "A"})
     again = Flask(__name__, instance_path=str(tmp_path))
     again.config.update(DATABASE_URL=f"sqlite:///{tmp_path}/t.db")
-    database = claims.db.init_app(again)
+    database = claims.init_app(again)
     try:
         with session_scope(again) as session:
             assert library_revision(session) == 1
@@ -328,7 +328,7 @@ def test_init_app_twice_on_the_same_file_keeps_the_data(claims_app, tmp_path):
 
 def test_default_database_lives_in_the_instance_folder(tmp_path):
     app = Flask(__name__, instance_path=str(tmp_path / "instance"))
-    database = claims.db.init_app(app)
+    database = claims.init_app(app)
     try:
         assert (tmp_path / "instance" / "factcheck.db").exists()
     finally:
