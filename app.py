@@ -11,7 +11,7 @@ from flask import Flask, current_app
 from flask.cli import with_appcontext
 from sqlalchemy import select
 
-import claims.cli
+import claims
 import claims.db
 import editors
 import tipline
@@ -109,7 +109,7 @@ def create_app(test_config=None, instance_path=None):
     _check_secrets(app)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
-    claims.db.init_app(app)
+    claims.init_app(app, on_restore=_rebuild_after_restore)
     searcher = _make_searcher(app)
     backlog = Backlog()  # prepare_worker hands it gunicorn's sockets
     app.extensions["cekfakta"] = Parts(searcher, backlog)
@@ -243,34 +243,13 @@ def _make_searcher(app: Flask) -> Searcher:
     return Searcher(service, Library(app), float(app.config["SYNC_INTERVAL"]))
 
 
-@claims.cli.claims_cli.command("restore")
-@click.argument("path", type=click.Path(exists=True, dir_okay=False))
-@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
-@with_appcontext
-def restore_command(path, yes):
-    """Replace the whole database with a backup made by `flask claims backup`, then rebuild
-    the index from the restored library (running workers follow within seconds).
-
-    Everything written since the backup (claims, requests, editors' work) is lost.
-
-    \b
-    Example:
-      flask claims restore /var/backups/cekfakta-2025-01-31.db
-    """
-    from claims.db import BackupUnsupported, get_engine, restore_database
-
-    if not yes:
-        click.confirm(f"Replace the whole database with {path}?", abort=True)
-    try:
-        restore_database(get_engine(), path)
-    except (BackupUnsupported, ValueError, OSError) as exc:
-        raise click.ClickException(str(exc)) from None
+def _rebuild_after_restore() -> str:
+    """Rebuild the index from the library `flask claims restore` has just put back."""
     # The restored library may be at a lower revision than the live index: rebuild it, so no
     # worker keeps claims the library no longer has.
     report = parts(current_app).searcher.rebuild()
-    click.echo(f"restored {path}: {report.documents} published claims at library revision "
-               f"{report.revision}; index snapshot {report.snapshot} ({report.embedded} embedded, "
-               f"{report.reused} reused)")
+    return (f"index rebuilt at library revision {report.revision}: snapshot {report.snapshot} "
+            f"({report.embedded} embedded, {report.reused} reused)")
 
 
 @click.command("init-db")

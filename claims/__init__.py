@@ -4,21 +4,43 @@
 names below.
 """
 
-from claims.db import Base, get_engine, get_session, init_app, session_scope
+from flask import Flask
+
+from claims import db
+from claims.cli import ON_RESTORE_KEY, OnRestore, claims_cli
+from claims.db import Base, Database, get_engine, get_session, session_scope
+from claims.errors import ClaimNotFound, ClaimsRejected, ImportProblem, InvalidClaim
 from claims.formats import export_file, import_file
 from claims.models import Claim, ClaimHistory, LibraryState
 from claims.store import (
-    ClaimNotFound, ImportFailed, ImportProblem, ImportReport, InvalidClaim, changes_since,
-    claim_history, count_claims, get_claim, library_revision, list_claims, load_published, published_claims,
-    save_claim, set_status, upsert_claims,
+    ImportReport, changes_since, claim_history, count_claims, get_claim, library_revision,
+    list_claims, load_published, published_claims, save_claim, set_status, upsert_claims,
 )
-from claims.verdicts import Verdict, normalize_verdict, verdict_emoji, verdict_label
+from claims.verdicts import EXTENSION_KEY as VERDICTS_KEY
+from claims.verdicts import Verdict, load_vocabulary, normalize_verdict, verdict_emoji, verdict_label
+
+
+def init_app(app: Flask, on_restore: OnRestore | None = None) -> Database:
+    """Connect the app to the library, load its verdicts file and register `flask claims`.
+
+    ``on_restore`` is run, in the app context, after a successful `flask claims restore`: the
+    app's chance to bring what it keeps beside the library up to date. It returns a line for
+    the command to print, or None.
+    """
+    # A broken verdicts file stops start-up before anything touches the database.
+    vocabulary = load_vocabulary(app.config.get("VERDICTS_FILE") or None)
+    database = db.connect(app)
+    app.extensions[VERDICTS_KEY] = vocabulary
+    app.extensions[ON_RESTORE_KEY] = on_restore
+    app.cli.add_command(claims_cli)
+    return database
+
 
 __all__ = [
-    "Base", "Claim", "ClaimHistory", "ClaimNotFound", "ImportFailed", "ImportProblem",
+    "Base", "Claim", "ClaimHistory", "ClaimNotFound", "ClaimsRejected", "ImportProblem",
     "ImportReport", "InvalidClaim", "LibraryState", "Verdict", "changes_since", "claim_history",
     "count_claims", "export_file", "get_claim", "get_engine", "get_session", "import_file",
-    "init_app", "library_revision", "list_claims", "load_published", "normalize_verdict", "published_claims",
-    "save_claim", "session_scope", "set_status", "upsert_claims", "verdict_emoji",
-    "verdict_label",
+    "init_app", "library_revision", "list_claims", "load_published", "normalize_verdict",
+    "published_claims", "save_claim", "session_scope", "set_status", "upsert_claims",
+    "verdict_emoji", "verdict_label",
 ]

@@ -1,22 +1,28 @@
-"""``flask claims …``: add, import, export and list fact-checks from the command line."""
+"""``flask claims …``: add, import, export and list fact-checks; back up and restore the database."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import click
+from flask import current_app
 from flask.cli import AppGroup
 from sqlalchemy import create_engine
 from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session
 
-from claims.db import session_scope
+from claims.db import BackupUnsupported, backup_database, get_engine, restore_database, session_scope
+from claims.errors import ClaimNotFound, ClaimsRejected, InvalidClaim
 from claims.formats import FORMATS, UnknownFormat, export_file, import_file
 from claims.models import STATUSES
-from claims.store import (
-    ClaimNotFound, ImportFailed, InvalidClaim, count_claims, library_revision, list_claims,
-    set_status, upsert_claims,
-)
+from claims.store import count_claims, library_revision, list_claims, set_status, upsert_claims
 from claims.verdicts import current_vocabulary
 
 claims_cli = AppGroup("claims", help="Manage the library of fact-checks.")
+
+# Where claims.init_app keeps the hook the app wants run after `flask claims restore`.
+ON_RESTORE_KEY = "factcheck.claims.on_restore"
+OnRestore = Callable[[], str | None]
 
 _SHOWN_PROBLEMS = 20
 
@@ -56,7 +62,7 @@ def add_command(claim_id, title, claim_text, verdict, summary, url, date, lang, 
     try:
         with session_scope() as session:
             report = upsert_claims(session, [(1, data)], actor="cli")
-    except ImportFailed as exc:
+    except ClaimsRejected as exc:
         field = f"--{exc.field.replace('_', '-')}" if exc.field else "claim"
         raise click.ClickException(f"{field}: {exc.message}") from None
     action = "created" if report.created else "updated" if report.updated else "unchanged"
@@ -96,7 +102,7 @@ def import_command(path, fmt, skip_invalid, status):
             else:
                 report = import_file(session, path, fmt=fmt, skip_invalid=skip_invalid,
                                      status=status, actor="cli")
-    except ImportFailed as exc:
+    except ClaimsRejected as exc:
         more = len(exc.problems) - 1
         hint = f" (and {more} more problem{'s' if more > 1 else ''})" if more > 0 else ""
         raise click.ClickException(
@@ -210,10 +216,6 @@ def backup_command(path):
     Example:
       flask claims backup /var/backups/cekfakta-$(date +%F).db
     """
-    from sqlalchemy.orm import Session
-
-    from claims.db import BackupUnsupported, backup_database, get_engine
-
     try:
         backup_database(get_engine(), path)
     except BackupUnsupported as exc:
@@ -226,4 +228,36 @@ def backup_command(path):
     click.echo(f"backed up {total} claims at library revision {revision} to {path}")
 
 
-__all__ = ["claims_cli"]
+@claims_cli.command("restore")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+def restore_command(path, yes):
+    """Replace the whole database with a backup made by `flask claims backup`.
+
+    Everything written since the backup (claims, requests, editors' work) is lost. The app
+    then brings what it keeps beside the library up to date: the tipline rebuilds its search
+    index from the restored library, and running workers follow within seconds.
+
+    \b
+    Example:
+      flask claims restore /var/backups/cekfakta-2025-01-31.db
+    """
+    if not yes:
+        click.confirm(f"Replace the whole database with {path}?", abort=True)
+    try:
+        restore_database(get_engine(), path)
+    except (BackupUnsupported, ValueError, OSError) as exc:
+        raise click.ClickException(str(exc)) from None
+    with session_scope() as session:
+        revision, published = library_revision(session), count_claims(session, status="published")
+    # Said before the hook runs: if the hook fails, the restore has happened all the same.
+    click.echo(f"restored {path}: {published} published claim{'s' if published != 1 else ''} at "
+               f"library revision {revision}")
+    on_restore: OnRestore | None = current_app.extensions.get(ON_RESTORE_KEY)
+    if on_restore is not None:
+        line = on_restore()
+        if line:
+            click.echo(line)
+
+
+__all__ = ["ON_RESTORE_KEY", "OnRestore", "claims_cli"]

@@ -85,22 +85,14 @@ def create_tables(engine: Engine) -> None:
             time.sleep(0.1 * (attempt + 1))
 
 
-def init_app(app: Flask) -> Database:
-    """Connect the app to its database, create the tables and register ``flask claims``."""
-    from claims.cli import claims_cli
-    from claims.verdicts import EXTENSION_KEY as VERDICTS_KEY
-    from claims.verdicts import load_vocabulary
-
-    # A broken verdicts file stops start-up before anything touches the database.
-    vocabulary = load_vocabulary(app.config.get("VERDICTS_FILE") or None)
+def connect(app: Flask) -> Database:
+    """Connect the app to its database: the engine, the tables, a session per app context."""
     url = app.config.get("DATABASE_URL") or default_database_url(app)
     engine = make_engine(url)
     create_tables(engine)
     database = Database(engine, sessionmaker(engine, expire_on_commit=False))
     app.extensions[EXTENSION_KEY] = database
-    app.extensions[VERDICTS_KEY] = vocabulary
     app.teardown_appcontext(close_session)
-    app.cli.add_command(claims_cli)
     return database
 
 
@@ -110,7 +102,7 @@ def get_database(app: Flask | None = None) -> Database:
     try:
         return app.extensions[EXTENSION_KEY]
     except KeyError:
-        raise RuntimeError("claims.db.init_app(app) has not been called for this app") from None
+        raise RuntimeError("claims.init_app(app) has not been called for this app") from None
 
 
 def get_engine(app: Flask | None = None) -> Engine:

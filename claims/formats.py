@@ -20,8 +20,9 @@ from typing import IO, Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from claims.errors import ClaimsRejected, ImportProblem
 from claims.models import Claim
-from claims.store import ImportFailed, ImportProblem, ImportReport, upsert_claims
+from claims.store import ImportReport, upsert_claims
 from claims.verdicts import UNRATED, current_vocabulary
 
 FORMATS = ("jsonl", "csv", "claimreview")
@@ -70,7 +71,7 @@ def _read_text(source: Source) -> str:
         try:
             payload: str | bytes = Path(source).read_bytes()
         except OSError as exc:
-            raise ImportFailed(ImportProblem(0, None, f"cannot read {source}: "
+            raise ClaimsRejected(ImportProblem(0, None, f"cannot read {source}: "
                                                       f"{exc.strerror or exc}")) from None
     else:
         payload = source.read()
@@ -80,7 +81,7 @@ def _read_text(source: Source) -> str:
         return payload.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line = payload.count(b"\n", 0, exc.start) + 1
-        raise ImportFailed(ImportProblem(line, None, "is not UTF-8 text")) from None
+        raise ClaimsRejected(ImportProblem(line, None, "is not UTF-8 text")) from None
 
 
 def read_jsonl(source: Source) -> list[SourceRow]:
@@ -122,13 +123,13 @@ def read_csv(source: Source) -> list[SourceRow]:
     except StopIteration:
         return []
     except csv.Error as exc:
-        raise ImportFailed(ImportProblem(1, None, f"unreadable CSV header ({exc})")) from None
+        raise ClaimsRejected(ImportProblem(1, None, f"unreadable CSV header ({exc})")) from None
     columns = [name.strip().lower() for name in header]
     duplicates = sorted({c for c in columns if c and columns.count(c) > 1})
     if duplicates:
-        raise ImportFailed(ImportProblem(1, duplicates[0], "column appears twice in the header"))
+        raise ClaimsRejected(ImportProblem(1, duplicates[0], "column appears twice in the header"))
     if not {"title", "claim", "id", "url"} & set(columns):
-        raise ImportFailed(ImportProblem(
+        raise ClaimsRejected(ImportProblem(
             1, None, "the header needs at least one of the columns title, claim, id, url"))
     rows = []
     last_line = reader.line_num
@@ -248,12 +249,12 @@ def read_claimreview(source: Source) -> list[SourceRow]:
         try:
             documents = [json.loads(text)]
         except json.JSONDecodeError as exc:
-            raise ImportFailed(ImportProblem(
+            raise ClaimsRejected(ImportProblem(
                 exc.lineno, None, f"invalid JSON ({exc.msg} at column {exc.colno})")) from None
     found: list[dict[str, Any]] = []
     _find_claimreviews(documents, found)
     if not found:
-        raise ImportFailed(ImportProblem(0, None, "no ClaimReview object found in the file"))
+        raise ClaimsRejected(ImportProblem(0, None, "no ClaimReview object found in the file"))
     return [SourceRow(number, _claimreview_row(node)) for number, node in enumerate(found, 1)]
 
 
@@ -289,7 +290,7 @@ def import_file(session: Session, path: Source, fmt: str | None = None,
                 actor: str = "cli") -> ImportReport:
     """Upsert every claim of a file (by id, else by url) in the session's transaction.
 
-    A bad row raises ImportFailed naming its line and field and nothing is written; with
+    A bad row raises ClaimsRejected naming its line and field and nothing is written; with
     ``skip_invalid`` the good rows go in and ``report.skipped`` lists the others. ``status``
     is given to new claims whose row names none. The caller commits.
     """
@@ -402,8 +403,7 @@ def export_file(session: Session, dest: str | os.PathLike[str] | IO[str], fmt: s
 
 
 __all__ = [
-    "CLAIMREVIEW_FIELDS", "CSV_COLUMNS", "FORMATS", "ImportFailed", "ImportProblem",
-    "ImportReport", "SourceRow", "UnknownFormat", "claimreview_node", "detect_format",
-    "export_file", "import_file", "read_claimreview", "read_csv", "read_jsonl", "write_claimreview",
-    "write_csv", "write_jsonl",
+    "CLAIMREVIEW_FIELDS", "CSV_COLUMNS", "FORMATS", "SourceRow", "UnknownFormat",
+    "claimreview_node", "detect_format", "export_file", "import_file", "read_claimreview",
+    "read_csv", "read_jsonl", "write_claimreview", "write_csv", "write_jsonl",
 ]

@@ -71,11 +71,6 @@ class Claim(Base):
     # The library revision of this claim's last change: what changes_since() filters on.
     revision: Mapped[int] = mapped_column(Integer, default=0, index=True)
 
-    def search_fields(self) -> dict[str, str]:
-        """Return the texts the search index embeds and matches against."""
-        return {"title": self.title or "", "claim": self.claim or "",
-                "summary": self.summary or ""}
-
     def to_dict(self) -> dict[str, Any]:
         """Return a JSON-safe dict in the JSONL export shape."""
         return {

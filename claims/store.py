@@ -1,4 +1,4 @@
-"""Domain functions over the library: read, validate, upsert, change status, follow revisions.
+"""Domain functions over the library: read, upsert, change status, follow revisions.
 
 Every function takes a SQLAlchemy session and leaves committing to the caller (a request, a
 ``session_scope()`` block, a CLI command). Writes bump the library revision in the same
@@ -14,77 +14,21 @@ import unicodedata
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date
 from typing import Any
-from urllib.parse import urlsplit
 
 from sqlalchemy import func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
-from claims.models import (
-    CONTENT_FIELDS, ID_MAX, STATUSES, URL_MAX, Claim, ClaimHistory, LibraryState, utcnow,
-)
-from claims.verdicts import UNRATED, Vocabulary, current_vocabulary
+from claims.errors import ClaimNotFound, ClaimsRejected, ImportProblem, InvalidClaim
+from claims.models import CONTENT_FIELDS, STATUSES, Claim, ClaimHistory, LibraryState, utcnow
+from claims.validation import clean_claim_data, clean_status
+from claims.verdicts import UNRATED, current_vocabulary
 
 DEFAULT_LANG = "id"
 TITLE_FROM_CLAIM_MAX = 160
-VERDICT_MAX = 200
-PUBLISHER_MAX = 200
-TAG_MAX = 100
 # SQLite allows 32766 bound parameters per statement; stay far below for IN (...) lookups.
 _CHUNK = 500
-_CONTROL_RE = re.compile(r"[\x00-\x1f\x7f]")
-_LANG_RE = re.compile(r"^[a-z]{2,3}$")
-_LANG_NAMES = {
-    "indonesian": "id", "indonesia": "id", "bahasa indonesia": "id", "bahasa": "id",
-    "english": "en", "inggris": "en", "bahasa inggris": "en", "in": "id", "ind": "id",
-    "eng": "en",
-}
-
-
-class ClaimNotFound(LookupError):
-    """No claim has the requested id."""
-
-    def __init__(self, claim_id: str):
-        super().__init__(f"no claim with id {claim_id!r}")
-        self.claim_id = claim_id
-
-
-class InvalidClaim(ValueError):
-    """Claim data that cannot be stored; ``field`` names the culprit (None: the whole row)."""
-
-    def __init__(self, field: str | None, message: str):
-        super().__init__(f"field '{field}': {message}" if field else message)
-        self.field = field
-        self.message = message
-
-
-@dataclass(frozen=True)
-class ImportProblem:
-    """Why one row of an import was refused, and where it is (``unit`` "line" or "item")."""
-
-    line: int
-    field: str | None
-    message: str
-    unit: str = "line"
-
-    def __str__(self) -> str:
-        parts = [f"{self.unit} {self.line}"] if self.line > 0 else []  # 0: the whole file
-        if self.field:
-            parts.append(f"field '{self.field}'")
-        return f"{', '.join(parts)}: {self.message}" if parts else self.message
-
-
-class ImportFailed(ValueError):
-    """A batch that was refused as a whole; nothing was written. Names the first bad row."""
-
-    def __init__(self, problem: ImportProblem, problems: Sequence[ImportProblem] = ()):
-        super().__init__(str(problem))
-        self.problem = problem
-        self.problems = list(problems) or [problem]
-        self.line = problem.line
-        self.field = problem.field
-        self.message = problem.message
 
 
 @dataclass
@@ -180,196 +124,6 @@ def claim_history(session: Session, claim_id: str) -> list[ClaimHistory]:
     return list(session.scalars(
         select(ClaimHistory).where(ClaimHistory.claim_id == claim_id)
         .order_by(ClaimHistory.revision, ClaimHistory.id)))
-
-
-# ---------------------------------------------------------------------------------------------
-# Validation
-
-
-def _text(value: Any, name: str, max_len: int | None = None) -> str:
-    """Return a stripped string field; None is empty; anything else than text is refused."""
-    if value is None:
-        return ""
-    if not isinstance(value, str):
-        raise InvalidClaim(name, f"must be text, not {_kind(value)}")
-    if "\x00" in value:
-        raise InvalidClaim(name, "contains a NUL character")
-    value = value.strip()
-    if max_len is not None and len(value) > max_len:
-        raise InvalidClaim(name, f"is {len(value)} characters long (at most {max_len})")
-    return value
-
-
-def _kind(value: Any) -> str:
-    """Name a JSON-ish type for error messages."""
-    if isinstance(value, bool):
-        return "true/false"
-    if isinstance(value, (int, float)):
-        return "a number"
-    if isinstance(value, (list, tuple)):
-        return "a list"
-    if isinstance(value, Mapping):
-        return "an object"
-    return type(value).__name__
-
-
-def _clean_id(value: Any) -> str | None:
-    """Return a usable claim id, or None when absent."""
-    if isinstance(value, int) and not isinstance(value, bool):
-        value = str(value)
-    text = _text(value, "id")
-    if not text:
-        return None
-    if len(text) > ID_MAX:
-        raise InvalidClaim("id", f"is {len(text)} characters long (at most {ID_MAX})")
-    if _CONTROL_RE.search(text):
-        raise InvalidClaim("id", "contains control characters")
-    return text
-
-
-def _clean_url(value: Any) -> str | None:
-    """Return an absolute http(s) URL, or None when empty."""
-    text = _text(value, "url")
-    if not text:
-        return None
-    if len(text) > URL_MAX:
-        raise InvalidClaim("url", f"is {len(text)} characters long (at most {URL_MAX})")
-    try:
-        parts = urlsplit(text)
-    except ValueError as exc:
-        raise InvalidClaim("url", f"is not a valid URL ({exc})") from None
-    if (parts.scheme.lower() not in ("http", "https") or not parts.hostname
-            or re.search(r"\s", text) or _CONTROL_RE.search(text)):
-        raise InvalidClaim("url", f"must be an absolute http(s) URL, got {_short(text)!r}")
-    return text
-
-
-def _clean_date(value: Any, name: str) -> date | None:
-    """Return a date from an ISO date or datetime (its own calendar day), None when empty."""
-    if value is None or value == "":
-        return None
-    if isinstance(value, datetime):
-        return value.date()
-    if isinstance(value, date):
-        return value
-    if not isinstance(value, str):
-        raise InvalidClaim(name, f"must be a date like 2025-01-31, not {_kind(value)}")
-    text = value.strip()
-    if not text:
-        return None
-    try:
-        if len(text) <= 10:
-            return date.fromisoformat(text)
-        return datetime.fromisoformat(text).date()
-    except ValueError:
-        raise InvalidClaim(name, f"must be a date like 2025-01-31, got {_short(text)!r}") from None
-
-
-def _clean_lang(value: Any) -> str | None:
-    """Return a lowercase primary language code ("id-ID" -> "id"), None when empty."""
-    text = _text(value, "lang").lower()
-    if not text:
-        return None
-    if text in _LANG_NAMES:
-        return _LANG_NAMES[text]
-    primary = re.split(r"[-_]", text)[0]
-    primary = _LANG_NAMES.get(primary, primary)
-    if not _LANG_RE.match(primary):
-        raise InvalidClaim("lang", f"must be a language code such as 'id' or 'en', got "
-                                   f"{_short(text)!r}")
-    return primary
-
-
-def _clean_tags(value: Any) -> list[str]:
-    """Return tags as a list: a list of strings, or one string split on "|" (else ",")."""
-    if value is None:
-        return []
-    if isinstance(value, str):
-        items: list[Any] = value.split("|") if "|" in value else value.split(",")
-    elif isinstance(value, (list, tuple)):
-        items = list(value)
-    else:
-        raise InvalidClaim("tags", f"must be a list or text, not {_kind(value)}")
-    tags = []
-    for item in items:
-        tag = _text(item, "tags", TAG_MAX)
-        if tag:
-            tags.append(tag)
-    return list(dict.fromkeys(tags))
-
-
-def _clean_status(value: Any) -> str | None:
-    """Return a valid status, None when empty."""
-    text = _text(value, "status").lower()
-    if not text:
-        return None
-    if text not in STATUSES:
-        raise InvalidClaim("status", f"must be one of {', '.join(STATUSES)}, got "
-                                     f"{_short(text)!r}")
-    return text
-
-
-def _short(text: str, limit: int = 60) -> str:
-    """Shorten a value for an error message."""
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-def clean_claim_data(data: Any, vocabulary: Vocabulary | None = None) -> dict[str, Any]:
-    """Validate claim data and return only the fields it sets, in their stored form.
-
-    Keys: id, title, claim, verdict (a label or a code), verdict_raw, summary, url,
-    date (or published), lang, tags, publisher, status; anything else is ignored.
-    Raises InvalidClaim naming the first bad field.
-    """
-    if not isinstance(data, Mapping):
-        raise InvalidClaim(None, f"expected an object with claim fields, not {_kind(data)}")
-    vocabulary = vocabulary or current_vocabulary()
-    out: dict[str, Any] = {}
-    claim_id = _clean_id(data.get("id"))
-    if claim_id is not None:
-        out["id"] = claim_id
-    for name in ("title", "claim"):
-        if name in data:
-            out[name] = _text(data[name], name)
-    if "verdict" in data or "verdict_raw" in data:
-        out.update(_clean_verdict(data, vocabulary))
-    if "summary" in data:
-        out["summary"] = _text(data["summary"], "summary")
-    if "url" in data:
-        out["url"] = _clean_url(data["url"])
-    for name in ("date", "published"):
-        if name in data:
-            out["published"] = _clean_date(data[name], name)
-            break
-    if "lang" in data:
-        lang = _clean_lang(data["lang"])
-        if lang:
-            out["lang"] = lang
-    if "tags" in data:
-        out["tags"] = _clean_tags(data["tags"])
-    if "publisher" in data:
-        out["publisher"] = _text(data["publisher"], "publisher", PUBLISHER_MAX)
-    if "status" in data:
-        status = _clean_status(data["status"])
-        if status:
-            out["status"] = status
-    return out
-
-
-def _clean_verdict(data: Mapping, vocabulary: Vocabulary) -> dict[str, str]:
-    """Return the verdict code and the label as published.
-
-    ``verdict`` may be a label or a code; an exported ``verdict_raw`` is kept only when it
-    still means the same code (so that editing ``verdict`` in a file wins).
-    """
-    raw = _text(data["verdict_raw"], "verdict_raw", VERDICT_MAX) if "verdict_raw" in data else None
-    if "verdict" not in data:
-        return {"verdict": vocabulary.normalize(raw), "verdict_raw": raw or ""}
-    given = _text(data["verdict"], "verdict", VERDICT_MAX)
-    code = vocabulary.normalize(given)
-    if raw is not None and vocabulary.normalize(raw) == code:
-        return {"verdict": code, "verdict_raw": raw}
-    return {"verdict": code, "verdict_raw": given}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -577,7 +331,7 @@ def upsert_claims(session: Session, rows: Iterable[tuple[int, Any]], *,
 
     ``rows`` are (line number, data) pairs; ``problems`` are rows a reader already refused.
     ``status`` is given to new claims whose data names none. Without ``skip_invalid`` the
-    first problem raises ImportFailed and nothing is written; with it the good rows go in
+    first problem raises ClaimsRejected and nothing is written; with it the good rows go in
     and the report lists the rest. Unchanged rows are counted but not written.
     """
     if status not in STATUSES:
@@ -605,7 +359,7 @@ def upsert_claims(session: Session, rows: Iterable[tuple[int, Any]], *,
         # Nothing to write: give the revision back (nobody could see it, we hold the lock).
         revision = _unbump_revision(session)
         if refused:
-            raise ImportFailed(found[0], found)
+            raise ClaimsRejected(found[0], found)
     else:
         _apply(session, plan, actor, revision)
     return ImportReport(created=len(plan.creates), updated=len(plan.updates), skipped=found,
@@ -622,14 +376,14 @@ def save_claim(session: Session, data: Mapping[str, Any], *, actor: str = "cli",
     """
     try:
         report = upsert_claims(session, [(1, data)], status=status, actor=actor)
-    except ImportFailed as exc:
+    except ClaimsRejected as exc:
         raise InvalidClaim(exc.field, exc.message) from None
     return session.get(Claim, report.claim_ids[0], populate_existing=True)
 
 
 def set_status(session: Session, claim_id: str, status: str, *, actor: str = "cli") -> Claim:
     """Publish, unpublish (draft) or retire a claim; a real change bumps the revision."""
-    new_status = _clean_status(status)
+    new_status = clean_status(status)
     if new_status is None:
         raise InvalidClaim("status", f"must be one of {', '.join(STATUSES)}")
     revision = bump_revision(session)  # lock first, then read the claim as it now stands

@@ -338,18 +338,8 @@ def verdict_emoji(code: str, vocabulary: Vocabulary | None = None) -> str:
     return (vocabulary or current_vocabulary()).emoji(code)
 
 
-def get_verdict(code: str, vocabulary: Vocabulary | None = None) -> Verdict:
-    """Return the Verdict for a code (an ad-hoc entry for unknown codes)."""
-    return (vocabulary or current_vocabulary()).get(code)
-
-
-def verdict_codes(vocabulary: Vocabulary | None = None) -> tuple[str, ...]:
-    """Return every verdict code of the active vocabulary."""
-    return (vocabulary or current_vocabulary()).codes
-
-
 __all__ = [
     "BUILTIN_VERDICTS", "DEFAULT_VOCABULARY", "UNRATED", "Verdict", "Vocabulary",
-    "VocabularyError", "current_vocabulary", "get_verdict", "is_known_verdict", "label_key",
-    "load_vocabulary", "normalize_verdict", "verdict_codes", "verdict_emoji", "verdict_label",
+    "VocabularyError", "current_vocabulary", "is_known_verdict", "label_key", "load_vocabulary",
+    "normalize_verdict", "verdict_emoji", "verdict_label",
 ]

@@ -9,9 +9,10 @@ from flask import abort, flash, jsonify, redirect, render_template, request, url
 from sqlalchemy import func, or_, select
 
 from claims.db import get_session
+from claims.errors import ClaimsRejected, InvalidClaim
 from claims.formats import FORMATS, UnknownFormat, import_file
 from claims.models import STATUSES, Claim
-from claims.store import ImportFailed, InvalidClaim, claim_history, save_claim, set_status
+from claims.store import claim_history, save_claim, set_status
 from claims.verdicts import current_vocabulary
 from tipline import replies
 
@@ -186,7 +187,7 @@ def claim_import():
                 try:
                     report = import_file(db, path, fmt=fmt, status=status, actor=actor())
                     db.commit()
-                except (ImportFailed, UnknownFormat, InvalidClaim, UnicodeDecodeError) as exc:
+                except (ClaimsRejected, UnknownFormat, InvalidClaim, UnicodeDecodeError) as exc:
                     db.rollback()
                     error = f"Tidak ada yang diimpor (nothing imported): {exc}"
     return render_template("editors/import.html", report=report, error=error, formats=FORMATS), \

@@ -21,7 +21,7 @@ settings.register_profile("ci", derandomize=True, database=None, print_blob=True
 if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
     settings.load_profile("ci")
 
-import claims.db  # noqa: E402
+import claims  # noqa: E402
 from app import create_app, parts  # noqa: E402
 
 TEST_TOKEN = "test-twilio-token-0123456789abcdef"
@@ -167,7 +167,7 @@ def bare_app(directory):
 def template_db(tmp_path_factory):
     """An empty library made once; tests copy it because creating tables costs fsyncs."""
     directory = tmp_path_factory.mktemp("template")
-    claims.db.init_app(bare_app(directory)).engine.dispose()
+    claims.init_app(bare_app(directory)).engine.dispose()
     return directory / "t.db"
 
 
@@ -176,7 +176,7 @@ def claims_app(tmp_path, template_db):
     """A bare app on its own copy of an empty library."""
     shutil.copyfile(template_db, tmp_path / "t.db")
     app = bare_app(tmp_path)
-    database = claims.db.init_app(app)
+    database = claims.init_app(app)
     yield app
     database.engine.dispose()
 
@@ -184,7 +184,7 @@ def claims_app(tmp_path, template_db):
 @pytest.fixture(scope="module")
 def shared_db(tmp_path_factory):
     """One library for the tests that never commit (bad-input tables)."""
-    database = claims.db.init_app(bare_app(tmp_path_factory.mktemp("shared")))
+    database = claims.init_app(bare_app(tmp_path_factory.mktemp("shared")))
     yield database
     database.engine.dispose()
 

@@ -59,6 +59,9 @@ def test_backup_while_writing_then_restore(app, runner, tmp_path):
     assert searcher.search("vaksin microchip", k=1).matches[0].id == "after"
     restored = runner.invoke(args=["claims", "restore", str(copy), "--yes"])
     assert restored.exit_code == 0, restored.output
+    assert restored.output.startswith(f"restored {copy}: {total} published claims at library "
+                                      f"revision {revision}\n")
+    assert f"index rebuilt at library revision {revision}: snapshot " in restored.output
     with claims.db.session_scope(app) as session:
         assert session.scalar(select(func.count()).select_from(Claim)) == total
         assert library_revision(session) == revision

@@ -1,11 +1,14 @@
-"""``flask claims add|import|export|list|status`` through Flask's CLI test runner."""
+"""``flask claims add|import|export|list|status|backup|restore`` through Flask's CLI test runner."""
 
 import json
 
 import pytest
 
+import claims
 from claims.db import session_scope
+from claims.models import Claim
 from claims.store import claim_history, get_claim, library_revision
+from tests.conftest import bare_app
 
 
 @pytest.fixture
@@ -184,7 +187,57 @@ def test_status_command_retires_a_claim(cli, claims_app):
     assert result.exit_code == 1 and "no claim with id 'nope'" in result.output
 
 
-@pytest.mark.parametrize("command", ["add", "import", "export", "list", "status"])
+def test_restore_puts_a_backup_back_then_runs_the_apps_hook(tmp_path):
+    seen = []
+
+    def on_restore():
+        with session_scope() as session:
+            seen.append(library_revision(session))
+        return "the app followed"
+
+    app = bare_app(tmp_path)
+    database = claims.init_app(app, on_restore=on_restore)
+    try:
+        runner = app.test_cli_runner()
+
+        def run(*args, input=None):
+            return runner.invoke(args=["claims", *args], input=input)
+
+        assert run("add", "--id", "a", "--title", "A").exit_code == 0
+        copy = tmp_path / "copy.db"
+        assert run("backup", str(copy)).exit_code == 0
+        assert run("add", "--id", "b", "--title", "B").exit_code == 0
+        junk = tmp_path / "junk.db"
+        junk.write_bytes(b"not a database at all" * 100)
+        refused = run("restore", str(junk), "--yes")
+        assert refused.exit_code == 1 and "not a SQLite database" in refused.output
+        declined = run("restore", str(copy), input="n\n")
+        assert declined.exit_code == 1 and "Aborted" in declined.output
+        assert seen == []  # no hook after a restore that did not happen
+        result = run("restore", str(copy), "--yes")
+        assert result.exit_code == 0, result.output
+        assert result.output.splitlines() == [
+            f"restored {copy}: 1 published claim at library revision 1", "the app followed"]
+        assert seen == [1]  # the hook reads the restored library
+        with session_scope(app) as session:
+            assert session.get(Claim, "a") is not None and session.get(Claim, "b") is None
+    finally:
+        database.engine.dispose()
+
+
+def test_restore_without_a_hook_only_restores(cli, claims_app, tmp_path):
+    assert cli("add", "--id", "a", "--title", "A", "--status", "draft").exit_code == 0
+    copy = tmp_path / "copy.db"
+    assert cli("backup", str(copy)).exit_code == 0
+    assert cli("status", "a", "published").exit_code == 0
+    result = cli("restore", str(copy), "--yes")
+    assert result.exit_code == 0, result.output
+    assert result.output == f"restored {copy}: 0 published claims at library revision 1\n"
+    assert stored(claims_app, "a").status == "draft"
+
+
+@pytest.mark.parametrize("command", ["add", "import", "export", "list", "status", "backup",
+                                     "restore"])
 def test_every_command_has_help_with_an_example(cli, command):
     result = cli(command, "--help")
     assert result.exit_code == 0

@@ -7,10 +7,10 @@ import pytest
 from flask import Flask
 from sqlalchemy import func, select
 
-import claims.db
+import claims
+from claims.errors import ClaimsRejected
 from claims.formats import (
-    ImportFailed, UnknownFormat, detect_format, export_file, import_file, read_claimreview,
-    read_csv, read_jsonl,
+    UnknownFormat, detect_format, export_file, import_file, read_claimreview, read_csv, read_jsonl,
 )
 from claims.models import Claim, ClaimHistory
 from claims.store import get_claim, library_revision, save_claim
@@ -97,7 +97,7 @@ def test_a_bad_line_fails_the_whole_import_and_changes_nothing(scratch, tmp_path
     save_claim(scratch, row("old", url="https://cekfakta.example.org/old"))
     before = snapshot(scratch)
     path = write(tmp_path, "bad.jsonl", jsonl(row("a"), row("b"), "", bad, row("c")))
-    with pytest.raises(ImportFailed) as caught:
+    with pytest.raises(ClaimsRejected) as caught:
         import_file(scratch, path)
     # nothing was written, not even inside the still-open transaction
     assert snapshot(scratch) == before
@@ -111,7 +111,7 @@ def test_a_bad_line_fails_the_whole_import_and_changes_nothing(scratch, tmp_path
 def test_the_first_bad_line_is_reported_whatever_the_kind_of_problem(session, tmp_path):
     # line 2 is only found bad once compared with line 1; line 3 is unreadable
     path = write(tmp_path, "bad.jsonl", jsonl(row("a"), row("a"), "{oops", row("d", date="x")))
-    with pytest.raises(ImportFailed) as caught:
+    with pytest.raises(ClaimsRejected) as caught:
         import_file(session, path)
     assert caught.value.line == 2
     assert [(p.line, p.field) for p in caught.value.problems] == [
@@ -121,7 +121,7 @@ def test_the_first_bad_line_is_reported_whatever_the_kind_of_problem(session, tm
 def test_url_already_owned_by_another_stored_claim_is_refused(session, tmp_path):
     save_claim(session, row("old"))
     path = write(tmp_path, "a.jsonl", jsonl(row("new", url="https://cekfakta.example.org/old")))
-    with pytest.raises(ImportFailed) as caught:
+    with pytest.raises(ClaimsRejected) as caught:
         import_file(session, path)
     assert caught.value.field == "url" and "'old'" in caught.value.message
 
@@ -198,7 +198,7 @@ def test_stream_import_needs_a_format(session):
 def test_non_utf8_file_names_the_line(session, tmp_path):
     path = tmp_path / "latin1.jsonl"
     path.write_bytes(jsonl(row("a")).encode() + '{"title": "caf\xe9"}\n'.encode("latin-1"))
-    with pytest.raises(ImportFailed) as caught:
+    with pytest.raises(ClaimsRejected) as caught:
         import_file(session, path)
     assert caught.value.line == 2 and "UTF-8" in str(caught.value)
 
@@ -239,7 +239,7 @@ def test_csv_with_semicolons_as_spreadsheets_in_indonesia_write_it(session, tmp_
 def test_bad_csv_names_line_and_field_and_changes_nothing(scratch, tmp_path, content, line,
                                                           field, words):
     before = snapshot(scratch)
-    with pytest.raises(ImportFailed) as caught:
+    with pytest.raises(ClaimsRejected) as caught:
         import_file(scratch, write(tmp_path, "bad.csv", content))
     assert (caught.value.line, caught.value.field) == (line, field)
     assert words in str(caught.value)
@@ -336,7 +336,7 @@ def test_claimreview_upserts_by_url(session, tmp_path):
 def test_bad_claimreview_names_the_item_and_its_property(scratch, tmp_path, content, line,
                                                          field, words):
     before = snapshot(scratch)
-    with pytest.raises(ImportFailed) as caught:
+    with pytest.raises(ClaimsRejected) as caught:
         import_file(scratch, write(tmp_path, "bad.json", content))
     assert (caught.value.line, caught.value.field) == (line, field)
     assert words in str(caught.value)
@@ -395,7 +395,7 @@ def test_export_then_import_round_trips(tmp_path, fmt):
     def make_app(name):
         app = Flask(__name__, instance_path=str(tmp_path))
         app.config.update(DATABASE_URL=f"sqlite:///{tmp_path}/{name}.db")
-        return app, claims.db.init_app(app)
+        return app, claims.init_app(app)
 
     source_app, source_db = make_app("source")
     target_app, target_db = make_app("target")

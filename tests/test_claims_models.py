@@ -9,12 +9,13 @@ import pytest
 from flask import Flask
 from sqlalchemy import inspect, select, text
 
-import claims.db
+import claims
 from claims.db import get_session, session_scope
+from claims.errors import ClaimNotFound, InvalidClaim
 from claims.models import Claim, ClaimHistory
 from claims.store import (
-    ClaimNotFound, InvalidClaim, changes_since, claim_history, count_claims, get_claim,
-    library_revision, list_claims, published_claims, save_claim, set_status, upsert_claims,
+    changes_since, claim_history, count_claims, get_claim, library_revision, list_claims,
+    published_claims, save_claim, set_status, upsert_claims,
 )
 
 
@@ -279,14 +280,12 @@ def test_list_claims_filters_and_searches(session):
     assert [c.id for c in published_claims(session)] == ["a", "b", "d"]
 
 
-def test_to_dict_is_json_safe_and_search_fields_are_the_texts(session):
+def test_to_dict_is_json_safe(session):
     claim = save_claim(session, dict(VAKSIN, id="a"))
     data = json.loads(json.dumps(claim.to_dict()))
     assert data["date"] == "2025-01-31" and data["verdict"] == "false"
     assert data["verdict_raw"] == "SALAH" and data["tags"] == ["kesehatan", "vaksin"]
     assert data["status"] == "published" and data["revision"] == 1
-    assert claim.search_fields() == {"title": VAKSIN["title"], "claim": "Vaksin berisi chip",
-                                     "summary": "Tidak ada chip dalam vaksin."}
 
 
 def test_sqlite_runs_in_wal_mode_with_foreign_keys(claims_app, tmp_path):
@@ -318,7 +317,7 @@ def test_init_app_twice_on_the_same_file_keeps_the_data(claims_app, tmp_path):
         save_claim(session, {"id": "a", "title": "A"})
     again = Flask(__name__, instance_path=str(tmp_path))
     again.config.update(DATABASE_URL=f"sqlite:///{tmp_path}/t.db")
-    database = claims.db.init_app(again)
+    database = claims.init_app(again)
     try:
         with session_scope(again) as session:
             assert library_revision(session) == 1
@@ -329,7 +328,7 @@ def test_init_app_twice_on_the_same_file_keeps_the_data(claims_app, tmp_path):
 
 def test_default_database_lives_in_the_instance_folder(tmp_path):
     app = Flask(__name__, instance_path=str(tmp_path / "instance"))
-    database = claims.db.init_app(app)
+    database = claims.init_app(app)
     try:
         assert (tmp_path / "instance" / "factcheck.db").exists()
     finally:

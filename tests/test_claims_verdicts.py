@@ -5,7 +5,7 @@ import json
 import pytest
 from flask import Flask
 
-import claims.db
+import claims
 from claims.verdicts import (
     BUILTIN_VERDICTS, DEFAULT_VOCABULARY, VocabularyError, is_known_verdict, load_vocabulary,
     normalize_verdict, verdict_emoji, verdict_label,
@@ -202,7 +202,7 @@ def test_app_uses_its_verdicts_file_inside_its_context_only(tmp_path):
     path = write_json(tmp_path / "verdicts.json", {"scam": {"aliases": ["investasi bodong"]}})
     app = Flask(__name__, instance_path=str(tmp_path))
     app.config.update(DATABASE_URL=f"sqlite:///{tmp_path}/t.db", VERDICTS_FILE=str(path))
-    database = claims.db.init_app(app)
+    database = claims.init_app(app)
     try:
         with app.app_context():
             assert normalize_verdict("Investasi Bodong") == "scam"
@@ -216,5 +216,5 @@ def test_app_with_a_missing_verdicts_file_does_not_start(tmp_path):
     app.config.update(DATABASE_URL=f"sqlite:///{tmp_path}/t.db",
                       VERDICTS_FILE=str(tmp_path / "missing.json"))
     with pytest.raises(VocabularyError):
-        claims.db.init_app(app)
+        claims.init_app(app)
     assert "factcheck.db" not in app.extensions

@@ -1,0 +1,213 @@
+"""Validation: claim data as it arrives (files, forms, the CLI) checked and put in stored form."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from datetime import date, datetime
+from typing import Any
+from urllib.parse import urlsplit
+
+from claims.errors import InvalidClaim
+from claims.models import ID_MAX, STATUSES, URL_MAX
+from claims.verdicts import Vocabulary, current_vocabulary
+
+VERDICT_MAX = 200
+PUBLISHER_MAX = 200
+TAG_MAX = 100
+_CONTROL_RE = re.compile(r"[\x00-\x1f\x7f]")
+_LANG_RE = re.compile(r"^[a-z]{2,3}$")
+_LANG_NAMES = {
+    "indonesian": "id", "indonesia": "id", "bahasa indonesia": "id", "bahasa": "id",
+    "english": "en", "inggris": "en", "bahasa inggris": "en", "in": "id", "ind": "id",
+    "eng": "en",
+}
+
+
+def _text(value: Any, name: str, max_len: int | None = None) -> str:
+    """Return a stripped string field; None is empty; anything else than text is refused."""
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        raise InvalidClaim(name, f"must be text, not {_kind(value)}")
+    if "\x00" in value:
+        raise InvalidClaim(name, "contains a NUL character")
+    value = value.strip()
+    if max_len is not None and len(value) > max_len:
+        raise InvalidClaim(name, f"is {len(value)} characters long (at most {max_len})")
+    return value
+
+
+def _kind(value: Any) -> str:
+    """Name a JSON-ish type for error messages."""
+    if isinstance(value, bool):
+        return "true/false"
+    if isinstance(value, (int, float)):
+        return "a number"
+    if isinstance(value, (list, tuple)):
+        return "a list"
+    if isinstance(value, Mapping):
+        return "an object"
+    return type(value).__name__
+
+
+def _clean_id(value: Any) -> str | None:
+    """Return a usable claim id, or None when absent."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        value = str(value)
+    text = _text(value, "id")
+    if not text:
+        return None
+    if len(text) > ID_MAX:
+        raise InvalidClaim("id", f"is {len(text)} characters long (at most {ID_MAX})")
+    if _CONTROL_RE.search(text):
+        raise InvalidClaim("id", "contains control characters")
+    return text
+
+
+def _clean_url(value: Any) -> str | None:
+    """Return an absolute http(s) URL, or None when empty."""
+    text = _text(value, "url")
+    if not text:
+        return None
+    if len(text) > URL_MAX:
+        raise InvalidClaim("url", f"is {len(text)} characters long (at most {URL_MAX})")
+    try:
+        parts = urlsplit(text)
+    except ValueError as exc:
+        raise InvalidClaim("url", f"is not a valid URL ({exc})") from None
+    if (parts.scheme.lower() not in ("http", "https") or not parts.hostname
+            or re.search(r"\s", text) or _CONTROL_RE.search(text)):
+        raise InvalidClaim("url", f"must be an absolute http(s) URL, got {_short(text)!r}")
+    return text
+
+
+def _clean_date(value: Any, name: str) -> date | None:
+    """Return a date from an ISO date or datetime (its own calendar day), None when empty."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    if not isinstance(value, str):
+        raise InvalidClaim(name, f"must be a date like 2025-01-31, not {_kind(value)}")
+    text = value.strip()
+    if not text:
+        return None
+    try:
+        if len(text) <= 10:
+            return date.fromisoformat(text)
+        return datetime.fromisoformat(text).date()
+    except ValueError:
+        raise InvalidClaim(name, f"must be a date like 2025-01-31, got {_short(text)!r}") from None
+
+
+def _clean_lang(value: Any) -> str | None:
+    """Return a lowercase primary language code ("id-ID" -> "id"), None when empty."""
+    text = _text(value, "lang").lower()
+    if not text:
+        return None
+    if text in _LANG_NAMES:
+        return _LANG_NAMES[text]
+    primary = re.split(r"[-_]", text)[0]
+    primary = _LANG_NAMES.get(primary, primary)
+    if not _LANG_RE.match(primary):
+        raise InvalidClaim("lang", f"must be a language code such as 'id' or 'en', got "
+                                   f"{_short(text)!r}")
+    return primary
+
+
+def _clean_tags(value: Any) -> list[str]:
+    """Return tags as a list: a list of strings, or one string split on "|" (else ",")."""
+    if value is None:
+        return []
+    if isinstance(value, str):
+        items: list[Any] = value.split("|") if "|" in value else value.split(",")
+    elif isinstance(value, (list, tuple)):
+        items = list(value)
+    else:
+        raise InvalidClaim("tags", f"must be a list or text, not {_kind(value)}")
+    tags = []
+    for item in items:
+        tag = _text(item, "tags", TAG_MAX)
+        if tag:
+            tags.append(tag)
+    return list(dict.fromkeys(tags))
+
+
+def clean_status(value: Any) -> str | None:
+    """Return a valid status, None when empty."""
+    text = _text(value, "status").lower()
+    if not text:
+        return None
+    if text not in STATUSES:
+        raise InvalidClaim("status", f"must be one of {', '.join(STATUSES)}, got "
+                                     f"{_short(text)!r}")
+    return text
+
+
+def _short(text: str, limit: int = 60) -> str:
+    """Shorten a value for an error message."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def clean_claim_data(data: Any, vocabulary: Vocabulary | None = None) -> dict[str, Any]:
+    """Validate claim data and return only the fields it sets, in their stored form.
+
+    Keys: id, title, claim, verdict (a label or a code), verdict_raw, summary, url,
+    date (or published), lang, tags, publisher, status; anything else is ignored.
+    Raises InvalidClaim naming the first bad field.
+    """
+    if not isinstance(data, Mapping):
+        raise InvalidClaim(None, f"expected an object with claim fields, not {_kind(data)}")
+    vocabulary = vocabulary or current_vocabulary()
+    out: dict[str, Any] = {}
+    claim_id = _clean_id(data.get("id"))
+    if claim_id is not None:
+        out["id"] = claim_id
+    for name in ("title", "claim"):
+        if name in data:
+            out[name] = _text(data[name], name)
+    if "verdict" in data or "verdict_raw" in data:
+        out.update(_clean_verdict(data, vocabulary))
+    if "summary" in data:
+        out["summary"] = _text(data["summary"], "summary")
+    if "url" in data:
+        out["url"] = _clean_url(data["url"])
+    for name in ("date", "published"):
+        if name in data:
+            out["published"] = _clean_date(data[name], name)
+            break
+    if "lang" in data:
+        lang = _clean_lang(data["lang"])
+        if lang:
+            out["lang"] = lang
+    if "tags" in data:
+        out["tags"] = _clean_tags(data["tags"])
+    if "publisher" in data:
+        out["publisher"] = _text(data["publisher"], "publisher", PUBLISHER_MAX)
+    if "status" in data:
+        status = clean_status(data["status"])
+        if status:
+            out["status"] = status
+    return out
+
+
+def _clean_verdict(data: Mapping, vocabulary: Vocabulary) -> dict[str, str]:
+    """Return the verdict code and the label as published.
+
+    ``verdict`` may be a label or a code; an exported ``verdict_raw`` is kept only when it
+    still means the same code (so that editing ``verdict`` in a file wins).
+    """
+    raw = _text(data["verdict_raw"], "verdict_raw", VERDICT_MAX) if "verdict_raw" in data else None
+    if "verdict" not in data:
+        return {"verdict": vocabulary.normalize(raw), "verdict_raw": raw or ""}
+    given = _text(data["verdict"], "verdict", VERDICT_MAX)
+    code = vocabulary.normalize(given)
+    if raw is not None and vocabulary.normalize(raw) == code:
+        return {"verdict": code, "verdict_raw": raw}
+    return {"verdict": code, "verdict_raw": given}
+
+
+__all__ = ["PUBLISHER_MAX", "TAG_MAX", "VERDICT_MAX", "clean_claim_data", "clean_status"]
