@@ -117,7 +117,8 @@ def read_csv(source: Source) -> list[SourceRow]:
     """Read CSV with a header row naming the columns (id, title, claim, verdict, …)."""
     text = _read_text(source)
     delimiter = _sniff_delimiter(text.split("\n", 1)[0])
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    # strict: a quote left open is an error, not a value that swallows the rest of the file.
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
     try:
         header = next(reader)
     except StopIteration:
@@ -141,17 +142,21 @@ def read_csv(source: Source) -> list[SourceRow]:
             break
         except csv.Error as exc:
             # The csv module cannot resynchronise after a broken quote; stop here.
-            rows.append(SourceRow(start, problem=ImportProblem(start, None, f"bad CSV ({exc})")))
+            why = ("a quoted value is never closed" if "end of data" in str(exc)
+                   else f"bad CSV ({exc})")
+            rows.append(SourceRow(start, problem=ImportProblem(start, None, why)))
             break
         last_line = reader.line_num
         if not any(value.strip() for value in values):
             continue
-        if len(values) > len(columns):
+        if len(values) != len(columns):
+            # A misplaced delimiter or quote shifts every value after it: refuse, never guess.
+            # (To update only some columns, name only those in the header.)
+            missing = columns[len(values)] if len(values) < len(columns) else None
             rows.append(SourceRow(start, problem=ImportProblem(
-                start, None, f"has {len(values)} values but the header has {len(columns)} "
-                             "columns")))
+                start, missing or None, f"has {len(values)} values but the header has "
+                                        f"{len(columns)} columns")))
             continue
-        # A short row leaves its missing columns out (unchanged on update), not emptied.
         rows.append(SourceRow(start, {name: value for name, value in zip(columns, values)
                                       if name}))
     return rows

@@ -232,6 +232,10 @@ def test_csv_with_semicolons_as_spreadsheets_in_indonesia_write_it(session, tmp_
     ("id,title,date\na,A,2025-01-01\nb,B,01/02/2025\n", 3, "date", "2025-01-31"),
     ('id,title,claim\na,"two\nlines",x\nb,,\n', 4, "title", "title or the claim"),
     ("id,title\na,A\nb,B,extra\n", 3, None, "3 values"),
+    ("id,title,claim\na,A,x\nb,B\n", 3, "claim", "2 values but the header has 3"),
+    ('title,claim,verdict,url\n"Judul tanpa tutup,klaim,HOAKS,https://x\n', 2, None, "never closed"),
+    ('title,claim,verdict,url\nA,a,HOAKS,https://x.example.org/a\n"B,b,HOAKS,https://x\nC,c,SALAH,'
+     'https://x.example.org/c\n', 3, None, "never closed"),
     ("id,title,title\na,A,B\n", 1, "title", "twice"),
     ("verdict,summary\nSALAH,x\n", 1, None, "title, claim, id, url"),
     ("id,title,url\na,A,not-a-url\n", 2, "url", "http(s)"),
@@ -246,9 +250,9 @@ def test_bad_csv_names_line_and_field_and_changes_nothing(scratch, tmp_path, con
     assert snapshot(scratch) == before
 
 
-def test_short_csv_rows_leave_missing_columns_unchanged(session, tmp_path):
+def test_csv_columns_left_out_of_the_header_are_left_unchanged(session, tmp_path):
     save_claim(session, row("a"))
-    report = import_file(session, write(tmp_path, "a.csv", "id,verdict,summary\na,BENAR\n"))
+    report = import_file(session, write(tmp_path, "a.csv", "id,verdict\na,BENAR\n"))
     claim = get_claim(session, "a")
     assert report.updated == 1
     assert (claim.verdict, claim.summary) == ("true", "Penjelasan a.")
