@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 from flask import Flask, current_app
-from flask.cli import with_appcontext
+from flask.cli import NoAppException, with_appcontext
 from sqlalchemy import select
 
 import claims
@@ -93,8 +93,11 @@ SETTINGS = (
 )
 
 
-class StartupError(RuntimeError):
-    """The configuration cannot run."""
+class StartupError(NoAppException):
+    """The configuration cannot run.
+
+    A NoAppException, so that `flask …` commands print the message in one line, not a traceback.
+    """
 
 
 def create_app(test_config=None, instance_path=None):
@@ -153,13 +156,16 @@ def _check_secrets(app: Flask) -> None:
                                "python -c 'import secrets; print(secrets.token_hex(32))'.")
     if not missing:
         return
+    path = Path(app.instance_path) / "demo-secrets.json"
     if env == "production":
         names = ", ".join(f"FACTCHECK_{name}" for name in missing)
+        if path.exists():  # this instance was set up by scripts/run.sh's demo
+            raise StartupError(f"Missing secret setting(s) {names}. This instance runs the demo: "
+                               f"prefix the command with FACTCHECK_ENV=demo.")
         raise StartupError(f"Missing secret setting(s) {names}: set them in the environment or in "
                            f"{app.instance_path}/config.py (or FACTCHECK_ENV=demo to try the tipline).")
     if env not in ("demo", "testing"):
         raise StartupError(f"FACTCHECK_ENV must be production, demo or testing, not {env!r}.")
-    path = Path(app.instance_path) / "demo-secrets.json"
     kept = json.loads(path.read_text()) if path.exists() else {}
     for name in missing:
         kept.setdefault(name, secrets.token_hex(24))

@@ -4,6 +4,8 @@ import time
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
+from flask.cli import FlaskGroup
 
 import claims.db
 from app import SETTINGS, StartupError, create_app, parts
@@ -29,6 +31,27 @@ def test_production_refuses_to_start_without_secrets(tmp_path, monkeypatch):
         monkeypatch.delenv(f"FACTCHECK_{setting.name}", raising=False)
     with pytest.raises(StartupError, match="FACTCHECK_SECRET_KEY.*FACTCHECK_SENDER_HASH_KEY.*FACTCHECK_TWILIO_AUTH_TOKEN"):
         create_app({"DATABASE_URL": f"sqlite:///{tmp_path}/x.db"})
+
+
+@pytest.mark.parametrize("demo_instance, advice", [
+    (False, "or FACTCHECK_ENV=demo to try the tipline"),
+    (True, "This instance runs the demo: prefix the command with FACTCHECK_ENV=demo."),
+])
+def test_a_flask_command_without_secrets_says_what_to_set_in_one_line(tmp_path, monkeypatch,
+                                                                       demo_instance, advice):
+    for setting in SETTINGS:
+        monkeypatch.delenv(f"FACTCHECK_{setting.name}", raising=False)
+    instance = tmp_path / "instance"
+    instance.mkdir()
+    if demo_instance:  # what scripts/run.sh leaves behind
+        (instance / "demo-secrets.json").write_text("{}")
+    cli = FlaskGroup(create_app=lambda: create_app(
+        {"DATABASE_URL": f"sqlite:///{instance}/x.db"}, instance_path=str(instance)))
+    result = CliRunner().invoke(cli, ["claims", "list"])
+    assert result.exit_code != 0 and "Traceback" not in result.output
+    errors = [line for line in result.output.splitlines() if "FACTCHECK_SECRET_KEY" in line]
+    assert len(errors) == 1 and errors[0].startswith("Error: Missing secret setting(s)")
+    assert advice in errors[0]
 
 
 def test_demo_generates_secrets_once_and_keeps_them(tmp_path):
