@@ -8,7 +8,6 @@ from sqlalchemy.orm import Mapped, mapped_column
 from claims.db import Base
 from claims.models import UTCDateTime
 
-CHANNELS = ("whatsapp", "web", "api")
 STATUSES = ("open", "answered", "dismissed")
 
 
