@@ -19,7 +19,7 @@ from tipline.conversation import (
     respond,
 )
 from tipline.models import RequestLog, SenderState, utcnow
-from tipline.replies import MAX_CHARS, wa_len
+from tipline.whatsapp import MAX_CHARS, wa_len
 from app import parts
 
 NUMBER = "whatsapp:+6281234567890"

@@ -18,7 +18,7 @@ import claims.db
 from claims.models import Claim
 from claims.store import count_claims, list_claims
 from tests.conftest import add_claims, make_app, sign
-from tipline.replies import MAX_CHARS, wa_len
+from tipline.whatsapp import MAX_CHARS, wa_len
 
 URL = "http://localhost/whatsapp"
 PROPERTY = settings(max_examples=100, deadline=None,

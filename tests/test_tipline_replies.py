@@ -1,13 +1,11 @@
-"""Reply wording: short, in the sender's language, WhatsApp-formatted, never over 1,600."""
+"""Reply wording: short, in the sender's language, WhatsApp-formatted, never over one message."""
 
 from types import SimpleNamespace
 
 import pytest
-from hypothesis import given
-from hypothesis import strategies as st
 
 from tipline import replies
-from tipline.replies import MAX_CHARS, wa_len
+from tipline.whatsapp import MAX_CHARS, wa_len
 
 
 def fact_check(title="Vaksin COVID-19 mengandung chip pelacak", verdict="false",
@@ -96,11 +94,6 @@ def test_the_link_is_never_cut_even_when_title_and_summary_are_huge(title):
     assert wa_len(text) <= MAX_CHARS
 
 
-def test_shorten_cuts_at_a_word_when_no_sentence_ends_nearby():
-    text = replies.shorten("satu dua tiga empat lima enam tujuh delapan", 20)
-    assert text == "satu dua tiga empat…"
-
-
 def test_titles_lose_stray_format_marks_so_bold_stays_bold():
     text = replies.match(fact_check(title="*Viral* _video_ ~banjir~ `Jakarta`"), "id")
     assert text.splitlines()[1] == "*Viral video banjir Jakarta*"
@@ -187,16 +180,6 @@ def test_page_text_fills_in_the_newsroom_everywhere_it_appears():
         assert "Kabar Benar" in words["title"] and "Kabar Benar" in words["footer"]
         assert words["greeting"] == replies.greeting(lang, "Kabar Benar")
         assert words["examples"]
-
-
-@given(st.text(max_size=3000), st.integers(min_value=8, max_value=600))
-def test_shorten_never_goes_over_its_limit(text, limit):
-    assert wa_len(replies.shorten(text, limit)) <= limit
-
-
-@given(st.text(max_size=4000))
-def test_fit_never_goes_over_one_whatsapp_message(text):
-    assert wa_len(replies.fit(text)) <= MAX_CHARS
 
 
 @pytest.mark.parametrize(

@@ -12,7 +12,7 @@ from claims.db import get_session, session_scope
 from claims.store import save_claim
 from index import Match, SearchResult
 from tipline.models import RequestLog
-from tipline.replies import MAX_CHARS, wa_len
+from tipline.whatsapp import MAX_CHARS, wa_len
 from app import parts
 
 URL = "http://localhost/whatsapp"

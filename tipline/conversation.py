@@ -23,7 +23,7 @@ from sqlalchemy.exc import IntegrityError
 
 from claims.store import load_published
 
-from . import replies, reply_addresses
+from . import replies, reply_addresses, whatsapp
 from .lang import detect_lang
 from .models import RateWindow, RequestLog, SenderState, as_utc, utcnow
 from .wiring import wiring
@@ -114,7 +114,7 @@ def clean_text(text) -> str:
     text = text if isinstance(text, str) else ("" if text is None else str(text))
     text = text.encode("utf-8", "replace").decode("utf-8")  # lone surrogates from JSON
     text = unicodedata.normalize("NFC", text[: MAX_TEXT_CHARS * 2])
-    text = replies.CONTROL.sub(" ", text.replace("\r\n", "\n"))
+    text = whatsapp.CONTROL.sub(" ", text.replace("\r\n", "\n"))
     text = _BLANK_LINES.sub("\n\n", "\n".join(line.strip() for line in text.split("\n")))
     return text[:MAX_TEXT_CHARS].strip()
 

@@ -1,20 +1,19 @@
 """Every word the tipline says, Indonesian first and English second, in WhatsApp formatting.
 
 Functions here take plain values and return the reply text; they never touch the database.
-Every reply goes through `fit`, so none is longer than WhatsApp's 1,600 characters.
+Every reply goes through `whatsapp.fit`, so none is longer than one WhatsApp message.
 """
 
 import re
-import unicodedata
 
 from claims.verdicts import is_known_verdict, verdict_emoji, verdict_label
 
-MAX_CHARS = 1600  # Twilio refuses longer WhatsApp bodies.
+from .whatsapp import MAX_CHARS, fit, plain, shorten, wa_len
+
 TITLE_CHARS = 200
 CHOICE_TITLE_CHARS = 110
 SUMMARY_CHARS = 300
 URL_CHARS = 1000  # a longer link is more likely junk than a page worth opening
-ELLIPSIS = "…"
 
 DEFAULT_EMOJI = "🔎"  # for a code the vocabulary gives no emoji
 
@@ -234,11 +233,6 @@ PAGE = {
     },
 }
 
-# Control characters break TwiML (XML 1.0 forbids them) and mean nothing in a chat.
-CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b\u2028\u2029\ufeff]")
-_SPACES = re.compile(r"\s+")
-_SENTENCE_END = re.compile(r"[.!?…](?=\s)")
-_FORMAT_MARKS = re.compile(r"[*_~`]")
 # "[HOAKS] Vaksin …": many desks put the verdict in the title; the reply already shows it.
 _TITLE_TAG = re.compile(r"^\s*[\[(]([^\])]{1,40})[\])]\s*[:\-–—]?\s*")
 
@@ -246,63 +240,6 @@ _TITLE_TAG = re.compile(r"^\s*[\[(]([^\])]{1,40})[\])]\s*[:\-–—]?\s*")
 def pick_lang(lang: str | None) -> str:
     """Return a language the replies exist in ("id" unless "en" was asked for)."""
     return lang if lang in TEXT else "id"
-
-
-def wa_len(text: str) -> int:
-    """Length as Twilio counts it: UTF-16 code units (an emoji can count twice)."""
-    return len(text.encode("utf-16-le")) // 2
-
-
-def _cut(text: str, limit: int) -> str:
-    """Cut to at most `limit` UTF-16 units without splitting a character."""
-    if wa_len(text) <= limit:
-        return text
-    out, used = [], 0
-    for char in text:
-        size = 2 if ord(char) > 0xFFFF else 1
-        if used + size > limit:
-            break
-        out.append(char)
-        used += size
-    return "".join(out)
-
-
-def shorten(text: str, limit: int) -> str:
-    """Squeeze whitespace and trim to `limit`, at a sentence end if one is near, else a word."""
-    text = _SPACES.sub(" ", CONTROL.sub(" ", text or "")).strip()
-    if wa_len(text) <= limit:
-        return text
-    if limit < 2:
-        return ""
-    head = _cut(text, limit - 1)  # room for the ellipsis
-    sentence_ends = [
-        m.end() for m in _SENTENCE_END.finditer(text[: len(head) + 1])
-        if wa_len(head[: m.end()]) <= limit - 2
-    ]
-    if sentence_ends and sentence_ends[-1] >= limit // 2:
-        return head[: sentence_ends[-1]] + " " + ELLIPSIS
-    if not text[len(head)].isspace():  # the cut fell inside a word: drop that word
-        space = head.rfind(" ")
-        if space >= limit // 2:
-            head = head[:space]
-    return head.rstrip(" ,;:-–—") + ELLIPSIS
-
-
-def fit(text: str, limit: int = MAX_CHARS) -> str:
-    """Clean a reply and make sure it fits in one WhatsApp message."""
-    text = CONTROL.sub("", unicodedata.normalize("NFC", text)).strip()
-    if wa_len(text) <= limit:
-        return text
-    head = _cut(text, limit - 1)
-    space = max(head.rfind(" "), head.rfind("\n"))
-    if space >= limit // 2:
-        head = head[:space]
-    return head.rstrip() + ELLIPSIS
-
-
-def plain(text: str) -> str:
-    """Remove WhatsApp format marks from text we did not write (titles)."""
-    return _FORMAT_MARKS.sub("", text or "")
 
 
 def title_text(title: str) -> str:
