@@ -10,15 +10,9 @@ from sqlalchemy import select, update
 from claims.db import get_session, session_scope
 from claims.store import save_claim, set_status
 from index import Match, SearchResult
-from tipline.conversation import (
-    CHOICE_TTL,
-    MAX_TEXT_CHARS,
-    choice_number,
-    clean_text,
-    command_for,
-    respond,
-)
+from tipline.conversation import CHOICE_TTL, respond
 from tipline.models import RequestLog, SenderState, utcnow
+from tipline.reading import MAX_TEXT_CHARS
 from tipline.whatsapp import MAX_CHARS, wa_len
 from app import parts
 
@@ -264,48 +258,6 @@ def test_web_and_whatsapp_senders_are_stored_only_as_hashes(library):
         rows = session.scalars(select(RequestLog)).all()
     assert [len(s.sender_hash) for s in states] == [64]
     assert all(NUMBER not in (r.sender_hash + r.text + r.reply) for r in rows)
-
-
-@pytest.mark.parametrize(
-    "text, command",
-    [
-        ("halo", "greeting"), ("Hai kak!", "greeting"), ("selamat malam", "greeting"),
-        ("ping", "greeting"), ("tes", "greeting"), ("assalamualaikum wr wb", "greeting"),
-        ("halo, menu", "menu"), ("MENU", "menu"), ("bantuan dong", "help"), ("?", "help"),
-        ("how does this work", "help"), ("terima kasih banyak", "thanks"), ("thx", "thanks"),
-        ("vaksin chip", None), ("halo, vaksin chip benar?", None), ("selamat", "greeting"),
-        ("tolong cek video banjir", None), ("pagi ini ada gempa", None), ("", None),
-        ("tolong cek, ini benar gak?", "unclear"), ("Is this true?", "unclear"),
-        ("hoaks", "unclear"), ("cek fakta", "unclear"), ("hoaks vaksin", None),
-        ("tolong", "help"), ("halo cek fakta", "greeting"),
-    ],
-)
-def test_command_for(text, command):
-    assert command_for(text) == command
-
-
-@pytest.mark.parametrize(
-    "text, number",
-    [("1", 1), (" 2 ", 2), ("3.", 3), ("no. 2", 2), ("nomor 3", 3), ("#1", 1), ("2️⃣", 2),
-     ("dua", 2), ("two", 2), ("12", 12), ("2024", None), ("1 2", None), ("covid 19", None)],
-)
-def test_choice_number(text, number):
-    assert choice_number(text) == number
-
-
-@pytest.mark.parametrize(
-    "raw, clean",
-    [
-        ("  vaksin\r\nchip  ", "vaksin\nchip"),
-        ("a\x00b\x1bc", "a b c"),
-        ("baris\n\n\n\n\nbaris", "baris\n\nbaris"),
-        ("\ud800x", "?x"),
-        (None, ""),
-        ("x" * (MAX_TEXT_CHARS + 10), "x" * MAX_TEXT_CHARS),
-    ],
-)
-def test_clean_text(raw, clean):
-    assert clean_text(raw) == clean
 
 
 def test_messages_are_searched_by_keywords_alone_while_others_wait_for_a_worker(library):

@@ -309,7 +309,7 @@ def test_the_limit_is_per_sender_and_per_window(client, sign, app, monkeypatch):
                                                    From="whatsapp:+628999")))
     assert other.startswith("Halo!")
     later = time_module.time() + 61
-    monkeypatch.setattr("tipline.conversation.time.time", lambda: later)
+    monkeypatch.setattr("tipline.ratelimit.time.time", lambda: later)
     assert twiml_reply(post(client, sign, message("halo", sid="SMc" + "0" * 31))).startswith("Halo!")
 
 
