@@ -32,8 +32,35 @@ very was we were what when where which while who whom why will with would you yo
 is it true real fake check please hi hello hey
 """.split())
 
-_ENGLISH_MARKERS = frozenset("the is are was were of and to in that this with for it be have not".split())
-_INDONESIAN_MARKERS = frozenset("yang dan di ke dari ini itu tidak dengan untuk ada akan pada juga sudah".split())
+# Words that tell the two languages apart, each listed once. The search's guess counts the first
+# pair only: it picks the stemmer, the stopwords, the decision's model and the re-ranker's
+# language gate, which were fitted on its guesses, so a word joins that pair only if no bench
+# message's guess changes. Left out of it: English chat words ("thanks a lot" would turn English),
+# and words normalize_text also makes of English ("hoax", "bs", "km", "lg").
+_ENGLISH_MARKERS = frozenset("""
+the is are was were of and to in that this with for it be have not any being does had he she our
+their them those where which would
+""".split())
+_INDONESIAN_MARKERS = frozenset("""
+yang dan di ke dari ini itu tidak dengan untuk ada akan pada juga sudah anda apa apakah atau
+bagaimana bahwa banyak benar beneran berita betul bukan cek dalam dia dimana dong iya kami kapan
+karena katanya kenapa kita kok lebih mana masih mau mengapa mereka nya oleh punya semua siapa
+sih tapi tersebut tolong ya
+""".split())
+# The rest tell a chat message's language (the tipline answers in it): greetings, thanks,
+# addressing the desk, pronouns.
+_ENGLISH_CHAT_MARKERS = frozenset("""
+hello hey good morning afternoon evening thanks thank please help check news true real fake
+really a an i me my you your we us they these there as at on by from about but if its just can
+could will should did do has been how what when who why
+""".split())
+_INDONESIAN_CHAT_MARKERS = frozenset("""
+halo hai selamat pagi siang sore malam assalamualaikum terima kasih makasih bantuan min kak
+bapak bu mas mbak saya kamu bisa harus jadi kalau lagi sama sangat belum adalah hoaks
+""".split())
+_MARKERS = {False: (_ENGLISH_MARKERS, _INDONESIAN_MARKERS),
+            True: (_ENGLISH_MARKERS | _ENGLISH_CHAT_MARKERS,
+                   _INDONESIAN_MARKERS | _INDONESIAN_CHAT_MARKERS)}
 
 
 # English stopwords that Indonesian messages use too ("no" for nomor, "a" and "i" in numbering):
@@ -41,11 +68,22 @@ _INDONESIAN_MARKERS = frozenset("yang dan di ke dari ini itu tidak dengan untuk 
 _SHARED_SHORT_WORDS = frozenset("a i no".split())
 
 
-def guess_language(words: list[str]) -> str:
-    """Say "en" or "id" from function words; Indonesian when in doubt."""
-    en = sum(w in _ENGLISH_MARKERS for w in words)
-    idn = sum(w in _INDONESIAN_MARKERS for w in words)
+def detect_language(words: list[str], chat: bool = False) -> str | None:
+    """Say "en" or "id" from the marker words among normalised words, None on a tie or no clue.
+
+    The search counts its own markers; chat counts every marker, for the language of a reply.
+    """
+    english, indonesian = _MARKERS[chat]
+    en = sum(w in english for w in words)
+    idn = sum(w in indonesian for w in words)
+    if en == idn:
+        return None
     return "en" if en > idn else "id"
+
+
+def guess_language(words: list[str]) -> str:
+    """Say "en" or "id" from the search's markers in normalised words; Indonesian when in doubt."""
+    return detect_language(words) or "id"
 
 
 def language_confidence(words: list[str], lang: str) -> float:
@@ -82,15 +120,35 @@ def _stem_words(words: list[str], lang: str) -> list[str]:
     return _stemmer(lang).stemWords(kept)
 
 
-# Greetings, thanks and menu words: a message made only of these asks nothing searchable, even
-# when one of them happens to appear in a fact-check's title.
-CHAT_TERMS = frozenset("""
-halo hai hallo helo hello hi hey pagi siang sore malam selamat assalamualaikum assalamu alaikum
-waalaikumsalam wr wb permisi terima kasih makasih trims thanks thank thx ok oke okay siap sip mantap
-menu bantuan help mulai start stop tes test coba bot admin min kak gan tanya nanya caranya cara pakai
-so much bye dah good morning evening night there you who are what can do how does work this verify
-please unsubscribe berhenti wkwk wkwkwk haha hmm p iya ya tidak benar bener apa kabar siapa kamu mau dong
+# Chat words, by what they say. A message made only of chat words asks nothing searchable, even
+# when one of them happens to appear in a fact-check's title (Query.content_terms); the tipline
+# answers greetings, thanks, menu and help requests with fixed replies (tipline/reading.py).
+# Chat spellings are listed as people type them: the tipline reads messages before
+# normalize_text, the search after it. A word joins only if no bench message's content count
+# changes: "salam", "bantu" or "bapak" also open forwarded claims.
+GREETING_WORDS = frozenset("""
+halo hallo haloo hello hellow helo hai haii hay hi hii hey p tes test selamat pagi siang
+sore malam morning evening permisi punten swastiastu assalamualaikum asalamualaikum
+assalamualaikom assalamu alaikum
 """.split())
+THANKS_WORDS = frozenset("""
+kasih makasih makasi maksih trims thanks thank thx tq ty tengkyu nuhun ok oke okay okey
+siap sip mantap
+""".split())
+MENU_WORDS = frozenset("menu mulai start".split())
+HELP_WORDS = frozenset("bantuan help info informasi cara caranya how".split())
+# "Is it true?" without saying what.
+ASKING_WORDS = frozenset("cek benar bener betul beneran hoaks hoax hoak".split())
+# Words around a request that add nothing to it: addressing the desk, small talk, pronouns.
+FILLER_WORDS = frozenset("""
+terima min admin kak gan bro sis pak wr wb warahmatullah wabarakatuhu waalaikumsalam fakta
+berita banyak semua so much very good night bye dah you this there who what are can do does work
+please pakai tanya nanya coba bot stop berhenti unsubscribe verify saya aku kamu siapa apa
+apakah bagaimana gimana ini itu atau bukan kah tidak gak ga nggak ngga enggak iya ya dong deh
+nih sih mau kabar tolong wkwk wkwkwk haha hmm i
+""".split())
+CHAT_TERMS = (GREETING_WORDS | THANKS_WORDS | MENU_WORDS | HELP_WORDS | ASKING_WORDS
+              | FILLER_WORDS)
 
 
 @dataclass(frozen=True)
@@ -99,7 +157,7 @@ class Query:
 
     tokens: list[str]
     lang: str
-    content_terms: int  # tokens left once greetings, thanks and menu words are dropped
+    content_terms: int  # tokens left once chat words (CHAT_TERMS) are dropped
     lang_confidence: float = 0.5  # how surely the message is in lang (language_confidence)
 
     @classmethod

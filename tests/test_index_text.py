@@ -2,7 +2,14 @@
 import pytest
 
 from index.normalize import clean_for_embedding, normalize_text
-from index.text import Query, guess_language, language_confidence, tokenize
+from index.text import (
+    CHAT_TERMS,
+    Query,
+    detect_language,
+    guess_language,
+    language_confidence,
+    tokenize,
+)
 
 
 @pytest.mark.parametrize("raw, expected", [
@@ -31,6 +38,21 @@ def test_clean_for_embedding_keeps_case_and_drops_noise():
 ])
 def test_guess_language(text, lang):
     assert guess_language(text.split()) == lang
+
+
+@pytest.mark.parametrize("text, lang, with_chat", [
+    ("apakah video banjir itu benar dan diambil tahun ini", "id", "id"),
+    ("is the video of the flood real and was it taken this year", "en", "en"),
+    ("vaksin chip", None, None),  # no clue
+    ("the vaksin di", None, None),  # a tie
+    ("halo kak", None, "id"),  # chat words tell a greeting's language, not a question's
+    ("thanks a lot", None, "en"),
+    ("thanks min", None, None),
+])
+def test_detect_language_says_none_without_a_clue(text, lang, with_chat):
+    assert detect_language(text.split()) == lang
+    assert detect_language(text.split(), chat=True) == with_chat
+    assert guess_language(text.split()) == (lang or "id")
 
 
 def test_language_confidence_sees_english_the_markers_miss():
@@ -70,10 +92,19 @@ def test_affixed_forms_share_a_stem(a, b):
 
 @pytest.mark.parametrize("text, content_terms", [
     ("halo", 0), ("selamat pagi kak", 0), ("terima kasih min", 0), ("menu", 0), ("hi there", 0),
-    ("halo, vaksin chip", 2), ("is the 5g video real", 2),
+    ("halo, vaksin chip", 2), ("is the 5g video real", 2), ("makasi kak", 0), ("tq min", 0),
+    ("salam sehat", 2),  # a greeting to the tipline, but forwarded claims open with it too
 ])
 def test_query_counts_content_beyond_chat_words(text, content_terms):
     assert Query.parse(text).content_terms == content_terms
+
+
+def test_chat_words_are_listed_by_kind():
+    from index import text
+    kinds = (text.GREETING_WORDS, text.THANKS_WORDS, text.MENU_WORDS, text.HELP_WORDS,
+             text.ASKING_WORDS, text.FILLER_WORDS)
+    assert CHAT_TERMS == frozenset().union(*kinds)
+    assert sum(map(len, kinds)) == len(CHAT_TERMS)  # each word in one kind only
 
 
 @pytest.mark.parametrize("raw, expected", [

@@ -1,8 +1,8 @@
-"""Reading a message: clean text, commands, list numbers."""
+"""Reading a message: clean text, its language, commands, list numbers."""
 
 import pytest
 
-from tipline.reading import MAX_TEXT_CHARS, choice_number, clean_text, command_for
+from tipline.reading import MAX_TEXT_CHARS, choice_number, clean_text, command_for, language_of
 
 
 @pytest.mark.parametrize(
@@ -17,6 +17,8 @@ from tipline.reading import MAX_TEXT_CHARS, choice_number, clean_text, command_f
         ("tolong cek, ini benar gak?", "unclear"), ("Is this true?", "unclear"),
         ("hoaks", "unclear"), ("cek fakta", "unclear"), ("hoaks vaksin", None),
         ("tolong", "help"), ("halo cek fakta", "greeting"),
+        ("halo min, mau tanya", "greeting"),  # every chat word of the search may surround one
+        ("siapa kamu", None),
     ],
 )
 def test_command_for(text, command):
@@ -45,3 +47,26 @@ def test_choice_number(text, number):
 )
 def test_clean_text(raw, clean):
     assert clean_text(raw) == clean
+
+
+@pytest.mark.parametrize(
+    "text, lang",
+    [
+        ("apakah benar vaksin ini mengandung chip?", "id"),
+        ("Katanya ada bansos dari pemerintah, itu hoaks atau bukan ya", "id"),
+        ("halo", "id"),
+        ("selamat pagi", "id"),
+        ("is it true that the vaccine has a chip in it?", "en"),
+        ("hello", "en"),
+        ("thanks", "en"),
+        ("vaksin chip", None),
+        ("covid 19", None),
+        ("2", None),
+        ("", None),
+        ("the itu", None),  # a tie is no clue
+        ("thanks min", None),  # an Indonesian thank-you in English
+        ("gak tau", "id"),  # chat spellings count once normalised ("tidak")
+    ],
+)
+def test_language_of_counts_marker_words(text, lang):
+    assert language_of(text) == lang

@@ -21,10 +21,9 @@ from sqlalchemy.exc import IntegrityError
 from claims.store import load_published
 
 from . import replies
-from .lang import detect_lang
 from .models import RequestLog, SenderState, as_utc, utcnow
 from .ratelimit import count_message, rate_limited
-from .reading import choice_number, clean_text, command_for, readable
+from .reading import choice_number, clean_text, command_for, language_of, readable
 from .requestlog import OPEN_DECISIONS, Reply, earlier_reply, log_request
 from .wiring import wiring
 
@@ -70,7 +69,7 @@ def respond(
                                 started, config.get("DEFAULT_LANG", "id"))
     state = session.get(SenderState, who)
     body = clean_text(text)
-    detected = detect_lang(body)
+    detected = language_of(body)
     lang = replies.pick_lang(detected or (state.lang if state else None)
                              or config.get("DEFAULT_LANG", "id"))
     settings = _Settings(

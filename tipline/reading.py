@@ -1,7 +1,11 @@
-"""Reading a message: cleaning its text, and telling commands and list numbers from questions."""
+"""Reading a message: cleaning its text, its language, and telling commands and list numbers
+from questions."""
 
 import re
 import unicodedata
+
+from index import text as index_text
+from index.normalize import normalize_text
 
 from .whatsapp import CONTROL
 
@@ -11,39 +15,24 @@ _WORDS = re.compile(r"[^\W_]+", re.UNICODE)
 _ALNUM = re.compile(r"[^\W_]", re.UNICODE)
 _BLANK_LINES = re.compile(r"\n{3,}")
 
-GREETING_WORDS = frozenset(
-    """
-    halo hallo haloo hello helo hellow hai haii hay hi hii hei hey hy ping p tes test testing
-    assalamualaikum asalamualaikum assalamualaikom assalamu alaikum salam selamat pagi siang
-    sore malam morning afternoon evening shalom swastiastu permisi punten
-    """.split()
+# Command words beyond the search's chat words (index.text), which count as content there: some
+# open forwarded claims too ("salam sehat", "bantu sebarkan", "video asli", "bapak presiden"), and
+# the search's no-match decision was fitted without the others.
+GREETING_WORDS = index_text.GREETING_WORDS | frozenset(
+    "salam hei hy ping shalom afternoon testing".split()
 )
-THANKS_WORDS = frozenset(
-    """
-    makasih makasi maksih kasih terimakasih trims trimakasih thanks thank thx tq ty tengkyu
-    nuhun suwun ok oke okay okey sip siap mantap
-    """.split()
-)
-MENU_WORDS = frozenset({"menu", "mulai", "start"})
-HELP_WORDS = frozenset(
-    {"bantuan", "bantu", "help", "info", "informasi", "petunjuk", "panduan", "cara", "caranya",
-     "how"}
-)
+THANKS_WORDS = index_text.THANKS_WORDS | frozenset("terimakasih trimakasih suwun".split())
+MENU_WORDS = index_text.MENU_WORDS
+HELP_WORDS = index_text.HELP_WORDS | frozenset("bantu petunjuk panduan".split())
 # "tolong cek, ini benar gak?": a question with nothing in it to look up.
-UNCLEAR_WORDS = frozenset(
-    """
-    cek check periksa benar bener betul beneran hoaks hoax hoak fake true real asli palsu
-    """.split()
+UNCLEAR_WORDS = index_text.ASKING_WORDS | frozenset(
+    "check periksa fake real true asli palsu".split()
 )
 # Words that may surround a command without making it a question about a claim.
-FILLER_WORDS = frozenset(
+FILLER_WORDS = index_text.FILLER_WORDS | frozenset(
     """
-    min admin mimin kak kakak ka bang pak bu ibu bapak mas mbak mba gan sis bro semua all
-    there everyone team tim redaksi fakta cekfakta wr wb warahmatullahi wabarakatuh
-    warahmatullah wabarakatuhu good terima banyak you very much so dong ya yah nih deh pakai
-    memakai menggunakan use this does it work works to do i can minta ini itu gimana
-    bagaimana saya aku tolong gak ga nggak ngga enggak apa apakah bukan atau kah sih tidak
-    please is that or not news berita
+    cekfakta mimin kakak ka bang bu ibu bapak mas mbak mba all everyone team tim redaksi
+    warahmatullahi wabarakatuh yah memakai menggunakan use works to is it that or not minta news
     """.split()
 )
 THANKS_EMOJI = frozenset("👍🙏👌❤♥😊🙂")
@@ -57,7 +46,7 @@ COMMANDS = (  # checked in this order: "halo, menu" is a menu request
 )
 _ANY_COMMAND_WORD = (
     MENU_WORDS | HELP_WORDS | THANKS_WORDS | GREETING_WORDS | UNCLEAR_WORDS | FILLER_WORDS
-)
+)  # every chat word of index.text among them
 
 _CHOICE = re.compile(
     r"^(?:no|nomor|nomer|number|pilih|pilihan|opsi|option|#)?\.?\s*(\d{1,2})\s*[.)!]?$"
@@ -79,6 +68,16 @@ def clean_text(text) -> str:
 def readable(text: str) -> bool:
     """Say whether a message has a letter or a digit in it, something that could be looked up."""
     return _ALNUM.search(text) is not None
+
+
+def language_of(text: str) -> str | None:
+    """Say which language a message is written in ("id" or "en"), None when its words do not tell.
+
+    The search's own guess (index.text.detect_language), counting every marker word rather than
+    the search's only ("hello", "makasih", "you"), and without its default: a message with no
+    clue keeps the language the sender used before.
+    """
+    return index_text.detect_language(normalize_text(text).split(), chat=True)
 
 
 def command_for(text: str) -> str | None:
