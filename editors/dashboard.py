@@ -61,8 +61,10 @@ def stats(db, start: date, end: date) -> dict:
     top_matched = db.execute(
         select(RequestLog.claim_id, Claim.title, func.count())
         .join(Claim, Claim.id == RequestLog.claim_id)
-        .where(RequestLog.created_at >= since, RequestLog.created_at < until)
+        .where(RequestLog.created_at >= since, RequestLog.created_at < until,
+               RequestLog.decision.in_(("match", "choice")))
         .group_by(RequestLog.claim_id, Claim.title).order_by(func.count().desc()).limit(10)).all()
+    rejected = _rejected(db, since, until)
     skipped = db.scalar(select(func.count()).select_from(OutboxMessage).where(
         OutboxMessage.status == "skipped_window", OutboxMessage.created_at >= since,
         OutboxMessage.created_at < until)) or 0
@@ -76,8 +78,25 @@ def stats(db, start: date, end: date) -> dict:
         "top_groups": group_summaries(db, status="", limit=10, since=since, until=until),
         "top_sent": top_claims,
         "top_matched": top_matched,
+        "rejected": rejected,
         "skipped": skipped,
     }
+
+
+def _rejected(db, since: datetime, until: datetime) -> list[tuple[str, str, int, int]]:
+    """Give the fact-checks whose single matches were most often answered "0" (not this one):
+    (id, title, matches, rejections), most rejected first."""
+    counts = {}
+    for decision in ("match", "rejected"):
+        rows = db.execute(select(RequestLog.claim_id, func.count())
+                          .where(RequestLog.decision == decision, RequestLog.claim_id.is_not(None),
+                                 RequestLog.created_at >= since, RequestLog.created_at < until)
+                          .group_by(RequestLog.claim_id)).all()
+        counts[decision] = dict(rows)
+    worst = sorted(counts["rejected"], key=lambda cid: (-counts["rejected"][cid], cid))[:10]
+    titles = dict(db.execute(select(Claim.id, Claim.title).where(Claim.id.in_(worst))).all()) if worst else {}
+    return [(cid, titles.get(cid, cid), counts["match"].get(cid, 0), counts["rejected"][cid])
+            for cid in worst]
 
 
 @bp.get("/dashboard")

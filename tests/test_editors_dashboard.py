@@ -3,9 +3,11 @@ from datetime import date
 
 import claims.db
 from editors.dashboard import stats
+from index import Match, SearchResult
 from tests.conftest import add_claims, make_app
 from tests.editors_support import add_account, editors_config, login
 from tests.test_editors_inbox import ask
+from tipline.models import RequestLog
 
 HOSTILE = "<script>alert(1)</script>"
 
@@ -32,5 +34,36 @@ def test_dashboard_counts_and_escapes(tmp_path):
         assert "50%" in page and "<svg" in page
         assert "<script>alert(1)" not in page and "&lt;script&gt;alert(1)" in page
         assert client.get("/editors/dashboard?from=2025-01-01&to=2025-01-31").status_code == 200
+    finally:
+        app.extensions["factcheck.db"].engine.dispose()
+
+
+class MatchC1:
+    """A search that answers every question with c1 alone."""
+
+    def search(self, text, k=5, embed=True):
+        return SearchResult("match", [Match("c1", 0.95)])
+
+
+def test_a_match_answered_0_is_reopened_and_counted_against_its_fact_check(tmp_path):
+    app = make_app(tmp_path, **editors_config())
+    try:
+        add_claims(app, [{"id": "c1", "title": "Vaksin mengandung chip", "claim": "vaksin chip",
+                          "verdict": "HOAKS", "summary": "Tidak ada chip.", "url": "https://example.org/c1"}])
+        add_account(app)
+        first = ask(app, "vaksin hpv bikin mandul", searcher=MatchC1())
+        assert first.decision == "match" and "Balas *0*" in first.text
+        rejected = ask(app, "0")
+        assert (rejected.decision, rejected.claim_id) == ("rejected", "c1")
+        ask(app, "vaksin chip", sender="whatsapp:+6281200000002", searcher=MatchC1())  # kept
+        with app.app_context(), claims.db.session_scope(app) as session:
+            today = date.today()
+            assert stats(session, today, today)["rejected"] == [("c1", "Vaksin mengandung chip", 2, 1)]
+            asked = session.query(RequestLog).filter_by(text="vaksin hpv bikin mandul").one()
+            assert asked.status == "open"  # in the editors' inbox again
+        client = app.test_client()
+        login(client)
+        page = client.get("/editors/dashboard?days=7").text
+        assert "1 / 2" in page and "/editors/claims/c1/edit" in page
     finally:
         app.extensions["factcheck.db"].engine.dispose()

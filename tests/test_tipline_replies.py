@@ -60,7 +60,8 @@ def test_fixed_replies_fit_one_message(make, lang):
 @pytest.mark.parametrize("lang", ["id", "en"])
 def test_match_and_choices_fit_whatever_the_claim(title, summary, url, lang):
     claim = fact_check(title=title, summary=summary, url=url)
-    for text in (replies.match(claim, lang), replies.choices([claim] * 3, lang)):
+    for text in (replies.match(claim, lang), replies.match(claim, lang, not_this=True),
+                 replies.choices([claim] * 3, lang)):
         assert wa_len(text) <= MAX_CHARS
         assert text.splitlines()[0]  # the verdict or the intro comes first, never cut away
 
@@ -84,6 +85,16 @@ def test_match_trims_a_long_summary_to_a_few_lines_at_a_boundary():
     body = text.split("\n\n")[1]
     assert len(body) <= replies.SUMMARY_CHARS
     assert body.endswith("ringkasan. …")
+
+
+@pytest.mark.parametrize("lang, line", [("id", "Bukan ini yang Anda tanyakan? Balas *0*."),
+                                        ("en", "Not what you asked about? Reply *0*.")])
+@pytest.mark.parametrize("title", [EMOJI, LONG, NO_SPACES])
+def test_a_searched_match_ends_inviting_0_and_keeps_its_link(title, lang, line):
+    url = "https://cekfakta.example.org/" + "a" * 950
+    text = replies.match(fact_check(title=title, summary=EMOJI + LONG, url=url), lang, not_this=True)
+    assert text.endswith("\n\n" + line) and url in text
+    assert wa_len(text) <= MAX_CHARS
 
 
 @pytest.mark.parametrize("title", [EMOJI, LONG, NO_SPACES])

@@ -29,7 +29,8 @@ from .wiring import wiring
 
 log = logging.getLogger(__name__)
 
-CHOICE_TTL = timedelta(minutes=30)  # how long "reply 1, 2 or 3" stays valid
+CHOICE_TTL = timedelta(minutes=30)  # how long "reply 1, 2 or 3" (or "0") stays valid
+ANSWERED_WITH_CHOICES = ("choices", "match")  # what a "0" can reject
 EXTRA_CANDIDATES = 2  # fetch a few more in case some ids are gone from the library
 
 
@@ -80,7 +81,7 @@ def respond(
     reply = _answer(session, searcher, body, lang, state, settings, num_media, media_types)
 
     now = utcnow()
-    if state is None and (detected or reply.decision == "choices"):
+    if state is None and (detected or reply.decision in ("choices", "match")):
         state = SenderState(sender_hash=who, last_choices=[])
         session.add(state)
     if state is not None:
@@ -88,7 +89,9 @@ def respond(
             state.lang = detected
         if reply.decision == "choices":
             state.last_choices, state.choices_at = list(reply.choices), now
-        elif reply.decision in ("match", "no_match", "choice_none"):
+        elif reply.decision == "match":  # "0" next says it was not this one
+            state.last_choices, state.choices_at = [reply.claim_id], now
+        elif reply.decision in ("no_match", "choice_none", "rejected"):
             state.last_choices, state.choices_at = [], None
 
     entry = dict(
@@ -167,14 +170,19 @@ def _choose(session, state, number: int, lang: str, settings: "_Settings") -> Re
     if not ids or state.choices_at is None or utcnow() - as_utc(state.choices_at) > CHOICE_TTL:
         return expired
     if number == 0:
-        # None of the choices fit: the question the list answered goes to the editors' queue.
+        # None of the choices fit, or the single match was not it: the question it answered goes
+        # to the editors' queue. A rejected match is logged with its fact-check (the dashboard
+        # counts them).
         asked = session.scalars(
             select(RequestLog)
-            .where(RequestLog.sender_hash == state.sender_hash, RequestLog.decision == "choices")
+            .where(RequestLog.sender_hash == state.sender_hash,
+                   RequestLog.decision.in_(ANSWERED_WITH_CHOICES))
             .order_by(RequestLog.created_at.desc(), RequestLog.id.desc())
         ).first()
         if asked is not None:
             asked.status = "open"
+        if asked is not None and asked.decision == "match":
+            return Reply(replies.no_match(lang, settings.newsroom), "rejected", asked.claim_id, lang=lang)
         return Reply(replies.no_match(lang, settings.newsroom), "choice_none", lang=lang)
     if not 1 <= number <= len(ids):
         still_there = load_published(session, ids)
@@ -206,7 +214,7 @@ def _search(session, searcher, body: str, lang: str, settings: _Settings) -> Rep
     ranked = [(m, claims[m.id]) for m in matches if m.id in claims]
     if result.decision == "match" and ranked and ranked[0][0] is matches[0]:
         best, claim = ranked[0]
-        return Reply(replies.match(claim, lang), "match", claim.id, float(best.score), lang)
+        return Reply(replies.match(claim, lang, not_this=True), "match", claim.id, float(best.score), lang)
     if result.decision in ("match", "choices") and ranked:
         shown = [claim for _, claim in ranked[: settings.k]]
         return Reply(

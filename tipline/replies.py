@@ -99,6 +99,7 @@ TEXT = {
         "choices_intro": "Ada beberapa cek fakta yang mirip:",
         "choices_one": "Ada cek fakta yang mungkin cocok:",
         "choices_none": "Tidak ada yang cocok? Balas *0*, pertanyaan Anda kami teruskan ke redaksi.",
+        "not_this": "Bukan ini yang Anda tanyakan? Balas *0*.",
         "reply_with": {1: "Balas 1 untuk membaca selengkapnya.",
                        2: "Balas 1 atau 2 untuk membaca selengkapnya."},
         "reply_with_many": "Balas {first} atau {last} untuk membaca selengkapnya.",
@@ -180,6 +181,7 @@ TEXT = {
         "choices_intro": "We found several similar fact-checks:",
         "choices_one": "This fact-check may be what you mean:",
         "choices_none": "None of these? Reply *0* and we pass your question to the desk.",
+        "not_this": "Not what you asked about? Reply *0*.",
         "reply_with": {1: "Reply 1 to read it.",
                        2: "Reply 1 or 2 to read more."},
         "reply_with_many": "Reply {first} or {last} to read more.",
@@ -334,14 +336,17 @@ def no_match(lang: str, newsroom: str) -> str:
     return fit(_t(lang, "no_match").format(newsroom=newsroom))
 
 
-def match(claim, lang: str) -> str:
-    """The fact-check: verdict, title, a few lines of summary and the link."""
+def match(claim, lang: str, not_this: bool = False) -> str:
+    """The fact-check: verdict, title, a few lines of summary and the link.
+
+    not_this: end with the line inviting "0" when the search, not the asker, picked it."""
     head = f"{verdict_line(claim.verdict, lang)}\n*{shorten(title_text(claim.title), TITLE_CHARS)}*"
     url = (claim.url or "").strip()
     tail = _t(lang, "read_more").format(url=url) if url and len(url) <= URL_CHARS else ""
-    room = MAX_CHARS - wa_len(head) - wa_len(tail) - 4  # the blank lines between parts
+    last = _t(lang, "not_this") if not_this else ""
+    room = MAX_CHARS - wa_len(head) - wa_len(tail) - wa_len(last) - 6  # the blank lines between parts
     summary = shorten(claim.summary or "", min(SUMMARY_CHARS, room)) if room >= 40 else ""
-    return fit("\n\n".join(part for part in (head, summary, tail) if part))
+    return fit("\n\n".join(part for part in (head, summary, tail, last) if part))
 
 
 def _reply_with(count: int, lang: str) -> str:

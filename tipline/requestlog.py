@@ -40,11 +40,12 @@ def log_request(session, entry: dict, reply: Reply, channel: str, sender_key: st
     if channel == "whatsapp" and sender_key:
         if row.status == "open":
             reply_addresses.keep(session, row.id, sender_key)
-        elif reply.decision == "choice_none":
-            # The sender reopened the question the list answered: the desk may answer it later.
+        elif reply.decision in ("choice_none", "rejected"):
+            # The sender reopened the question the list or match answered: the desk may answer it later.
             asked = session.scalars(
                 select(RequestLog)
-                .where(RequestLog.sender_hash == row.sender_hash, RequestLog.decision == "choices",
+                .where(RequestLog.sender_hash == row.sender_hash,
+                       RequestLog.decision.in_(("choices", "match")),
                        RequestLog.status == "open", RequestLog.id != row.id)
                 .order_by(RequestLog.created_at.desc(), RequestLog.id.desc())
             ).first()
