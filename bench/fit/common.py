@@ -80,7 +80,8 @@ class BenchSet:
         self.ids = [d["id"] for d in docs]
         pos = {d: i for i, d in enumerate(self.ids)}
         self.queries = [q for q in queries if q["split"] in splits and q["qid"] in qrels]
-        self.rel = [np.array([pos[d] for d in qrels[q["qid"]] if d in pos]) for q in self.queries]
+        # sorted: a set's order changes from one run to the next (the first target picks keywords)
+        self.rel = [np.array(sorted(pos[d] for d in qrels[q["qid"]] if d in pos)) for q in self.queries]
         self.qtexts = [q["text"] for q in self.queries]
         self.qtok = [tokenize(t) for t in self.qtexts]
         self.N, self.Q = len(docs), len(self.queries)
@@ -371,7 +372,7 @@ def keyword_queries(bset, n=300, seed=0):
         li.add(i, tokenize(doc["title"] + " " + doc.get("claim", ""), doc.get("lang")))
     texts, rel = [], []
     for qi in rng.permutation(bset.Q)[:n]:
-        tgt = bset.rel[qi][0]
+        tgt = bset.rel[qi][-1]  # of several targets, the last (as the shipped fit happened to take)
         title = TAG.sub("", bset.docs[tgt]["title"])
         words = [w for w in re.findall(r"\w+", title) if tokenize(w, bset.lang)]
         if not words:

@@ -8,10 +8,15 @@ Evidence.features, "match" (the top 1 is right) and "choices" (the right one is 
 shown). Positives: answerable and keyword queries ranked right; negatives: the rest of them, every
 leave-the-target-out query (its targets taken out of the library) and the chit-chat set. Rows the
 chat rule settles (nothing but greetings, thanks or menu words) never reach the models and are
-left out. Margins: on a 0.1 grid, those that answer as many answerable queries as any margins do
-(the ceiling: the right one in the top SEARCH_K), never match a greeting, match at most
-OFFTOPIC off-topic questions and at most LOO_CAP of leave-the-target-out queries; of those, the
-ones with the most direct matches, keywords answered and honest no_match.
+left out. Margins, on a 0.1 grid: for each match margin, the choices margin sits where answering
+reaches its ceiling (above it the rate falls fast); of those pairs, the ones that answer at least
+ANSWERED of the answerable queries, never match a greeting, match at most OFFTOPIC off-topic
+questions and at most LOO_CAP of leave-the-target-out queries, and then give the most direct
+matches, keywords answered and honest no_match.
+
+"Top cosine" and "its gap to the runner-up" pull against each other, and the solver (lbfgs)
+stops at scikit-learn's default tolerance: the gap's weight swings when one keyword query
+changes, the decisions hardly at all. Compare the figures and the margins.
 """
 import sys
 
@@ -20,8 +25,11 @@ import numpy as np
 from common import CHITCHAT, BenchSet, FirstStage, Scores, Timer, message_sets, setting
 from index.decision import MODELS, Decider
 
-OFFTOPIC = 2  # off-topic questions (the second part of CHITCHAT) that may get a match
+# Issue 4's target is 9 in 10 answered; session 2's margins answered 0.011 less on test than on
+# dev, so the tuning split must reach a point more.
+ANSWERED = 0.91
 LOO_CAP = 0.15  # share of leave-the-target-out queries that may get a (wrong) match
+OFFTOPIC = 2  # off-topic questions (the second part of CHITCHAT) that may get a match
 GROUPS = ("answerable", "keywords", "loo", "chat")
 
 
@@ -113,12 +121,13 @@ def refit(lang, shown):
             mm = dict(shipped.match_margin, **{lang: float(tm)})
             cm = dict(shipped.choices_margin, **{lang: float(tc)})
             grid.append((float(tm), float(tc), summary(rows, {g: decide_rows(rows[g], models, mm, cm) for g in GROUPS})))
-    ceiling = max(f["answered"] for _, _, f in grid)
-    ok = [(tm, tc, f) for tm, tc, f in grid if f["answered"] >= ceiling and f["chat_match"] == 0
-          and f["offtopic_match"] <= OFFTOPIC and f["loo_match"] <= LOO_CAP]
+    ceiling = {}  # the most answered for each match margin
+    for tm, _, f in grid:
+        ceiling[tm] = max(ceiling.get(tm, 0.0), f["answered"])
+    ok = [(tm, tc, f) for tm, tc, f in grid if f["answered"] >= max(ceiling[tm], ANSWERED - 1e-9)
+          and f["chat_match"] == 0 and f["offtopic_match"] <= OFFTOPIC and f["loo_match"] <= LOO_CAP]
     tm, tc, f = max(ok, key=lambda x: x[2]["match"] + x[2]["kw_answered"] + x[2]["loo_none"] + x[2]["chat_none"])
     print(f"{lang} refit, margins {tm} / {tc}: {fmt(f)}")
-    print(f"  (answered ceiling on the grid {ceiling:.3f})")
     for name, s, r in (("match", MODELS[lang][:2], models[lang][:2]), ("choices", MODELS[lang][2:], models[lang][2:])):
         print(f"  {name:7s} shipped {s[0]}, {s[1]}")
         print(f"  {name:7s} refit   {r[0]}, {r[1]}")

@@ -3,16 +3,22 @@
     python bench/fit/rerank.py
 
 A pairwise logistic model over the product's top candidates (Ranking.rerank_top) per language,
-fitted on its tuning split(s), C chosen by 5-fold cross-validation; a language gets a model when it lifts the
+fitted on its tuning split(s) with C = 0.1 (another C must gain MIN_GAIN in 5-fold
+cross-validation to replace it); a language gets a model when it lifts the
 cross-validated measure by at least MIN_GAIN (R@1 for Indonesian, MAP@5 for CLEF). The gate is
 the highest confidence, of those tried, at which the Indonesian model loses no R@1 on id dev;
 the CLEF rows show what it keeps away from English tweets.
+
+The solver (lbfgs) stops at scikit-learn's default tolerance, well before the optimum: the
+weights move in their second decimal with the least change in the inputs (the engine that
+embedded the texts, say), the rankings they give hardly at all. Compare the measures.
 """
 import numpy as np
 
 from common import BenchSet, FirstStage, Query, Scores, Timer, rr
 
-CS = (0.1, 1.0)  # regularisations tried; the one with the better cross-validated measure is kept
+C = 0.1  # the regularisation the shipped weights were fitted with (session 2's cross-validation)
+CS = (0.1, 1.0)  # also tried: another C replaces it only when it gains MIN_GAIN in cross-validation
 MIN_GAIN = 0.01  # a language gets its own model only for at least this much, cross-validated
 MEASURE = {"id": 0, "en": 3}  # R@1 for the Indonesian sets, MAP@5 (CLEF's measure) for English
 GATES = (0.0, 0.4, 0.45, 0.5, 0.55, 0.6)
@@ -60,6 +66,7 @@ def main():
             after[c] = s.measures(cv(s.X, s.y, c))
             print(f"     C={c}: CV {after[c]}")
         c = max(CS, key=lambda c: after[c][m])
+        c = c if after[c][m] - after[C][m] >= MIN_GAIN else C
         gain = after[c][m] - before[m]
         adopted = gain >= MIN_GAIN
         print(f"     C={c} gains {gain:+.4f} -> {'a model' if adopted else f'no model (under {MIN_GAIN})'}")
