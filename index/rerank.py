@@ -5,8 +5,9 @@ fusion sees one number per side; the re-ranker looks at the best candidates once
 finer evidence that is cheap to get at query time: the cosine of each stored vector, how much
 of the query's vocabulary (weighted by idf) and its numbers a document holds, which of the
 query's terms (above all its rare names) the title and claim hold and how much of the title
-and claim the query holds, where the candidate stands in each first-stage list. The weights were fitted pairwise on the dev/train splits
-(bench/tune_rerank.py) and are plain constants: no learning library at run time.
+and claim the query holds, where the candidate stands in each first-stage list. The weights were
+fitted pairwise on the dev/train splits (`python bench/fit/rerank.py`) and are plain constants:
+no learning library at run time.
 
 The head features need the title+claim term counts of each document (HeadTerms), kept by the
 index beside its BM25 postings; an index without them (a snapshot made before) skips this stage.
@@ -79,7 +80,7 @@ def idf_recall(doc_terms, query_terms: set, idf) -> float:
 
     The other features ask how much of the query a document holds; a fact-check's title and
     claim restate the hoax in few words, and the message that spreads it tends to hold nearly
-    all of them: on id dev this one feature lifted cross-validated R@1 from 0.821 to 0.838.
+    all of them (what this one feature adds: BENCHMARKS.md).
     """
     total = held = 0.0
     for term in doc_terms:
@@ -119,10 +120,9 @@ def _ranks(values: np.ndarray) -> np.ndarray:
 
 
 # Pairwise logistic weights by FEATURES, per query language, fitted on id_tbh_2024_2025 dev with
-# the queries embedded as the product embeds them (bench/tune_rerank.py fit, C=0.1): 5-fold CV
-# R@1 0.837 against 0.818 for the first stage (0.821 without head_recall). English has none: a
-# model fitted on en_clef2020_t2 train+dev gained 0.003 MAP@5 in cross-validation (0.871 ->
-# 0.874), too little to add a second model on the strength of it, so English keeps the fused order.
+# the queries embedded as the product embeds them: `python bench/fit/rerank.py`. English has none:
+# a model fitted on en_clef2020_t2 train+dev gains too little in cross-validation to add a second
+# model on the strength of it, so English keeps the fused order.
 MODELS = {
     "id": np.array([2.0811, 0.8722, -0.7851, 18.0536, 36.6825, 0.9917, 2.5292, -1.0096, -1.1764, -0.3821,
                     -0.2878, 0.8924, 5.1639, 1.389, -0.8994, 3.0012, 0.7732, -0.323, 4.3602]),
@@ -131,10 +131,10 @@ MODELS = {
 
 # A language's model runs only on queries at least this surely in that language
 # (index.text.language_confidence; 0.5: no more of the other language's stopwords than of its
-# own). The function-word guess takes some English tweets for Indonesian (25 of 800 on CLEF
-# train); the Indonesian model fitted before head_recall cost them MAP@5 (CLEF train 0.870 ->
-# 0.869). With the gate 2 are left; id dev loses none of its re-ranked R@1 (bench/tune_rerank.py
-# gate). An English tweet has no business with a model fitted on Indonesian narratives either way.
+# own). The function-word guess takes some English tweets for Indonesian, and the Indonesian
+# model cost them MAP@5; the gate keeps nearly all of them out while id dev loses none of its
+# re-ranked R@1 (`python bench/fit/rerank.py`; figures in BENCHMARKS.md). An English tweet has no
+# business with a model fitted on Indonesian narratives either way.
 MIN_CONFIDENCE = 0.5
 
 
