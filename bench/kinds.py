@@ -28,8 +28,6 @@ from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 
-import numpy as np
-
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
@@ -66,9 +64,9 @@ def instance(name, corpus, workdir, encoder, vectors=None):
     for args in (["claims", "import", str(corpus)], ["index", "rebuild"]):
         result = runner.invoke(args=args)
         assert result.exit_code == 0, result.output
-    app.config["BENCH_BUILD_S"] = round(time.perf_counter() - started, 1)
+    built = round(time.perf_counter() - started, 1)
     try:
-        yield app
+        yield app, built
     finally:
         app.extensions["factcheck.db"].engine.dispose()
 
@@ -94,7 +92,7 @@ def judge(decision, ranked, relevant, twins, shown):
             "answered": float(answered(decision, ranked, relevant, shown)),
             "wrong": float(decision == "match" and ranked[0] not in relevant),
             "wrong dup": float(decision == "match" and ranked[0] not in same_hoax),
-            "decision": decision}
+            "decision": decision, "top": ranked[0] if ranked else None}
 
 
 def summarise(judged):
@@ -116,8 +114,8 @@ def shares(decisions):
 def twins_by_qid():
     """Map each dev query to the fact-checks judged to debunk the same hoax as its target."""
     twins = {}
-    for line in open(BENCH / TBH / "twins_dev.tsv"):
-        qid, doc = line.rstrip("\n").split("\t")
+    for line in (BENCH / TBH / "twins_dev.tsv").read_text().splitlines():
+        qid, doc = line.split("\t")
         twins.setdefault(qid, set()).add(doc)
     return twins
 
@@ -136,7 +134,7 @@ def twins_by_doc():
 
 def read_set(name):
     """Load one of bench/sets' JSONL files."""
-    return [json.loads(line) for line in open(SETS / name, encoding="utf-8") if line.strip()]
+    return [json.loads(line) for line in (SETS / name).read_text("utf-8").splitlines() if line.strip()]
 
 
 def measure_keywords(app):
@@ -153,7 +151,9 @@ def measure_keywords(app):
             mine = [(q, j) for q, j in judged if q["kind"] == kind]
             topics = sorted({q["topic"] for q, _ in mine})
             rows.append({"part": "keywords", "kind": kind, "mode": mode, **summarise([j for _, j in mine]),
-                         "by_topic": {t: summarise([j for q, j in mine if q["topic"] == t]) for t in topics}})
+                         "by_topic": {t: summarise([j for q, j in mine if q["topic"] == t]) for t in topics},
+                         "misses": [{"text": q["text"], "target": q["target"], "top": j["top"],
+                                     "decision": j["decision"]} for q, j in mine if not j["R@1"]]})
     index.ranking = product
     return rows
 
@@ -180,7 +180,7 @@ def measure_demo(app):
     return rows
 
 
-def measure_size(app, library, label, seed, leave_out):
+def measure_size(app, built, library, label, seed, leave_out):
     """Dev queries on one library: answerable ones scored, the others' decisions counted.
 
     A query whose targets are all outside the library has nothing right to match, except a
@@ -219,7 +219,7 @@ def measure_size(app, library, label, seed, leave_out):
     chat = [ask(client, text, k=3)[0] for text in CHIT_CHAT]
     decided = [d for d in outside if d != "twin"]
     return {"part": "sizes", "library": label, "seed": seed, "docs": len(library),
-            "build_s": app.config["BENCH_BUILD_S"], "in": summarise(inside),
+            "build_s": built, "in": summarise(inside),
             "out": {"n": len(decided), **shares(decided),
                     "twin": round(outside.count("twin") / len(decided), 4) if decided else None},
             "chat_match": shares(chat)["match"]}
@@ -281,14 +281,14 @@ def print_sizes(rows):
     print("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
     for r in rows:
         i, o = r["in"], r["out"]
-        print(f"| {r['library']} | {r['seed']} | {i['n']} | {_f(i['R@1'])} | {_f(i['R@1 dup'])} | "
+        print(f"| {r['library']} | {r['seed'] or '–'} | {i['n']} | {_f(i['R@1'])} | {_f(i['R@1 dup'])} | "
               f"{_f(i['answered'])} | {_f(i['wrong'])} | {o['n']} | {_f(o['match'])} | {_f(o['twin'])} | {_f(o['choices'])} | "
               f"{_f(o['no_match'])} | {_f(r['chat_match'])} | {r['build_s']} |")
 
 
-def run_sizes(workdir, encoder, full_app, vectors):
+def run_sizes(workdir, encoder, full, vectors):
     """Measure every sub-library size, then the full library (on the instance already built)."""
-    corpus = [json.loads(line) for line in open(BENCH / TBH / "corpus.jsonl", encoding="utf-8")]
+    corpus = [json.loads(line) for line in (BENCH / TBH / "corpus.jsonl").read_text("utf-8").splitlines()]
     ids = sorted(d["id"] for d in corpus)
     rows = []
     for size, seeds in SIZES:
@@ -300,11 +300,11 @@ def run_sizes(workdir, encoder, full_app, vectors):
                 for d in corpus:
                     if d["id"] in library:
                         out.write(json.dumps(d, ensure_ascii=False) + "\n")
-            with instance(f"sub-{size}-{seed}", path, workdir, encoder, vectors) as app:
-                drawn.append(measure_size(app, library, str(size), seed, leave_out=False))
+            with instance(f"sub-{size}-{seed}", path, workdir, encoder, vectors) as (app, built):
+                drawn.append(measure_size(app, built, library, str(size), seed, leave_out=False))
             print_sizes(drawn[-1:])
         rows += drawn + ([pooled(drawn)] if len(drawn) > 1 else [])
-    rows.append(measure_size(full_app, set(ids), f"full ({len(ids)})", None, leave_out=True))
+    rows.append(measure_size(*full, set(ids), f"full ({len(ids)})", None, leave_out=True))
     return rows
 
 
@@ -323,21 +323,21 @@ def main():
     with tempfile.TemporaryDirectory() as workdir:
         if "demo" in chosen:
             started = time.perf_counter()
-            with instance("demo", ROOT / "demo" / "claims.jsonl", workdir, args.encoder, vectors) as app:
+            with instance("demo", ROOT / "demo" / "claims.jsonl", workdir, args.encoder, vectors) as (app, _):
                 results["demo"] = measure_demo(app)
             timings["demo"] = time.perf_counter() - started
             print_demo(results["demo"])
         if "keywords" in chosen or "sizes" in chosen:
             started = time.perf_counter()
-            with instance(TBH, BENCH / TBH / "corpus.jsonl", workdir, args.encoder, vectors) as app:
-                print(f"\n{TBH}: imported and indexed in {app.config['BENCH_BUILD_S']} s")
+            with instance(TBH, BENCH / TBH / "corpus.jsonl", workdir, args.encoder, vectors) as (app, built):
+                print(f"\n{TBH}: imported and indexed in {built} s")
                 if "keywords" in chosen:
                     results["keywords"] = measure_keywords(app)
                     timings["keywords"] = time.perf_counter() - started
                     print_keywords(results["keywords"])
                 if "sizes" in chosen:
                     started = time.perf_counter()
-                    results["sizes"] = run_sizes(workdir, args.encoder, app, vectors)
+                    results["sizes"] = run_sizes(workdir, args.encoder, (app, built), vectors)
                     timings["sizes"] = time.perf_counter() - started
                     print("\nEvery library:")
                     print_sizes(results["sizes"])
