@@ -232,7 +232,7 @@ def pooled(rows):
         return round(sum(p[key] * p["n"] for p in parts if p["n"]) / n, 4) if n else None
     ins, outs = [r["in"] for r in rows], [r["out"] for r in rows]
     return {"part": "sizes", "library": rows[0]["library"], "seed": "pooled", "docs": rows[0]["docs"],
-            "build_s": sum(r["build_s"] for r in rows),
+            "build_s": round(sum(r["build_s"] for r in rows), 1),
             "in": {"n": sum(p["n"] for p in ins), **{k: mean(ins, k) for k in
                    ("R@1", "R@1 dup", "R@5", "answered", "wrong", "wrong dup", *DECISIONS)}},
             "out": {"n": sum(p["n"] for p in outs), **{k: mean(outs, k) for k in (*DECISIONS, "twin")}},
