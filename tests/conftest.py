@@ -1,13 +1,25 @@
-"""Shared fixtures: an app on a real SQLite file, a live server, Chromium, Twilio signatures."""
+"""Shared fixtures: an app on a real database, a live server, Chromium, Twilio signatures.
+
+Every test app gets a database of its own: a SQLite file in its folder, or, when
+FACTCHECK_TEST_DATABASE_URL names a PostgreSQL database (scripts/test.sh's second pass, inside
+scripts/postgres.sh), a fresh schema in it. That pass runs only the tests marked `db` and not
+`sqlite_only`; tests that use the app fixtures are marked `db` here, and a test that touches the
+database without the mark fails, so none drops out of the PostgreSQL pass unseen.
+"""
+import itertools
 import os
 import shutil
 import socket
 import threading
 import time
+import uuid
 
 import pytest
 from flask import Flask
 from hypothesis import settings
+from sqlalchemy import create_engine, event
+from sqlalchemy.engine import make_url
+from sqlalchemy.pool import Pool
 from twilio.request_validator import RequestValidator
 from werkzeug.serving import make_server
 
@@ -30,13 +42,89 @@ CHROMIUM_ARGS = ["--no-sandbox", "--headless", "--disable-gpu", "--disable-quic"
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 
 
+# --- which database the tests run on ---------------------------------------------------------
+
+TEST_DATABASE_URL = os.environ.get("FACTCHECK_TEST_DATABASE_URL", "")
+ON_POSTGRESQL = bool(TEST_DATABASE_URL)
+# The fixtures that give a test a database: a test using one is marked `db`.
+DATABASE_FIXTURES = frozenset({"app", "app_real", "claims_app", "shared_db", "template_db"})
+_schemas: dict[str, str] = {}
+_numbers = itertools.count(1)
+_run = uuid.uuid4().hex[:6]  # keeps this run's schemas apart from an earlier run's
+_admin = None
+
+
+def database_url(directory, name="test"):
+    """Give the URL of a test app's database: a SQLite file in directory, or a schema of its own.
+
+    The same directory and name give the same database, so two apps made on one folder share
+    it as two processes on one server would.
+    """
+    if not ON_POSTGRESQL:
+        return f"sqlite:///{directory}/{name}.db"
+    global _admin
+    key = f"{os.path.abspath(directory)}/{name}"
+    if key not in _schemas:
+        if _admin is None:
+            _admin = create_engine(TEST_DATABASE_URL, pool_size=1)
+        schema = f"test_{_run}_{next(_numbers)}"
+        with _admin.begin() as connection:
+            connection.exec_driver_sql(f"CREATE SCHEMA {schema}")
+        _schemas[key] = schema
+    url = make_url(TEST_DATABASE_URL).update_query_dict({"options": f"-csearch_path={_schemas[key]}"})
+    return url.render_as_string(hide_password=False)
+
+
+def pytest_collection_modifyitems(config, items):
+    """Mark the tests that use a database fixture; on PostgreSQL keep only the database's tests."""
+    for item in items:
+        only = item.get_closest_marker("sqlite_only")
+        if only is not None and not (only.kwargs.get("reason") or only.args):
+            raise pytest.UsageError(f"{item.nodeid}: sqlite_only needs a reason")
+        if DATABASE_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.db)
+    if not ON_POSTGRESQL:
+        return
+    kept = [item for item in items
+            if item.get_closest_marker("db") and not item.get_closest_marker("sqlite_only")]
+    left = [item for item in items if item not in kept]
+    if left:
+        config.hook.pytest_deselected(items=left)
+        items[:] = kept
+
+
+_checkouts = []  # (engine's driver module) for each connection the test's own thread took
+
+
+@event.listens_for(Pool, "checkout")
+def _note_checkout(dbapi_connection, _record, _proxy):
+    if threading.current_thread() is threading.main_thread():
+        _checkouts.append(type(dbapi_connection).__module__)
+
+
+@pytest.fixture(autouse=True)
+def _database_marks_hold(request):
+    """Fail a test that uses the database unmarked, or SQLite in the PostgreSQL pass."""
+    _checkouts.clear()
+    yield
+    node = request.node
+    if not _checkouts or node.get_closest_marker("sqlite_only"):
+        return
+    if not node.get_closest_marker("db"):
+        pytest.fail(f"{node.nodeid} uses the database but is not marked db, so it would not run "
+                    "on PostgreSQL: mark it @pytest.mark.db (or sqlite_only, with the reason)")
+    if ON_POSTGRESQL and any(module.startswith("sqlite3") for module in _checkouts):
+        pytest.fail(f"{node.nodeid} opened a SQLite database in the PostgreSQL pass: build its "
+                    "URL with tests.conftest.database_url (or mark it sqlite_only, with the reason)")
+
+
 def make_app(tmp_path, **overrides):
-    """Make a testing app on its own instance folder and SQLite file."""
+    """Make a testing app on its own instance folder and database."""
     instance = tmp_path / "instance"
     config = {
         "ENV": "testing", "TESTING": True, "SECRET_KEY": "test-secret-key-for-the-suite",
         "SENDER_HASH_KEY": "test-sender-hash-key", "TWILIO_AUTH_TOKEN": TEST_TOKEN,
-        "DATABASE_URL": f"sqlite:///{instance}/test.db", "INDEX_DIR": str(instance / "index"),
+        "DATABASE_URL": database_url(instance), "INDEX_DIR": str(instance / "index"),
         "ENCODER": "fake", "SYNC_INTERVAL": 0,
         "OUTBOX_INTERVAL": 0,  # no background sender: a test that wants one sets an interval
     }
@@ -156,16 +244,21 @@ def browser():
 # --- the claims library alone, without the rest of the app --------------------------------------
 
 
-def bare_app(directory):
-    """A Flask app with only the claims database wired, on a real SQLite file in directory."""
+def bare_app(directory, name="t"):
+    """A Flask app with only the claims database wired, on a database of its own (directory, name)."""
     app = Flask(__name__, instance_path=str(directory))
-    app.config.update(DATABASE_URL=f"sqlite:///{directory}/t.db", VERDICTS_FILE="", TESTING=True)
+    app.config.update(DATABASE_URL=database_url(directory, name), VERDICTS_FILE="", TESTING=True)
     return app
 
 
 @pytest.fixture(scope="module")
 def template_db(tmp_path_factory):
-    """An empty library made once; tests copy it because creating tables costs fsyncs."""
+    """An empty SQLite library made once; tests copy it because creating tables costs fsyncs.
+
+    None on PostgreSQL, where a fresh schema is cheap.
+    """
+    if ON_POSTGRESQL:
+        return None
     directory = tmp_path_factory.mktemp("template")
     claims.init_app(bare_app(directory)).engine.dispose()
     return directory / "t.db"
@@ -174,7 +267,8 @@ def template_db(tmp_path_factory):
 @pytest.fixture
 def claims_app(tmp_path, template_db):
     """A bare app on its own copy of an empty library."""
-    shutil.copyfile(template_db, tmp_path / "t.db")
+    if template_db is not None:
+        shutil.copyfile(template_db, tmp_path / "t.db")
     app = bare_app(tmp_path)
     database = claims.init_app(app)
     yield app

@@ -187,6 +187,7 @@ def test_status_command_retires_a_claim(cli, claims_app):
     assert result.exit_code == 1 and "no claim with id 'nope'" in result.output
 
 
+@pytest.mark.sqlite_only(reason="flask claims backup and restore copy a SQLite file")
 def test_restore_puts_a_backup_back_then_runs_the_apps_hook(tmp_path):
     seen = []
 

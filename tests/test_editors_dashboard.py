@@ -1,6 +1,8 @@
 """The dashboard: counts per day, share answered, median reply time, top lists, escaped."""
 from datetime import date
 
+import pytest
+
 import claims.db
 from editors.dashboard import stats
 from tests.conftest import add_claims, make_app
@@ -10,6 +12,7 @@ from tests.test_editors_inbox import ask
 HOSTILE = "<script>alert(1)</script>"
 
 
+@pytest.mark.db
 def test_dashboard_counts_and_escapes(tmp_path):
     app = make_app(tmp_path, **editors_config(INBOX_GROUP_THRESHOLD=0.75))
     try:

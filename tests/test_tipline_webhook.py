@@ -313,6 +313,7 @@ def test_the_limit_is_per_sender_and_per_window(client, sign, app, monkeypatch):
     assert twiml_reply(post(client, sign, message("halo", sid="SMc" + "0" * 31))).startswith("Halo!")
 
 
+@pytest.mark.db
 def test_the_counter_is_shared_by_workers(tmp_path, sign):
     """Two apps on one database play two gunicorn workers: the limit holds across them."""
     from tests.conftest import make_app
