@@ -13,11 +13,12 @@ import socket
 import threading
 import time
 import uuid
+import weakref
 
 import pytest
 from flask import Flask
 from hypothesis import settings
-from sqlalchemy import create_engine, event
+from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.pool import Pool
 from twilio.request_validator import RequestValidator
@@ -94,6 +95,7 @@ def pytest_collection_modifyitems(config, items):
 
 
 _checkouts = []  # (engine's driver module) for each connection the test's own thread took
+_engines = weakref.WeakSet()  # every engine that connected, to close its idle connections
 
 
 @event.listens_for(Pool, "checkout")
@@ -102,11 +104,29 @@ def _note_checkout(dbapi_connection, _record, _proxy):
         _checkouts.append(type(dbapi_connection).__module__)
 
 
+@event.listens_for(Engine, "engine_connect")
+def _note_engine(connection):
+    _engines.add(connection.engine)
+
+
+def _close_idle_connections():
+    """Close the pooled connections no one holds: a test app left to the garbage collector
+    would otherwise close its PostgreSQL connections there, which psycopg warns about."""
+    for engine in list(_engines):
+        engine.dispose()
+
+
+def pytest_sessionfinish(session, exitstatus):
+    """Close what is left open before pytest looks for unclosed resources."""
+    _close_idle_connections()
+
+
 @pytest.fixture(autouse=True)
 def _database_marks_hold(request):
     """Fail a test that uses the database unmarked, or SQLite in the PostgreSQL pass."""
     _checkouts.clear()
     yield
+    _close_idle_connections()
     node = request.node
     if not _checkouts or node.get_closest_marker("sqlite_only"):
         return
