@@ -6,21 +6,15 @@ scripts/postgres.sh), a fresh schema in it. That pass runs only the tests marked
 `sqlite_only`; tests that use the app fixtures are marked `db` here, and a test that touches the
 database without the mark fails, so none drops out of the PostgreSQL pass unseen.
 """
-import itertools
 import os
 import shutil
 import socket
 import threading
 import time
-import uuid
-import weakref
 
 import pytest
 from flask import Flask
 from hypothesis import settings
-from sqlalchemy import Engine, create_engine, event
-from sqlalchemy.engine import make_url
-from sqlalchemy.pool import Pool
 from twilio.request_validator import RequestValidator
 from werkzeug.serving import make_server
 
@@ -36,6 +30,8 @@ if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
 
 import claims  # noqa: E402
 from app import create_app, parts  # noqa: E402
+from tests.databases import (DATABASE_FIXTURES, ON_POSTGRESQL, checkouts,  # noqa: E402
+                             close_idle_connections, database_url)
 
 TEST_TOKEN = "test-twilio-token-0123456789abcdef"
 CHROMIUM = "/usr/bin/chromium"
@@ -43,37 +39,7 @@ CHROMIUM_ARGS = ["--no-sandbox", "--headless", "--disable-gpu", "--disable-quic"
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 
 
-# --- which database the tests run on ---------------------------------------------------------
-
-TEST_DATABASE_URL = os.environ.get("FACTCHECK_TEST_DATABASE_URL", "")
-ON_POSTGRESQL = bool(TEST_DATABASE_URL)
-# The fixtures that give a test a database: a test using one is marked `db`.
-DATABASE_FIXTURES = frozenset({"app", "app_real", "claims_app", "shared_db", "template_db"})
-_schemas: dict[str, str] = {}
-_numbers = itertools.count(1)
-_run = uuid.uuid4().hex[:6]  # keeps this run's schemas apart from an earlier run's
-_admin = None
-
-
-def database_url(directory, name="test"):
-    """Give the URL of a test app's database: a SQLite file in directory, or a schema of its own.
-
-    The same directory and name give the same database, so two apps made on one folder share
-    it as two processes on one server would.
-    """
-    if not ON_POSTGRESQL:
-        return f"sqlite:///{directory}/{name}.db"
-    global _admin
-    key = f"{os.path.abspath(directory)}/{name}"
-    if key not in _schemas:
-        if _admin is None:
-            _admin = create_engine(TEST_DATABASE_URL, pool_size=1)
-        schema = f"test_{_run}_{next(_numbers)}"
-        with _admin.begin() as connection:
-            connection.exec_driver_sql(f"CREATE SCHEMA {schema}")
-        _schemas[key] = schema
-    url = make_url(TEST_DATABASE_URL).update_query_dict({"options": f"-csearch_path={_schemas[key]}"})
-    return url.render_as_string(hide_password=False)
+# --- which database the tests run on (tests/databases.py) ------------------------------------
 
 
 def pytest_collection_modifyitems(config, items):
@@ -88,54 +54,33 @@ def pytest_collection_modifyitems(config, items):
         return
     kept = [item for item in items
             if item.get_closest_marker("db") and not item.get_closest_marker("sqlite_only")]
-    left = [item for item in items if item not in kept]
+    left = [item for item in items if not item.get_closest_marker("db")
+            or item.get_closest_marker("sqlite_only")]
     if left:
         config.hook.pytest_deselected(items=left)
         items[:] = kept
 
 
-_checkouts = []  # (engine's driver module) for each connection the test's own thread took
-_engines = weakref.WeakSet()  # every engine that connected, to close its idle connections
-
-
-@event.listens_for(Pool, "checkout")
-def _note_checkout(dbapi_connection, _record, _proxy):
-    if threading.current_thread() is threading.main_thread():
-        _checkouts.append(type(dbapi_connection).__module__)
-
-
-@event.listens_for(Engine, "engine_connect")
-def _note_engine(connection):
-    _engines.add(connection.engine)
-
-
-def _close_idle_connections():
-    """Close the pooled connections no one holds: a test app left to the garbage collector
-    would otherwise close its PostgreSQL connections there, which psycopg warns about."""
-    for engine in list(_engines):
-        engine.dispose()
-
-
 def pytest_sessionfinish(session, exitstatus):
     """Close what is left open before pytest looks for unclosed resources."""
-    _close_idle_connections()
+    close_idle_connections()
 
 
 @pytest.fixture(autouse=True)
 def _database_marks_hold(request):
     """Fail a test that uses the database unmarked, or SQLite in the PostgreSQL pass."""
-    _checkouts.clear()
+    checkouts.clear()
     yield
-    _close_idle_connections()
+    close_idle_connections()
     node = request.node
-    if not _checkouts or node.get_closest_marker("sqlite_only"):
+    if not checkouts or node.get_closest_marker("sqlite_only"):
         return
     if not node.get_closest_marker("db"):
         pytest.fail(f"{node.nodeid} uses the database but is not marked db, so it would not run "
                     "on PostgreSQL: mark it @pytest.mark.db (or sqlite_only, with the reason)")
-    if ON_POSTGRESQL and any(module.startswith("sqlite3") for module in _checkouts):
+    if ON_POSTGRESQL and any(module.startswith("sqlite3") for module in checkouts):
         pytest.fail(f"{node.nodeid} opened a SQLite database in the PostgreSQL pass: build its "
-                    "URL with tests.conftest.database_url (or mark it sqlite_only, with the reason)")
+                    "URL with tests.databases.database_url (or mark it sqlite_only, with the reason)")
 
 
 def make_app(tmp_path, **overrides):
