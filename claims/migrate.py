@@ -114,7 +114,7 @@ def schema_state(connection: Connection) -> SchemaState:
 @contextmanager
 def _quiet() -> Iterator[None]:
     """Keep Alembic from logging its set-up lines at every start of every worker."""
-    logger = logging.getLogger("alembic.runtime.migration")
+    logger = logging.getLogger("alembic")
     level = logger.level
     logger.setLevel(logging.WARNING)
     try:
@@ -224,10 +224,11 @@ def upgrade(engine: Engine, target: str = "head") -> tuple[SchemaState, SchemaSt
 
 def differences(connection: Connection, metadata: MetaData = Base.metadata) -> list:
     """Give how the database's schema differs from the models (Alembic's autogenerate diff)."""
-    context = MigrationContext.configure(connection, opts={"compare_type": True})
-    ignored = {"alembic_version"}
-    return [diff for diff in compare_metadata(context, metadata)
-            if not (diff[0] == "remove_table" and diff[1].name in ignored)]
+    with _quiet():
+        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        found = compare_metadata(context, metadata)
+    return [diff for diff in found
+            if not (diff[0] == "remove_table" and diff[1].name == "alembic_version")]
 
 
 db_cli = AppGroup("db", help="Keep the database's schema up to date (migrations).")
