@@ -188,38 +188,55 @@ def _ensure_library_state(connection: Connection) -> None:
 
 
 def upgrade(engine: Engine, target: str = "head") -> tuple[SchemaState, SchemaState]:
-    """Bring the database to a revision; give where it stood before and after.
+    """Bring the database to a revision, all or nothing; give where it stood before and after.
 
     A database made before migrations is stamped FIRST, then upgraded: its tables are the first
-    revision's. On SQLite the foreign keys are off while revisions copy tables (a batch
-    operation drops the old table, which would cascade), and checked once they are done.
+    revision's. On SQLite the driver's own transaction handling is set aside for the upgrade,
+    so that the DDL is inside the transaction too, and the foreign keys are off while revisions
+    copy tables (dropping the old table would fire its cascades), then checked before commit.
     """
     with schema_lock(engine) as connection:
         before = schema_state(connection)
         if before.revision is not None and not _known(before.revision):
             raise SchemaError(f"the database is at {before.describe()}")
-        sqlite = engine.dialect.name == "sqlite"
-        if sqlite:
-            connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
-            connection.commit()
-        try:
+        with _transactional_ddl(connection):
             with connection.begin():
+                if connection.dialect.name == "sqlite":
+                    connection.exec_driver_sql("BEGIN IMMEDIATE")
                 if before.revision is None and before.tables:
                     MigrationContext.configure(connection).stamp(scripts(), FIRST)
                 command.upgrade(alembic_config(connection), target)
-            if sqlite:
-                broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
-                connection.commit()
-                if broken:
-                    raise SchemaError(f"the upgrade left rows whose parent is gone: {broken[:5]}")
-        finally:
-            if sqlite:
-                connection.exec_driver_sql("PRAGMA foreign_keys=ON")
-                connection.commit()
+                if connection.dialect.name == "sqlite" and (broken := connection.exec_driver_sql(
+                        "PRAGMA foreign_key_check").fetchall()):
+                    raise SchemaError(f"the upgrade would leave rows whose parent is gone "
+                                      f"(table, row, parent): {broken[:5]}; it was rolled back")
         after = schema_state(connection)
         if after.current:
             _ensure_library_state(connection)
         return before, after
+
+
+@contextmanager
+def _transactional_ddl(connection: Connection) -> Iterator[None]:
+    """On SQLite, let the caller's BEGIN cover DDL, with the foreign keys off; elsewhere, nothing.
+
+    Python's sqlite3 opens transactions by itself, and only before INSERT, UPDATE and DELETE:
+    a CREATE or DROP before the first of those would commit on its own.
+    """
+    if connection.dialect.name != "sqlite":
+        yield
+        return
+    driver = connection.connection.driver_connection
+    isolation = driver.isolation_level
+    connection.exec_driver_sql("PRAGMA foreign_keys=OFF")  # a no-op inside a transaction
+    connection.commit()
+    driver.isolation_level = None  # the driver stops opening transactions: BEGIN is ours
+    try:
+        yield
+    finally:
+        driver.isolation_level = isolation
+        connection.exec_driver_sql("PRAGMA foreign_keys=ON")
+        connection.commit()
 
 
 def differences(connection: Connection, metadata: MetaData = Base.metadata) -> list:
@@ -251,6 +268,10 @@ def upgrade_command(revision):
         before, after = upgrade(get_engine(), revision)
     except (SchemaError, CommandError) as exc:
         raise click.ClickException(str(exc)) from None
+    except Exception as exc:
+        log.exception("the upgrade failed")
+        raise click.ClickException(f"the upgrade failed and was rolled back: "
+                                   f"{type(exc).__name__}: {exc}") from None
     if before.revision == after.revision:
         click.echo(f"Database already at {after.revision}" + (" (head)." if after.current else "."))
     else:

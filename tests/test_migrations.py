@@ -42,6 +42,13 @@ def downgrade():
 '''
 
 
+FAILING_REVISION = SECOND_REVISION.replace(
+    '        batch.add_column(sa.Column("note", sa.Text(), nullable=True))\n',
+    '        batch.add_column(sa.Column("note", sa.Text(), nullable=True))\n'
+    '    op.create_table("scratch", sa.Column("id", sa.Integer(), primary_key=True))\n'
+    '    raise RuntimeError("the revision broke half-way")\n')
+
+
 @pytest.fixture
 def engines():
     """Engines made by a test, disposed after it."""
@@ -58,16 +65,31 @@ def engines():
 
 
 @pytest.fixture
-def second_revision(tmp_path, monkeypatch):
-    """Make this code's revisions 0001 and a test's 0002, in a copy of claims/migrations/."""
-    folder = tmp_path / "migrations"
-    shutil.copytree(migrate.MIGRATIONS, folder, ignore=shutil.ignore_patterns("__pycache__"))
-    (folder / "versions" / "0002_note.py").write_text(SECOND_REVISION)
-    monkeypatch.setattr(migrate, "MIGRATIONS", folder)
-    migrate.scripts.cache_clear()
-    yield "0002"
+def revisions(tmp_path, monkeypatch):
+    """Make this code's revisions and a test's 0002, in a copy of claims/migrations/."""
+    def use(source):
+        folder = tmp_path / "migrations"
+        shutil.copytree(migrate.MIGRATIONS, folder, ignore=shutil.ignore_patterns("__pycache__"))
+        (folder / "versions" / "0002_note.py").write_text(source)
+        monkeypatch.setattr(migrate, "MIGRATIONS", folder)
+        migrate.scripts.cache_clear()
+
+    yield use
     monkeypatch.undo()
     migrate.scripts.cache_clear()
+
+
+@pytest.fixture
+def second_revision(revisions):
+    """Make this code's revisions 0001 and a test's 0002, which adds a column."""
+    revisions(SECOND_REVISION)
+    return "0002"
+
+
+def stamp(engine, revision):
+    """Stamp a database as `flask db upgrade` of a release whose newest revision that was."""
+    with engine.begin() as connection:
+        MigrationContext.configure(connection).stamp(migrate.scripts(), revision)
 
 
 def make_first_release_database(engine):
@@ -174,8 +196,7 @@ def test_a_database_behind_the_newest_revision_is_upgraded_by_the_cli(
     url = database_url(tmp_path, "behind")
     engine = engines(url)
     make_first_release_database(engine)
-    with engine.begin() as connection:  # as `flask db upgrade` of the release with 0001 left it
-        MigrationContext.configure(connection).stamp(migrate.scripts(), "0001")
+    stamp(engine, "0001")
 
     with caplog.at_level(logging.ERROR, logger="claims.migrate"):
         app = make_app(tmp_path, DATABASE_URL=url)
@@ -195,6 +216,30 @@ def test_a_database_behind_the_newest_revision_is_upgraded_by_the_cli(
         if engine.dialect.name == "sqlite":  # off for the copy, and on again for the app
             with app.extensions["factcheck.db"].engine.connect() as connection:
                 assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+    finally:
+        parts(app).searcher.stop()
+
+
+@pytest.mark.parametrize("revision", [None, "0001"])  # stamped in the same transaction, or before
+def test_a_revision_that_fails_half_way_changes_nothing(tmp_path, engines, revisions, revision):
+    revisions(FAILING_REVISION)
+    url = database_url(tmp_path, "broken")
+    engine = engines(url)
+    make_first_release_database(engine)
+    if revision:
+        stamp(engine, revision)  # so the upgrade starts with DDL, which SQLite's driver would commit
+    tables = set(inspect(engine).get_table_names())
+    app = make_app(tmp_path, DATABASE_URL=url)
+    try:
+        result = app.test_cli_runner().invoke(args=["db", "upgrade"])
+        assert result.exit_code == 1
+        assert "rolled back: RuntimeError: the revision broke half-way" in result.output
+        inspector = inspect(engine)
+        assert set(inspector.get_table_names()) == tables  # no scratch, no copy left behind
+        assert "note" not in {c["name"] for c in inspector.get_columns("tipline_requests")}
+        assert read_first_release_rows(engine) == expected_rows()
+        with engine.connect() as connection:
+            assert migrate.schema_state(connection).revision == revision  # not even the stamp
     finally:
         parts(app).searcher.stop()
 
