@@ -71,7 +71,8 @@ def _database_marks_hold(request):
     """Fail a test that uses the database unmarked, or SQLite in the PostgreSQL pass."""
     checkouts.clear()
     yield
-    close_idle_connections()
+    if ON_POSTGRESQL:
+        close_idle_connections()
     node = request.node
     if not checkouts or node.get_closest_marker("sqlite_only"):
         return
