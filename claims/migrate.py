@@ -168,14 +168,15 @@ def prepare(engine: Engine, metadata: MetaData = Base.metadata) -> SchemaState:
         state = schema_state(connection)
         if state.empty or state.current:
             with connection.begin(), _quiet():
-                if state.empty:
+                empty = state.empty
+                if empty:
                     # Faster than running every revision, and the same schema
                     # (tests/test_migrations.py). The stamp goes first: should the tables not
                     # all be made, the next start finds the database at head and fills them in.
                     MigrationContext.configure(connection).stamp(scripts(), "head")
                     state = SchemaState(state.head, state.head, state.tables)
-                # Checks first: creates only the tables of a room whose models came late.
-                metadata.create_all(connection)
+                # At head, checks first: creates only the tables of a room whose models came late.
+                metadata.create_all(connection, checkfirst=not empty)
             _ensure_library_state(connection)
         else:
             log.error("The database is %s", state.describe())
