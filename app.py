@@ -262,13 +262,20 @@ def _rebuild_after_restore() -> str:
 @click.option("--demo", is_flag=True, help="Load the demo library when the library is empty.")
 @with_appcontext
 def init_db_command(demo):
-    """Create the database tables (safe to run again) and optionally load the demo library.
+    """Create the database or bring it up to date (safe to run again); optionally load the demo.
 
     Example: flask --app app init-db --demo
     """
     from claims.formats import import_file
+    from claims.migrate import SchemaError, upgrade
     from claims.store import count_claims
 
+    try:
+        before, after = upgrade(claims.db.get_engine(current_app))
+    except SchemaError as exc:
+        raise click.ClickException(str(exc)) from None
+    if before.revision != after.revision and not before.empty:
+        click.echo(f"Database upgraded from {before.revision or 'before migrations'} to {after.revision}.")
     with claims.db.session_scope(current_app) as session:
         if demo and count_claims(session) == 0:
             path = Path(current_app.root_path) / "demo" / "claims.jsonl"

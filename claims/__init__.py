@@ -11,6 +11,7 @@ from claims.cli import ON_RESTORE_KEY, OnRestore, claims_cli
 from claims.db import Base, Database, get_engine, get_session, session_scope
 from claims.errors import ClaimNotFound, ClaimsRejected, ImportProblem, InvalidClaim
 from claims.formats import export_file, import_file
+from claims.migrate import db_cli
 from claims.models import Claim, ClaimHistory, LibraryState
 from claims.store import (
     ImportReport, changes_since, claim_history, count_claims, get_claim, library_revision,
@@ -21,7 +22,7 @@ from claims.verdicts import Verdict, load_vocabulary, normalize_verdict, verdict
 
 
 def init_app(app: Flask, on_restore: OnRestore | None = None) -> Database:
-    """Connect the app to the library, load its verdicts file and register `flask claims`.
+    """Connect the app to the library, load its verdicts file, register `flask claims` and `flask db`.
 
     ``on_restore`` is run, in the app context, after a successful `flask claims restore`: the
     app's chance to bring what it keeps beside the library up to date. It returns a line for
@@ -33,6 +34,7 @@ def init_app(app: Flask, on_restore: OnRestore | None = None) -> Database:
     app.extensions[VERDICTS_KEY] = vocabulary
     app.extensions[ON_RESTORE_KEY] = on_restore
     app.cli.add_command(claims_cli)
+    app.cli.add_command(db_cli)
     return database
 
 

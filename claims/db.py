@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import os
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
 from flask import Flask, current_app, g
-from sqlalchemy import Engine, create_engine, event, insert, select
+from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.pool import StaticPool
 
@@ -64,32 +62,18 @@ def make_engine(url: str) -> Engine:
     return engine
 
 
-def create_tables(engine: Engine) -> None:
-    """Create missing tables and the library-state row; safe when several workers race."""
-    from claims import models  # noqa: F401 - registers the tables on Base.metadata
-
-    for attempt in range(5):
-        try:
-            Base.metadata.create_all(engine)
-            with engine.begin() as connection:
-                exists = connection.scalar(
-                    select(models.LibraryState.id).where(models.LibraryState.id == 1))
-                if exists is None:
-                    connection.execute(
-                        insert(models.LibraryState.__table__).values(id=1, revision=0))
-            return
-        except (OperationalError, ProgrammingError, IntegrityError):
-            # Another process created the same table or row a moment earlier: look again.
-            if attempt == 4:
-                raise
-            time.sleep(0.1 * (attempt + 1))
-
-
 def connect(app: Flask) -> Database:
-    """Connect the app to its database: the engine, the tables, a session per app context."""
+    """Connect the app to its database: the engine, the schema, a session per app context.
+
+    An empty database is created at the newest revision; one that is behind is left as it is,
+    with an error in the log naming `flask db upgrade` (claims/migrate.py), which itself needs
+    the app to start.
+    """
+    from claims import migrate, models  # noqa: F401 - models registers the library's tables
+
     url = app.config.get("DATABASE_URL") or default_database_url(app)
     engine = make_engine(url)
-    create_tables(engine)
+    migrate.prepare(engine)
     database = Database(engine, sessionmaker(engine, expire_on_commit=False))
     app.extensions[EXTENSION_KEY] = database
     app.teardown_appcontext(close_session)

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from sqlalchemy import func, insert, or_, select, update
+from sqlalchemy import false, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from claims.errors import ClaimNotFound, ClaimsRejected, ImportProblem, InvalidClaim
@@ -66,9 +66,20 @@ def _filters(q: str | None, status: str | None, verdict: str | None, lang: str |
         clauses.append(Claim.lang == lang)
     if q and q.strip():
         text = q.strip()
-        clauses.append(or_(*(column.icontains(text, autoescape=True) for column in (
+        clauses.append(or_(*(text_contains(column, text) for column in (
             Claim.id, Claim.title, Claim.claim, Claim.summary, Claim.url, Claim.publisher))))
     return clauses
+
+
+def text_contains(column: Any, text: str) -> Any:
+    """Test a column for a substring, ignoring case, the same way on SQLite and PostgreSQL.
+
+    No stored text holds a NUL (validation refuses it; PostgreSQL could not store it), so a
+    query with one matches nothing instead of failing on PostgreSQL.
+    """
+    if "\x00" in text:
+        return false()
+    return column.icontains(text, autoescape=True)
 
 
 def list_claims(session: Session, q: str | None = None, status: str | None = None,

@@ -2,13 +2,13 @@
 
 from flask import Flask
 
-from claims.db import Base
-
-from . import models  # noqa: F401  (the tables must be known to Base before create_all)
+# The tables join claims.db.Base here, before any app connects: claims creates an empty
+# database from Base and claims/migrations/ carries every later change.
+from . import models  # noqa: F401
 
 
 def init_app(app: Flask, searcher) -> None:
-    """Register /editors/…, `flask editors …`, the tables, cookie settings and the outbox worker.
+    """Register /editors/…, `flask editors …`, cookie settings and the outbox worker.
 
     searcher: the tipline's search (index.searcher.Searcher), for suggestions and inbox grouping.
     """
@@ -24,12 +24,6 @@ def init_app(app: Flask, searcher) -> None:
         app.config["SESSION_COOKIE_SECURE"] = True
     app.register_blueprint(bp)
     app.cli.add_command(editors_cli)
-    database = app.extensions.get("factcheck.db")
-    if database is not None:
-        Base.metadata.create_all(database.engine, tables=[
-            models.EditorAccount.__table__, models.LoginFailure.__table__,
-            models.InboxGroup.__table__, models.InboxMember.__table__,
-            models.OutboxMessage.__table__])
     worker = OutboxWorker(app, float(app.config["OUTBOX_INTERVAL"]))
     app.extensions[KEY] = Wiring(searcher, worker)
     # Any request (a webhook, a search, an editor's page) starts this process's outbox loop, so

@@ -12,7 +12,7 @@ from claims.db import get_session
 from claims.errors import ClaimsRejected, InvalidClaim
 from claims.formats import FORMATS, UnknownFormat, import_file
 from claims.models import STATUSES, Claim
-from claims.store import claim_history, save_claim, set_status
+from claims.store import claim_history, save_claim, set_status, text_contains
 from claims.verdicts import current_vocabulary
 from tipline import replies
 
@@ -39,13 +39,13 @@ def _filters(args) -> list:
         if args.get(name):
             clauses.append(getattr(Claim, name) == args[name])
     if args.get("publisher"):
-        clauses.append(Claim.publisher.icontains(args["publisher"].strip(), autoescape=True))
+        clauses.append(text_contains(Claim.publisher, args["publisher"].strip()))
     if (start := _date_arg("from")) is not None:
         clauses.append(Claim.published >= start)
     if (end := _date_arg("to")) is not None:
         clauses.append(Claim.published <= end)
     if (q := (args.get("q") or "").strip()):
-        clauses.append(or_(*(c.icontains(q, autoescape=True) for c in (
+        clauses.append(or_(*(text_contains(c, q) for c in (
             Claim.id, Claim.title, Claim.claim, Claim.summary, Claim.url, Claim.publisher))))
     return clauses
 

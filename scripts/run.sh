@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Run the tipline locally with the demo library: set up, create the database, build the search
-# index, then serve with gunicorn. Extra arguments go to gunicorn.
+# Run the tipline locally with the demo library: set up, create or upgrade the database, build
+# the search index, then serve with gunicorn. Extra arguments go to gunicorn.
 #
 #   scripts/run.sh
 #   PORT=8000 HOST=0.0.0.0 WORKERS=4 scripts/run.sh
@@ -22,8 +22,10 @@ host="${HOST:-127.0.0.1}"
 port="${PORT:-5000}"
 workers="${WORKERS:-2}"
 
-# Both commands are idempotent: init-db loads demo/claims.jsonl only into an empty library, and
-# the rebuild brings the index up to the library's revision.
+# Every command is idempotent: the upgrade runs only the migrations the database lacks (an
+# empty one is created), init-db loads demo/claims.jsonl only into an empty library, and the
+# rebuild brings the index up to the library's revision.
+flask --app app db upgrade
 flask --app app init-db --demo
 flask --app app index rebuild --if-needed
 

@@ -1,4 +1,11 @@
-"""Shared fixtures: an app on a real SQLite file, a live server, Chromium, Twilio signatures."""
+"""Shared fixtures: an app on a real database, a live server, Chromium, Twilio signatures.
+
+Every test app gets a database of its own: a SQLite file in its folder, or, when
+FACTCHECK_TEST_DATABASE_URL names a PostgreSQL database (scripts/test.sh's second pass, inside
+scripts/postgres.sh), a fresh schema in it. That pass runs only the tests marked `db` and not
+`sqlite_only`; tests that use the app fixtures are marked `db` here, and a test that touches the
+database without the mark fails, so none drops out of the PostgreSQL pass unseen.
+"""
 import os
 import shutil
 import socket
@@ -23,6 +30,8 @@ if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
 
 import claims  # noqa: E402
 from app import create_app, parts  # noqa: E402
+from tests.databases import (DATABASE_FIXTURES, ON_POSTGRESQL, checkouts,  # noqa: E402
+                             close_idle_connections, database_url)
 
 TEST_TOKEN = "test-twilio-token-0123456789abcdef"
 CHROMIUM = "/usr/bin/chromium"
@@ -30,13 +39,58 @@ CHROMIUM_ARGS = ["--no-sandbox", "--headless", "--disable-gpu", "--disable-quic"
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 
 
+# --- which database the tests run on (tests/databases.py) ------------------------------------
+
+
+def pytest_collection_modifyitems(config, items):
+    """Mark the tests that use a database fixture; on PostgreSQL keep only the database's tests."""
+    for item in items:
+        only = item.get_closest_marker("sqlite_only")
+        if only is not None and not (only.kwargs.get("reason") or only.args):
+            raise pytest.UsageError(f"{item.nodeid}: sqlite_only needs a reason")
+        if DATABASE_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.db)
+    if not ON_POSTGRESQL:
+        return
+    kept = [item for item in items
+            if item.get_closest_marker("db") and not item.get_closest_marker("sqlite_only")]
+    left = [item for item in items if not item.get_closest_marker("db")
+            or item.get_closest_marker("sqlite_only")]
+    if left:
+        config.hook.pytest_deselected(items=left)
+        items[:] = kept
+
+
+def pytest_sessionfinish(session, exitstatus):
+    """Close what is left open before pytest looks for unclosed resources."""
+    close_idle_connections()
+
+
+@pytest.fixture(autouse=True)
+def _database_marks_hold(request):
+    """Fail a test that uses the database unmarked, or SQLite in the PostgreSQL pass."""
+    checkouts.clear()
+    yield
+    if ON_POSTGRESQL:
+        close_idle_connections()
+    node = request.node
+    if not checkouts or node.get_closest_marker("sqlite_only"):
+        return
+    if not node.get_closest_marker("db"):
+        pytest.fail(f"{node.nodeid} uses the database but is not marked db, so it would not run "
+                    "on PostgreSQL: mark it @pytest.mark.db (or sqlite_only, with the reason)")
+    if ON_POSTGRESQL and any(module.startswith("sqlite3") for module in checkouts):
+        pytest.fail(f"{node.nodeid} opened a SQLite database in the PostgreSQL pass: build its "
+                    "URL with tests.databases.database_url (or mark it sqlite_only, with the reason)")
+
+
 def make_app(tmp_path, **overrides):
-    """Make a testing app on its own instance folder and SQLite file."""
+    """Make a testing app on its own instance folder and database."""
     instance = tmp_path / "instance"
     config = {
         "ENV": "testing", "TESTING": True, "SECRET_KEY": "test-secret-key-for-the-suite",
         "SENDER_HASH_KEY": "test-sender-hash-key", "TWILIO_AUTH_TOKEN": TEST_TOKEN,
-        "DATABASE_URL": f"sqlite:///{instance}/test.db", "INDEX_DIR": str(instance / "index"),
+        "DATABASE_URL": database_url(instance), "INDEX_DIR": str(instance / "index"),
         "ENCODER": "fake", "SYNC_INTERVAL": 0,
         "OUTBOX_INTERVAL": 0,  # no background sender: a test that wants one sets an interval
     }
@@ -156,16 +210,21 @@ def browser():
 # --- the claims library alone, without the rest of the app --------------------------------------
 
 
-def bare_app(directory):
-    """A Flask app with only the claims database wired, on a real SQLite file in directory."""
+def bare_app(directory, name="t"):
+    """A Flask app with only the claims database wired, on a database of its own (directory, name)."""
     app = Flask(__name__, instance_path=str(directory))
-    app.config.update(DATABASE_URL=f"sqlite:///{directory}/t.db", VERDICTS_FILE="", TESTING=True)
+    app.config.update(DATABASE_URL=database_url(directory, name), VERDICTS_FILE="", TESTING=True)
     return app
 
 
 @pytest.fixture(scope="module")
 def template_db(tmp_path_factory):
-    """An empty library made once; tests copy it because creating tables costs fsyncs."""
+    """An empty SQLite library made once; tests copy it because creating tables costs fsyncs.
+
+    None on PostgreSQL, where a fresh schema is cheap.
+    """
+    if ON_POSTGRESQL:
+        return None
     directory = tmp_path_factory.mktemp("template")
     claims.init_app(bare_app(directory)).engine.dispose()
     return directory / "t.db"
@@ -174,7 +233,8 @@ def template_db(tmp_path_factory):
 @pytest.fixture
 def claims_app(tmp_path, template_db):
     """A bare app on its own copy of an empty library."""
-    shutil.copyfile(template_db, tmp_path / "t.db")
+    if template_db is not None:
+        shutil.copyfile(template_db, tmp_path / "t.db")
     app = bare_app(tmp_path)
     database = claims.init_app(app)
     yield app

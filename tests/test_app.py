@@ -11,7 +11,7 @@ import claims.db
 from app import SETTINGS, StartupError, create_app, parts
 from index.store import FORMAT
 from claims.store import set_status
-from tests.conftest import add_claims, make_app
+from tests.conftest import add_claims, database_url, make_app
 
 ROWS = [
     {"id": "c-chip", "title": "[HOAKS] Vaksin mengandung microchip pelacak", "claim": "vaksin ada chip",
@@ -54,6 +54,7 @@ def test_a_flask_command_without_secrets_says_what_to_set_in_one_line(tmp_path, 
     assert advice in errors[0]
 
 
+@pytest.mark.db
 def test_demo_generates_secrets_once_and_keeps_them(tmp_path):
     first = make_app(tmp_path, ENV="demo", SECRET_KEY=None, TWILIO_AUTH_TOKEN=None, SENDER_HASH_KEY=None)
     kept = Path(first.instance_path) / "demo-secrets.json"
@@ -63,6 +64,7 @@ def test_demo_generates_secrets_once_and_keeps_them(tmp_path):
     assert kept.stat().st_mode & 0o077 == 0
 
 
+@pytest.mark.db
 def test_environment_overrides_defaults(tmp_path, monkeypatch):
     monkeypatch.setenv("FACTCHECK_SEARCH_K", "5")
     monkeypatch.setenv("FACTCHECK_PUBLIC_URL", "https://cekfakta.example.org")
@@ -91,6 +93,7 @@ def test_drafts_are_not_searchable(app):
     assert search_ids(app, "vaksin chip") == []
 
 
+@pytest.mark.db
 def test_every_worker_follows_the_library_within_two_seconds(tmp_path):
     """Two apps on one database and index folder play two gunicorn workers."""
     first = make_app(tmp_path, SYNC_INTERVAL=0.2)
@@ -211,6 +214,7 @@ def test_rebuild_if_needed_rebuilds_a_snapshot_of_an_older_format(app, runner):
 STRONG = "0123456789abcdef0123456789abcdef"
 
 
+@pytest.mark.db
 @pytest.mark.parametrize("name", ["SECRET_KEY", "SENDER_HASH_KEY", "TWILIO_AUTH_TOKEN"])
 @pytest.mark.parametrize("weak, why", [
     ("dev", "placeholder"), ("changeme", "placeholder"), ("secret", "placeholder"),
@@ -221,7 +225,7 @@ STRONG = "0123456789abcdef0123456789abcdef"
 def test_production_refuses_weak_secrets(tmp_path, monkeypatch, name, weak, why):
     for setting in SETTINGS:
         monkeypatch.delenv(f"FACTCHECK_{setting.name}", raising=False)
-    config = {"DATABASE_URL": f"sqlite:///{tmp_path}/x.db", "SECRET_KEY": STRONG,
+    config = {"DATABASE_URL": database_url(tmp_path, "x"), "SECRET_KEY": STRONG,
               "SENDER_HASH_KEY": STRONG[::-1], "TWILIO_AUTH_TOKEN": STRONG.upper(), name: weak}
     if why is None:  # 16 characters and not a placeholder: accepted
         app = create_app(config, instance_path=str(tmp_path / "instance"))
@@ -234,6 +238,7 @@ def test_production_refuses_weak_secrets(tmp_path, monkeypatch, name, weak, why)
         assert weak not in str(refused.value)
 
 
+@pytest.mark.db
 def test_weak_secrets_are_fine_outside_production(tmp_path):
     app = make_app(tmp_path, SECRET_KEY="dev")
     assert app.config["SECRET_KEY"] == "dev"

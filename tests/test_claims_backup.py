@@ -3,6 +3,7 @@ import sqlite3
 import threading
 import time
 
+import pytest
 from sqlalchemy import func, select
 
 import claims.db
@@ -24,6 +25,7 @@ def counts(path):
                 db.execute("SELECT max(revision) FROM claims").fetchone()[0])
 
 
+@pytest.mark.sqlite_only(reason="SQLite's online backup API, and a restore of its file")
 def test_backup_while_writing_then_restore(app, runner, tmp_path):
     add_claims(app, rows("base", 20))
     stop, written = threading.Event(), []
@@ -72,6 +74,7 @@ def test_backup_while_writing_then_restore(app, runner, tmp_path):
     assert parts(app).searcher.service.revision == revision
 
 
+@pytest.mark.sqlite_only(reason="a restore takes a SQLite file")
 def test_restore_refuses_a_file_that_is_not_a_backup(app, runner, tmp_path):
     add_claims(app, rows("keep", 3))
     junk = tmp_path / "junk.db"
@@ -82,8 +85,16 @@ def test_restore_refuses_a_file_that_is_not_a_backup(app, runner, tmp_path):
         assert session.scalar(select(func.count()).select_from(Claim)) == 3
 
 
-def test_backup_of_a_server_database_says_to_use_its_tools(app, runner, monkeypatch):
+def test_backup_of_a_server_database_says_to_use_its_tools(app, runner, tmp_path):
     from claims.db import BackupUnsupported, _sqlite_file
+
+    if claims.db.get_engine(app).dialect.name == "postgresql":  # the PostgreSQL pass: for real
+        copy = tmp_path / "copy.db"
+        result = runner.invoke(args=["claims", "backup", str(copy)])
+        assert result.exit_code == 1 and "pg_dump" in result.output and not copy.exists()
+        copy.write_bytes(b"")
+        result = runner.invoke(args=["claims", "restore", str(copy), "--yes"])
+        assert result.exit_code == 1 and "pg_restore" in result.output
 
     class Pg:
         class dialect:

@@ -187,6 +187,7 @@ def test_status_command_retires_a_claim(cli, claims_app):
     assert result.exit_code == 1 and "no claim with id 'nope'" in result.output
 
 
+@pytest.mark.sqlite_only(reason="flask claims backup and restore copy a SQLite file")
 def test_restore_puts_a_backup_back_then_runs_the_apps_hook(tmp_path):
     seen = []
 
@@ -225,6 +226,7 @@ def test_restore_puts_a_backup_back_then_runs_the_apps_hook(tmp_path):
         database.engine.dispose()
 
 
+@pytest.mark.sqlite_only(reason="flask claims backup and restore copy a SQLite file")
 def test_restore_without_a_hook_only_restores(cli, claims_app, tmp_path):
     assert cli("add", "--id", "a", "--title", "A", "--status", "draft").exit_code == 0
     copy = tmp_path / "copy.db"

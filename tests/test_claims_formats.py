@@ -14,6 +14,7 @@ from claims.formats import (
 )
 from claims.models import Claim, ClaimHistory
 from claims.store import get_claim, library_revision, save_claim
+from tests.conftest import database_url
 
 
 def row(claim_id, **fields):
@@ -394,11 +395,12 @@ def stable(claim_dict):
             if k not in ("created_at", "updated_at", "revision")}
 
 
+@pytest.mark.db
 @pytest.mark.parametrize("fmt", ["jsonl", "csv", "claimreview"])
 def test_export_then_import_round_trips(tmp_path, fmt):
     def make_app(name):
         app = Flask(__name__, instance_path=str(tmp_path))
-        app.config.update(DATABASE_URL=f"sqlite:///{tmp_path}/{name}.db")
+        app.config.update(DATABASE_URL=database_url(tmp_path, name))
         return app, claims.init_app(app)
 
     source_app, source_db = make_app("source")

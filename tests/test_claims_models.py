@@ -17,6 +17,7 @@ from claims.store import (
     changes_since, claim_history, count_claims, get_claim, library_revision, list_claims,
     published_claims, save_claim, set_status, upsert_claims,
 )
+from tests.conftest import database_url
 
 
 VAKSIN = {"title": "Vaksin disebut mengandung chip pelacak", "claim": "Vaksin berisi chip",
@@ -288,6 +289,7 @@ def test_to_dict_is_json_safe(session):
     assert data["status"] == "published" and data["revision"] == 1
 
 
+@pytest.mark.sqlite_only(reason="SQLite's pragmas: WAL, foreign keys, busy timeout")
 def test_sqlite_runs_in_wal_mode_with_foreign_keys(claims_app, tmp_path):
     engine = claims_app.extensions["factcheck.db"].engine
     with engine.connect() as connection:
@@ -298,6 +300,7 @@ def test_sqlite_runs_in_wal_mode_with_foreign_keys(claims_app, tmp_path):
     assert ("revision",) in indexes
 
 
+@pytest.mark.sqlite_only(reason="WAL readers beside a writer, read with the sqlite3 module")
 def test_readers_are_not_blocked_by_an_open_write(claims_app, tmp_path):
     database = claims_app.extensions["factcheck.db"]
     with database.sessionmaker() as writer:
@@ -316,7 +319,7 @@ def test_init_app_twice_on_the_same_file_keeps_the_data(claims_app, tmp_path):
     with session_scope(claims_app) as session:
         save_claim(session, {"id": "a", "title": "A"})
     again = Flask(__name__, instance_path=str(tmp_path))
-    again.config.update(DATABASE_URL=f"sqlite:///{tmp_path}/t.db")
+    again.config.update(DATABASE_URL=database_url(tmp_path, "t"))
     database = claims.init_app(again)
     try:
         with session_scope(again) as session:
@@ -326,6 +329,7 @@ def test_init_app_twice_on_the_same_file_keeps_the_data(claims_app, tmp_path):
         database.engine.dispose()
 
 
+@pytest.mark.sqlite_only(reason="the default database is a SQLite file in the instance folder")
 def test_default_database_lives_in_the_instance_folder(tmp_path):
     app = Flask(__name__, instance_path=str(tmp_path / "instance"))
     database = claims.init_app(app)

@@ -10,6 +10,7 @@ from claims.verdicts import (
     BUILTIN_VERDICTS, DEFAULT_VOCABULARY, VocabularyError, is_known_verdict, load_vocabulary,
     normalize_verdict, verdict_emoji, verdict_label,
 )
+from tests.conftest import database_url
 
 
 @pytest.mark.parametrize("label, code", [
@@ -198,10 +199,11 @@ def test_missing_verdicts_file_is_an_error(tmp_path):
         load_vocabulary(tmp_path / "nope.json")
 
 
+@pytest.mark.db
 def test_app_uses_its_verdicts_file_inside_its_context_only(tmp_path):
     path = write_json(tmp_path / "verdicts.json", {"scam": {"aliases": ["investasi bodong"]}})
     app = Flask(__name__, instance_path=str(tmp_path))
-    app.config.update(DATABASE_URL=f"sqlite:///{tmp_path}/t.db", VERDICTS_FILE=str(path))
+    app.config.update(DATABASE_URL=database_url(tmp_path, "t"), VERDICTS_FILE=str(path))
     database = claims.init_app(app)
     try:
         with app.app_context():

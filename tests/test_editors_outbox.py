@@ -124,6 +124,7 @@ def test_window_closing_while_queued_is_not_sent(app, client, twilio):
         assert session.query(ReplyAddress).count() == 0  # purged
 
 
+@pytest.mark.db
 def test_pending_answers_survive_a_restart_and_a_dead_sender_is_never_resent(tmp_path, twilio):
     config = editors_config(INBOX_GROUP_THRESHOLD=0.75, TWILIO_API_BASE=twilio.url)
     first = make_app(tmp_path, **config)
@@ -146,6 +147,7 @@ def test_pending_answers_survive_a_restart_and_a_dead_sender_is_never_resent(tmp
     second.extensions["factcheck.db"].engine.dispose()
 
 
+@pytest.mark.db
 def test_after_a_restart_any_request_resumes_pending_answers(tmp_path, twilio):
     """No editor needs to log in: a webhook or a search starts the new process's sender."""
     import time
@@ -170,6 +172,7 @@ def test_after_a_restart_any_request_resumes_pending_answers(tmp_path, twilio):
         second.extensions["factcheck.db"].engine.dispose()
 
 
+@pytest.mark.db
 @pytest.mark.parametrize("status, outcome", [(500, "pending"), (400, "failed")])
 def test_twilio_errors_retry_or_fail(tmp_path, status, outcome):
     with FakeTwilio(fail_with=status) as fake:
@@ -191,6 +194,7 @@ def test_twilio_errors_retry_or_fail(tmp_path, status, outcome):
         app.extensions["factcheck.db"].engine.dispose()
 
 
+@pytest.mark.db
 def test_the_background_worker_sends_by_itself(tmp_path, twilio):
     import time
     app = make_app(tmp_path, **editors_config(INBOX_GROUP_THRESHOLD=0.75, TWILIO_API_BASE=twilio.url,

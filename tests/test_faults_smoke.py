@@ -8,6 +8,8 @@ from pathlib import Path
 import pytest
 
 SCRIPT = Path(__file__).resolve().parents[1] / "scripts" / "faults.py"
+# scripts/faults.py serves and reads a SQLite file of its own; its PostgreSQL mode is to come.
+pytestmark = pytest.mark.sqlite_only(reason="scripts/faults.py drives a SQLite file")
 
 
 @pytest.fixture(scope="module")
