@@ -48,6 +48,7 @@ class MatchC1:
         return SearchResult("match", [Match("c1", 0.95)])
 
 
+@pytest.mark.db
 def test_a_match_answered_0_is_reopened_and_counted_against_its_fact_check(tmp_path):
     app = make_app(tmp_path, **editors_config())
     try:
