@@ -80,6 +80,12 @@ class Ranking:
     lexical_weight_short: float = 0.5  # queries of one to three words: keywords
     lexical_weight_long: float = 0.35  # forwarded messages and questions
     short_query_words: int = 3
+    # A query whose words are mostly English words the library has never seen ("bulog job
+    # vacancy" against an Indonesian library) is in another language than the library: from
+    # this share of its words (Query.words) it leans on the vectors with this lexical weight,
+    # and the re-ranker, fitted on the library's language, leaves it alone.
+    foreign_share: float = 0.34
+    lexical_weight_foreign: float = 0.1
     field_weights: tuple[float, ...] = (0.3, 0.7)  # by vector: title+claim, title+claim+summary
     rerank_top: int = 30  # fused candidates the second stage re-orders (index/rerank.py); 0: off
     # Characters of a query that are embedded (BM25 reads them all): a long forward costs the
@@ -252,16 +258,26 @@ class HybridIndex:
         sem, per_field = self._cosines(keys, query_vec[0])
         lex_norm = lex / lex.max() if lex.size and lex.max() > 0 else lex
         sem_norm = _minmax(sem)
-        weight = (self.ranking.lexical_weight_short if len(tokens) <= self.ranking.short_query_words
-                  else self.ranking.lexical_weight_long)
+        foreign = self._foreign(query)
+        if foreign:
+            weight = self.ranking.lexical_weight_foreign
+        elif len(tokens) <= self.ranking.short_query_words:
+            weight = self.ranking.lexical_weight_short
+        else:
+            weight = self.ranking.lexical_weight_long
         fused = weight * lex_norm + (1 - weight) * sem_norm
         order = np.argsort(-fused, kind="stable")
         max_lexical = self._lexical.max_score(tokens)
-        order = self._rerank(query, keys, order, fused, lex, per_field, max_lexical)
+        if not foreign:
+            order = self._rerank(query, keys, order, fused, lex, per_field, max_lexical)
         matches = [Match(self._ids[keys[i]], float(fused[i]), float(lex[i]), float(sem[i]))
                    for i in order[:max(k, 2)]]
         evidence = self.decider.evidence(query, matches, max_lexical)
         return SearchResult(self.decider.decide(evidence), matches[:k], evidence)
+
+    def _foreign(self, query: "Query") -> bool:
+        """Say whether a query is in another language than the library (Ranking.foreign_share)."""
+        return foreign(query, self._lexical, self.ranking)
 
     def _rerank(self, query: "Query", keys: list[int], order: np.ndarray, fused: np.ndarray,
                 lex: np.ndarray, per_field: np.ndarray, max_lexical: float) -> np.ndarray:
@@ -355,6 +371,14 @@ class HybridIndex:
             if isinstance(self._vectors, faiss.IndexIVF):
                 self._vectors.nprobe = self.nprobe
             self.revision = state["revision"]
+
+
+def foreign(query: "Query", lexical: LexicalIndex, ranking: Ranking) -> bool:
+    """Say whether most of a query's words are English words a library has never seen."""
+    if not query.words or not query.english_stems:
+        return False
+    unknown = sum(not lexical.idf(stem) for stem in query.english_stems)
+    return unknown >= ranking.foreign_share * query.words
 
 
 def _clip(text: str, chars: int) -> str:

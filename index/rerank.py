@@ -138,19 +138,51 @@ MODELS = {
 MIN_CONFIDENCE = 0.5
 
 
+# A keyword query (up to BLEND_WORDS tokens) that no candidate covers, synonyms or slang for the
+# fact-check's words, gives the lexical features little to go on: the model's score is blended
+# with the candidates' cosine, each standardised over the candidates, the cosine weighing
+# BLEND_STRENGTH * (1 - the best candidate's idf_share). A candidate holding every query term
+# keeps the model's order. Fitted on the keyword kinds of bench/sets with id dev
+# (`python bench/fit/adaptive.py`; figures in BENCHMARKS.md).
+BLEND_WORDS = 5
+BLEND_STRENGTH = 24.0
+_IDF_SHARE, _COS_HEAD, _COS_FULL = (FEATURES.index(f) for f in ("idf_share", "cos_head", "cos_full"))
+
+
+def blend(scores: np.ndarray, x: np.ndarray, query_tokens: int) -> np.ndarray:
+    """Give the model's scores of a keyword query blended with the cosines (BLEND_STRENGTH)."""
+    if query_tokens > BLEND_WORDS or len(scores) < 2:
+        return scores
+    strength = BLEND_STRENGTH * max(0.0, 1.0 - float(x[:, _IDF_SHARE].max()))
+    if strength <= 0:
+        return scores
+    cosine = 0.3 * x[:, _COS_HEAD] + 0.7 * x[:, _COS_FULL]
+    return _standard(scores) + strength * _standard(cosine)
+
+
+def _standard(values: np.ndarray) -> np.ndarray:
+    """Centre values on their mean, in units of their spread."""
+    return (values - values.mean()) / (values.std() + 1e-9)
+
+
 def applies(lang: str, confidence: float = 1.0) -> bool:
     """Say whether a query in lang, guessed with this confidence, gets re-ranked."""
     return lang in MODELS and confidence >= MIN_CONFIDENCE
 
 
-def rerank(c: Candidates, lang: str = "id") -> np.ndarray | None:
-    """Give the re-ranker's score of each candidate (higher is better); None: no model for lang."""
+def rerank(c: Candidates, lang: str = "id", query_tokens: int | None = None) -> np.ndarray | None:
+    """Give the re-ranker's score of each candidate (higher is better); None: no model for lang.
+
+    query_tokens: the query's token count, for the blend of keyword queries (blend); None: none.
+    """
     weights = MODELS.get(lang)
     if weights is None:
         return None
     if not len(c.fused):
         return np.zeros(0)
-    return features(c) @ weights
+    x = features(c)
+    scores = x @ weights
+    return scores if query_tokens is None else blend(scores, x, query_tokens)
 
 
 class HeadTerms:
@@ -237,7 +269,7 @@ def reorder(order: np.ndarray, keys: list[int], fused: np.ndarray, lexical: np.n
         numeric=np.array([t.isdigit() for t in terms], bool),
         max_lexical=max_lexical, short=short, head_tf=heads.tf(cand, terms),
         documents=len(index_lexical), head_recall=heads.recall(cand, set(terms), _cached(index_lexical.idf)))
-    scores = rerank(c, lang)
+    scores = rerank(c, lang, len(tokens))
     if scores is None:
         return order
     return np.concatenate([head[np.argsort(-scores, kind="stable")], order[top:]])

@@ -1,6 +1,7 @@
 """Tokens for the lexical index: normalised, stopwords out, stemmed by language."""
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
+from pathlib import Path
 
 import Stemmer
 
@@ -151,6 +152,18 @@ CHAT_TERMS = (GREETING_WORDS | THANKS_WORDS | MENU_WORDS | HELP_WORDS | ASKING_W
               | FILLER_WORDS)
 
 
+@lru_cache(maxsize=1)
+def english_words() -> frozenset:
+    """Give a lexicon of English words: the whole words (three letters or more) of the English
+    MiniLM's WordPiece vocabulary, read once from index/english_words.txt.
+
+    Keyword queries carry no stopwords, so the markers above cannot tell "bulog job vacancy"
+    from Indonesian; whether its words are English and unknown to the library can
+    (Query.english_stems, HybridIndex._rank).
+    """
+    return frozenset((Path(__file__).with_name("english_words.txt")).read_text("ascii").split())
+
+
 @dataclass(frozen=True)
 class Query:
     """What search needs to know of a message: its tokens, language and searchable content."""
@@ -159,6 +172,10 @@ class Query:
     lang: str
     content_terms: int  # tokens left once chat words (CHAT_TERMS) are dropped
     lang_confidence: float = 0.5  # how surely the message is in lang (language_confidence)
+    # Words of three letters or more, and the stems of those among them that are English words
+    # (english_words): with the library's vocabulary they tell a query in another language.
+    words: int = 0
+    english_stems: tuple[str, ...] = field(default=())
 
     @classmethod
     def parse(cls, text: str) -> "Query":
@@ -166,5 +183,8 @@ class Query:
         words = normalize_text(text).split()  # once: this runs on every message
         lang = guess_language(words)
         content = [w for w in words if w not in CHAT_TERMS]
+        long_words = [w for w in words if len(w) >= 3 and w.isalpha()]
+        english = [w for w in long_words if w in english_words()]
+        stems = _stemmer(lang).stemWords(english) if english else []
         return cls(_stem_words(words, lang), lang, len(_stem_words(content, lang)),
-                   language_confidence(words, lang))
+                   language_confidence(words, lang), len(long_words), tuple(stems))

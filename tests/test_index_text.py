@@ -114,3 +114,11 @@ def test_chat_words_are_listed_by_kind():
 def test_numbers_keep_their_repeated_digits(raw, expected):
     assert normalize_text(raw) == expected
     assert "000" in clean_for_embedding(raw) or "2000" in clean_for_embedding(raw)
+
+
+def test_a_query_knows_its_english_words():
+    q = Query.parse("bulog job vacancy")
+    assert q.lang == "id"  # no stopword gives English away
+    assert q.words == 3 and q.english_stems == ("job", "vacancy")
+    assert Query.parse("lowongan kerja bulog").english_stems == ()
+    assert Query.parse("a 2 di").words == 0

@@ -182,7 +182,7 @@ def test_only_surely_indonesian_queries_get_the_indonesian_model(index, monkeypa
     assert Query.parse(text).lang == "id"  # the function-word guess takes all three for Indonesian
     seen = []
     real = rr.rerank
-    monkeypatch.setattr(rr, "rerank", lambda c, lang="id": seen.append(lang) or real(c, lang))
+    monkeypatch.setattr(rr, "rerank", lambda c, lang="id", tokens=None: seen.append(lang) or real(c, lang, tokens))
     index.search(text, k=3)
     assert bool(seen) == reranked
     assert rr.applies("id", 0.5) and not rr.applies("id", 0.49) and not rr.applies("en", 1.0)
@@ -198,3 +198,31 @@ def test_cosines_per_field_marks_missing_vectors(index):
     # the mean is the 0.3 / 0.7 weighting of the vectors a document has
     np.testing.assert_allclose(mean, [fields[0, 0], 0.3 * fields[1, 0] + 0.7 * fields[1, 1]], rtol=1e-5)
     assert Query.parse("gempa lombok").tokens
+
+
+def test_a_keyword_query_that_no_candidate_covers_leans_on_the_cosines():
+    # the model prefers the first candidate; the second is much nearer by cosine
+    x = rr.features(candidates(cosines=np.array([[0.80, 0.80], [0.90, 0.92], [0.81, 0.82]])))
+    model = np.array([3.0, 1.0, 0.0])
+    covered = rr.blend(model, x, query_tokens=2)  # the first holds every query term
+    assert np.argmax(covered) == 0 and np.array_equal(covered, model)
+    uncovered = x.copy()
+    uncovered[:, rr.FEATURES.index("idf_share")] = [0.5, 0.25, 0.0]
+    assert np.argmax(rr.blend(model, uncovered, query_tokens=2)) == 1
+    # a long query keeps the model's scores whatever the coverage
+    assert np.array_equal(rr.blend(model, uncovered, query_tokens=rr.BLEND_WORDS + 1), model)
+
+
+def test_a_query_in_another_language_than_the_library_skips_the_model(index, monkeypatch):
+    from index.hybrid import foreign
+    seen = []
+    real = rr.rerank
+    monkeypatch.setattr(rr, "rerank", lambda c, lang="id", tokens=None: seen.append(lang) or real(c, lang, tokens))
+    assert Query.parse("flood garut").lang == "id"  # no stopword gives it away
+    index.search("flood garut", k=3)  # "flood" is English and unknown to this library
+    assert not seen
+    index.search("banjir garut", k=3)
+    assert seen == ["id"]
+    english_library = LexicalIndex()
+    english_library.add(1, tokenize("Flash flood in Garut", "en"))
+    assert not foreign(Query.parse("flood garut"), english_library, Ranking())

@@ -24,7 +24,7 @@ from embcache import CachedEncoder  # noqa: E402
 from index import Document, Ranking  # noqa: E402
 from index import rerank as rr  # noqa: E402
 from index.decision import Decider  # noqa: E402
-from index.hybrid import Match, _clip  # noqa: E402
+from index.hybrid import Match, _clip, foreign  # noqa: E402
 from index.lexical import LexicalIndex  # noqa: E402
 from index.normalize import query_for_embedding  # noqa: E402
 from index.text import Query, tokenize  # noqa: E402
@@ -189,9 +189,10 @@ class FirstStage:
     """The product's fused ranking of a split, and the re-ranker's features of its top candidates.
 
     drop_rel: each query's targets are taken out first (leave-the-target-out).
+    weights: each query's lexical weight, (Q, 1); None: as Ranking picks it by query length.
     """
 
-    def __init__(self, scores, drop_rel=False):
+    def __init__(self, scores, drop_rel=False, weights=None):
         s, self.b, self.ranking = scores, scores.b, scores.ranking
         self.li, self.head_terms = s.li, s.head_terms
         self.lex, self.sem = s.lex.copy(), s.semantic()
@@ -200,7 +201,12 @@ class FirstStage:
             for qi, rel in enumerate(self.b.rel):
                 self.lex[qi, rel], self.sem[qi, rel] = 0, -9
         self.short = np.array([len(t) <= self.ranking.short_query_words for t in self.b.qtok])
-        self.fused = fuse(self.lex, self.sem, lexical_weights(self.b.qtok, self.ranking), self.ranking.candidates)
+        self.parsed = [Query.parse(t) for t in self.b.qtexts]
+        self.foreign = np.array([foreign(q, self.li, self.ranking) for q in self.parsed])
+        if weights is None:
+            weights = np.where(self.foreign[:, None], self.ranking.lexical_weight_foreign,
+                               lexical_weights(self.b.qtok, self.ranking))
+        self.fused = fuse(self.lex, self.sem, weights, self.ranking.candidates)
         if drop_rel:
             for qi, rel in enumerate(self.b.rel):
                 self.fused[qi, rel] = -np.inf
@@ -244,10 +250,10 @@ class FirstStage:
         models = rr.MODELS if models is None else models
         gate = rr.MIN_CONFIDENCE if min_confidence is None else min_confidence
         out = []
-        for x, text in zip(self.X, self.b.qtexts):
-            q = Query.parse(text)
-            on = q.lang in models and q.lang_confidence >= gate
-            out.append(x @ models[q.lang] if on else -np.arange(len(x), dtype=float))
+        for x, q, foreign_query in zip(self.X, self.parsed, self.foreign):
+            on = q.lang in models and q.lang_confidence >= gate and not foreign_query
+            out.append(rr.blend(x @ models[q.lang], x, len(q.tokens)) if on
+                       else -np.arange(len(x), dtype=float))
         return np.stack(out)
 
     def measures(self, scores=None):
