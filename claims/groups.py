@@ -18,6 +18,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import Protocol
 
 from sqlalchemy import Boolean, Float, ForeignKey, Integer, String, delete, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
@@ -33,9 +34,16 @@ _CHUNK = 500  # ids per IN (...) lookup
 # For each fact-check asked about: other fact-checks and how similar they are (cosine, 0..1),
 # most similar first. The app builds it from the search index.
 Similar = Callable[[Sequence[Claim]], dict[str, list[tuple[str, float]]]]
-# Group these newly published claims (the app binds assign_groups to its search index and
-# threshold); called after the claims were committed, in a session of the caller's.
-GroupNew = Callable[[Session, Sequence[str]], "GroupReport"]
+
+
+class GroupNew(Protocol):
+    """What the app hands the library's doors: grouping bound to its search index and threshold."""
+
+    def __call__(self, session: Session, claim_ids: Sequence[str]) -> "GroupReport":
+        """Group these newly published claims (assign_groups), after they were committed."""
+
+    def similar(self, claims: Sequence[Claim]) -> dict[str, list[tuple[str, float]]]:
+        """Give the published claims most similar to each of these (a ``Similar``)."""
 
 
 class HoaxGroup(Base):
