@@ -200,7 +200,7 @@ def assign_groups(session: Session, claim_ids: Iterable[str], similar: Similar,
     """
     wanted = list(dict.fromkeys(claim_ids))
     found = _memberships(session, wanted)
-    todo = [c for c in _published(session, [i for i in wanted if i not in found])]
+    todo = _published(session, [i for i in wanted if i not in found])
     report = GroupReport()
     if not todo:
         return report
@@ -217,14 +217,14 @@ def assign_groups(session: Session, claim_ids: Iterable[str], similar: Similar,
             _put(session, found, claim.id, _new_group(session), confirmed=False, actor=AUTO)
             report.alone += 1
             continue
-        other, score = best
+        other, score = best[0], round(float(best[1]), 4)
         if other not in found:
             _put(session, found, other, _new_group(session), confirmed=False, actor=AUTO,
                  similarity=score)
         _put(session, found, claim.id, found[other].group_id, confirmed=False, actor=AUTO,
-             similarity=round(float(score), 4))
+             similarity=score)
         report.grouped += 1
-        report.joined.append((claim.id, other, round(float(score), 4)))
+        report.joined.append((claim.id, other, score))
     session.flush()
     return report
 

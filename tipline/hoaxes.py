@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from claims.groups import best_member, confirmed_ids, group_ids, published_groups
 from claims.models import Claim
 from claims.store import load_published
+from index import Match
 
 # Candidates asked of the search per fact-check shown, so that groups collapsed away leave
 # enough distinct ones to fill the list.
@@ -26,7 +27,7 @@ CANDIDATES_PER_SHOWN = 3
 class Found:
     """A fact-check to offer: the search's match, its claim, and its group's other published ones."""
 
-    match: object  # index.Match
+    match: Match
     claim: Claim
     others: tuple[Claim, ...] = ()
 
@@ -36,7 +37,7 @@ def candidates(k: int) -> int:
     return k * CANDIDATES_PER_SHOWN
 
 
-def collapse(session: Session, matches: Sequence, k: int) -> list[Found]:
+def collapse(session: Session, matches: Sequence[Match], k: int) -> list[Found]:
     """Give at most k published fact-checks for ranked matches, one per hoax group, in rank order."""
     claims = {c.id: c for c in load_published(session, [m.id for m in matches])}
     ranked = [(m, claims[m.id]) for m in matches if m.id in claims]
