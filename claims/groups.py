@@ -39,7 +39,7 @@ Similar = Callable[[Sequence[Claim]], dict[str, list[tuple[str, float]]]]
 class GroupNew(Protocol):
     """What the app hands the library's doors: grouping bound to its search index and threshold."""
 
-    def __call__(self, session: Session, claim_ids: Sequence[str]) -> "GroupReport":
+    def __call__(self, session: Session, claim_ids: Sequence[str]) -> GroupReport:
         """Group these newly published claims (assign_groups), after they were committed."""
 
     def similar(self, claims: Sequence[Claim]) -> dict[str, list[tuple[str, float]]]:

@@ -117,7 +117,7 @@ def test_confirm_join_and_split_as_an_editor(claims_app):
         assert confirmed_ids(session, ["a", "b", "c"]) == {"a", "b"}
         join_group(session, "c", "a", actor="budi")
         rows = members(session, "c")
-        assert [c.id for c, _ in rows][0] == "c" and {c.id for c, _ in rows} == {"a", "b", "c"}
+        assert rows[0][0].id == "c" and {c.id for c, _ in rows} == {"a", "b", "c"}
         assert {m.actor for _, m in rows} == {"ani", "budi"}
         split_out(session, "a", actor="ani")
     assert groups(claims_app) == [frozenset({"a"}), frozenset({"b", "c"}), frozenset({"d"})]

@@ -45,8 +45,8 @@ def judged_pairs(ids, qrels):
     """Give {frozenset of two doc indexes: True (SAME) or False (DIFF)} from the judged dev pairs."""
     pos = {d: i for i, d in enumerate(ids)}
     labels = {}
-    for line in open(BENCH / SET / "twins_dev_judged.tsv"):
-        qid, doc, label = line.rstrip("\n").split("\t")
+    for line in (BENCH / SET / "twins_dev_judged.tsv").read_text().splitlines():
+        qid, doc, label = line.split("\t")
         for target in qrels[qid]:
             if target != doc and target in pos and doc in pos:
                 pair = frozenset((pos[target], pos[doc]))
