@@ -224,11 +224,11 @@ class HoaxGrouping:
     "Same hoax" is decided on the index's own vectors: the new fact-check's closest indexed
     ones (Searcher.similar: one BM25 look-up, no embedding) and the cosine of their vectors
     against HOAX_GROUP_THRESHOLD. The index first catches up with the library, so that the new
-    fact-checks are in it; a large batch is indexed into a new snapshot, which every worker
-    then loads instead of embedding the batch once each.
+    fact-checks are in it; when it is far behind (a large import), into a new snapshot, which
+    every worker then loads instead of embedding the batch once each.
     """
 
-    SNAPSHOT_FROM = 200  # new fact-checks from which catching up writes a snapshot
+    SNAPSHOT_FROM = 200  # new or changed fact-checks from which catching up writes a snapshot
 
     def __init__(self, threshold: float, searcher: Searcher | None = None):
         self.threshold, self.searcher = threshold, searcher
@@ -239,9 +239,7 @@ class HoaxGrouping:
 
     def similar(self, found: list[Claim]) -> dict[str, list[tuple[str, float]]]:
         """Give the closest indexed fact-checks of each claim, with their similarity."""
-        if len(found) >= self.SNAPSHOT_FROM:
-            self.searcher.rebuild()
-        self.searcher.sync_once()
+        self.searcher.catch_up(self.SNAPSHOT_FROM)
         return {c.id: [(s.id, s.similarity) for s in self.searcher.similar(document_for(c))]
                 for c in found}
 

@@ -102,6 +102,19 @@ class Searcher:
             if self.library.revision() != self.service.revision:
                 self.service.apply(self.library.changes(self.service.revision))
 
+    def catch_up(self, snapshot_from: int) -> None:
+        """Bring this process's index up to the library now.
+
+        When `snapshot_from` documents or more are new or changed, they are indexed into a new
+        snapshot (every process then loads it instead of embedding them once each)."""
+        with self._lock:
+            self.service.reload()
+            behind = self.library.revision() != self.service.revision
+            many = behind and len(self.library.changes(self.service.revision).upserts) >= snapshot_from
+        if many:
+            self.rebuild()
+        self.sync_once()
+
     def rebuild(self, encoder_spec: str | None = None, reuse: bool = True, progress=None,
                 library: tuple[int, list[Document]] | None = None) -> RebuildReport:
         """Index the whole library anew into a new snapshot and swap it in (every process follows).

@@ -100,8 +100,16 @@ def test_a_large_import_writes_a_snapshot_the_workers_load(app, tmp_path, monkey
     store = parts(app).searcher.service.store
     assert store.current_name() is None
     import_rows(app, tmp_path, [OLD, BANSOS, VAKSIN, NEW])
-    assert store.current_name() is not None and store.meta()["documents"] == 4
+    snapshot = store.current_name()
+    assert snapshot is not None and store.meta()["documents"] == 4
     assert group_of(app, "sim-old")["sim-old"] == group_of(app, "sim-new")["sim-new"]
+    # Many to group, but this process's index already has them: no snapshot for nothing
+    with claims.db.session_scope(app) as session:
+        for n in range(3):
+            save_claim(session, {**VAKSIN, "id": f"v{n}", "url": None, "title": f"Vaksin {n}"})
+    parts(app).searcher.sync_once()
+    assert "3 published fact-checks to group" in app.test_cli_runner().invoke(args=["claims", "group"]).output
+    assert store.current_name() == snapshot and len(group_of(app, "v0", "v1", "v2")) == 3
 
 
 def test_cli_add_and_publish_group_too_and_claims_group_catches_up(app, tmp_path):
