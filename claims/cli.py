@@ -106,7 +106,11 @@ def _group(claim_ids: Sequence[str], strict: bool = False) -> None:
               help="Import the valid rows and report the others (default: all or nothing).")
 @click.option("--status", type=click.Choice(("draft", "published")), default="published",
               show_default=True, help="Status of new claims whose row names none.")
-def import_command(path, fmt, skip_invalid, status):
+@click.option("--no-group", is_flag=True,
+              help="Do not group the new fact-checks by hoax now (grouping first indexes them "
+                   "in this process): for a first import of a large library, run `flask index "
+                   "rebuild`, then `flask claims group`.")
+def import_command(path, fmt, skip_invalid, status, no_group):
     """Import fact-checks from JSONL, CSV or schema.org ClaimReview JSON-LD.
 
     Rows update the claim with the same id (else the same url) and add the rest, in one
@@ -119,6 +123,7 @@ def import_command(path, fmt, skip_invalid, status):
       flask claims import cekfakta-2025.jsonl
       flask claims import sheet.csv --status draft --skip-invalid
       flask claims import artikel.html --format claimreview
+      flask claims import library.jsonl --no-group && flask index rebuild && flask claims group
     """
     if path == "-" and fmt is None:
         raise click.UsageError("reading from standard input needs --format")
@@ -149,7 +154,8 @@ def import_command(path, fmt, skip_invalid, status):
     click.echo(f"created {report.created}, updated {report.updated}, unchanged "
                f"{report.unchanged}, skipped {len(report.skipped)} "
                f"(library revision {report.revision})")
-    _group(report.claim_ids)
+    if not no_group:
+        _group(report.claim_ids)
 
 
 @claims_cli.command("group")

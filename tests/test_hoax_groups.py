@@ -10,7 +10,7 @@ from app import HoaxGrouping, document_for, parts
 from claims.groups import HoaxMember, confirm_group, group_ids, join_group
 from claims.models import Claim
 from claims.store import save_claim
-from index import Match, SearchResult
+from index import FakeEncoder, Match, SearchResult
 from tests.conftest import make_app
 from tests.editors_support import add_account, csrf, logged_in
 from tests.test_tipline_webhook import message, post, twiml_reply
@@ -83,6 +83,24 @@ def test_an_import_groups_the_same_hoax_and_nothing_else(app, tmp_path):
     with claims.db.session_scope(app) as session:
         joined = session.get(HoaxMember, "sim-new")
         assert not joined.confirmed and joined.actor == "auto" and joined.similarity >= THRESHOLD
+
+
+def test_a_large_first_import_can_be_grouped_after_the_rebuild(app, tmp_path, monkeypatch):
+    path = tmp_path / "library.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in (OLD, BANSOS, NEW)))
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["claims", "import", "--no-group", str(path)])
+    assert result.exit_code == 0 and "grouped" not in result.output
+    assert group_of(app, "sim-old", "sim-new", "bansos") == {}
+    assert runner.invoke(args=["index", "rebuild"]).exit_code == 0
+    embedded = []
+    encode = FakeEncoder.encode_documents
+    monkeypatch.setattr(FakeEncoder, "encode_documents",
+                        lambda self, texts: embedded.extend(texts) or encode(self, texts))
+    result = runner.invoke(args=["claims", "group"])
+    assert "grouped 1 with a fact-check of the same hoax, 1 alone" in result.output
+    assert group_of(app, "sim-old")["sim-old"] == group_of(app, "sim-new")["sim-new"]
+    assert embedded == []  # the rebuilt snapshot's vectors: nothing embedded again
 
 
 def test_the_threshold_setting_can_turn_grouping_off(tmp_path):
