@@ -1,5 +1,6 @@
 """One answer per hoax, through the app: grouping on add, import and publish (app.py HoaxGrouping,
 index/searcher.py Searcher.similar), the editors' group actions, and the tipline's replies."""
+import io
 import json
 
 import pytest
@@ -238,6 +239,16 @@ def test_publishing_from_the_form_groups_it(app, editor):
     with claims.db.session_scope(app) as session:
         new = session.scalar(select(Claim.id).where(Claim.title == VAKSIN["title"] + " (ulang)"))
         assert group_ids(session, [new])[new] == group_ids(session, ["vaksin"])["vaksin"]
+
+
+def test_an_import_from_the_page_groups_too(app, editor):
+    twin = {**VAKSIN, "id": "vaksin-lagi", "url": "https://cekfakta.example.org/vaksin-lagi"}
+    response = editor.post("/editors/import", data={
+        "csrf_token": csrf(editor), "file": (io.BytesIO(json.dumps(twin).encode()), "batch.jsonl")},
+        content_type="multipart/form-data")
+    assert response.status_code == 200
+    assert "; 1 <span class=\"i18n-id\">digabung dengan cek fakta lain" in response.text
+    assert group_of(app, "vaksin-lagi")["vaksin-lagi"] == group_of(app, "vaksin")["vaksin"]
 
 
 # --- the tipline ----------------------------------------------------------------------------------
