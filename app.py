@@ -237,9 +237,13 @@ class HoaxGrouping:
         """Group those of these claims that are published and not grouped yet."""
         return assign_groups(session, claim_ids, self.similar, self.threshold)
 
-    def similar(self, found: list[Claim]) -> dict[str, list[tuple[str, float]]]:
-        """Give the closest indexed fact-checks of each claim, with their similarity."""
-        self.searcher.catch_up(self.SNAPSHOT_FROM)
+    def similar(self, found: list[Claim], fresh: bool = True) -> dict[str, list[tuple[str, float]]]:
+        """Give the closest indexed fact-checks of each claim, with their similarity.
+
+        fresh: catch the index up with the library first (False: what it holds now, e.g. for
+        suggestions on a page, which must not wait for a large batch to be indexed)."""
+        if fresh:
+            self.searcher.catch_up(self.SNAPSHOT_FROM)
         return {c.id: [(s.id, s.similarity) for s in self.searcher.similar(document_for(c))]
                 for c in found}
 

@@ -42,8 +42,9 @@ class GroupNew(Protocol):
     def __call__(self, session: Session, claim_ids: Sequence[str]) -> GroupReport:
         """Group these newly published claims (assign_groups), after they were committed."""
 
-    def similar(self, claims: Sequence[Claim]) -> dict[str, list[tuple[str, float]]]:
-        """Give the published claims most similar to each of these (a ``Similar``)."""
+    def similar(self, claims: Sequence[Claim], fresh: bool = True) -> dict[str, list[tuple[str, float]]]:
+        """Give the published claims most similar to each of these (a ``Similar``); fresh: after
+        the search index caught up with the library (False: as it stands, which is quicker)."""
 
 
 class HoaxGroup(Base):

@@ -116,7 +116,7 @@ def _hoax_group(claim):
         return rows, []
     inside = {c.id for c, _ in rows}
     try:
-        close = group_new.similar([claim]).get(claim.id, [])
+        close = group_new.similar([claim], fresh=False).get(claim.id, [])
     except Exception:  # the page works without suggestions
         log.exception("no similar fact-checks for %s", claim.id)
         return rows, []
