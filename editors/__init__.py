@@ -7,10 +7,11 @@ from flask import Flask
 from . import models  # noqa: F401
 
 
-def init_app(app: Flask, searcher) -> None:
+def init_app(app: Flask, searcher, group_new=None) -> None:
     """Register /editors/…, `flask editors …`, cookie settings and the outbox worker.
 
-    searcher: the tipline's search (index.searcher.Searcher), for suggestions and inbox grouping.
+    searcher: the tipline's search (index.searcher.Searcher), for suggestions and inbox grouping;
+    group_new: groups fact-checks the editors publish by hoax (claims.groups.GroupNew).
     """
     from . import dashboard, inbox, library  # noqa: F401  (their routes join the blueprint)
     from .auth import bp
@@ -25,7 +26,7 @@ def init_app(app: Flask, searcher) -> None:
     app.register_blueprint(bp)
     app.cli.add_command(editors_cli)
     worker = OutboxWorker(app, float(app.config["OUTBOX_INTERVAL"]))
-    app.extensions[KEY] = Wiring(searcher, worker)
+    app.extensions[KEY] = Wiring(searcher, worker, group_new)
     # Any request (a webhook, a search, an editor's page) starts this process's outbox loop, so
     # that after a restart pending answers go out without waiting for an editor to log in.
     # Lazily, not here: `flask` commands create the app too, and a preloaded app is forked after.

@@ -20,7 +20,7 @@ from sqlalchemy.exc import IntegrityError
 
 from claims.store import load_published
 
-from . import replies
+from . import hoaxes, replies
 from .models import RequestLog, SenderState, as_utc, utcnow
 from .ratelimit import count_message, rate_limited
 from .reading import choice_number, clean_text, command_for, language_of, readable
@@ -202,23 +202,25 @@ def _search(session, searcher, body: str, lang: str, settings: _Settings) -> Rep
     try:
         if searcher is None:
             raise LookupError("no searcher configured")
-        result = searcher.search(body, k=settings.k + EXTRA_CANDIDATES, embed=not _behind())
+        result = searcher.search(body, k=hoaxes.candidates(settings.k) + EXTRA_CANDIDATES,
+                                 embed=not _behind())
         if result.quick:
             log.info("tipline searched by keywords alone: workers are behind")
         matches = list(result.matches)
-        claims = {c.id: c for c in load_published(session, [m.id for m in matches])}
+        # One per hoax group: two fact-checks of one hoax are never offered side by side.
+        found = hoaxes.collapse(session, matches, settings.k)
     except Exception:
         log.exception("tipline search failed")
         return Reply(replies.search_error(lang), "error", lang=lang)
 
-    ranked = [(m, claims[m.id]) for m in matches if m.id in claims]
-    if result.decision == "match" and ranked and ranked[0][0] is matches[0]:
-        best, claim = ranked[0]
-        return Reply(replies.match(claim, lang, not_this=True), "match", claim.id, float(best.score), lang)
-    if result.decision in ("match", "choices") and ranked:
-        shown = [claim for _, claim in ranked[: settings.k]]
+    if result.decision == "match" and found and found[0].match is matches[0]:
+        claim = hoaxes.answer(session, found[0])
+        return Reply(replies.match(claim, lang, not_this=True), "match", claim.id,
+                     float(found[0].match.score), lang)
+    if result.decision in ("match", "choices") and found:
+        shown = [f.claim for f in found]
         return Reply(
-            replies.choices(shown, lang), "choices", None, float(ranked[0][0].score), lang,
+            replies.choices(shown, lang), "choices", None, float(found[0].match.score), lang,
             choices=tuple(c.id for c in shown),
         )
     top = float(matches[0].score) if matches else None

@@ -7,9 +7,8 @@ from twilio.request_validator import RequestValidator
 from twilio.twiml.messaging_response import MessagingResponse
 
 from claims.db import get_session
-from claims.store import load_published
 
-from . import replies
+from . import hoaxes, replies
 from .conversation import Reply, clean_text, respond
 from .wiring import wiring
 
@@ -124,23 +123,30 @@ def api_search():
     if searcher is None:
         return _json_error("the search index is not ready", 503)
     try:
-        result = searcher.search(query, k=k, embed=embed)
+        result = searcher.search(query, k=hoaxes.candidates(k), embed=embed)
     except Exception:
         log.exception("search failed")
         return _json_error("the search failed; try again shortly", 503)
-    claims = {c.id: c for c in load_published(get_session(), [m.id for m in result.matches])}
+    # One entry per hoax group, as the tipline offers them; the group's other fact-checks under it.
+    session = get_session()
+    found = hoaxes.collapse(session, result.matches, k)
+    shown = [f.claim for f in found]
+    if result.decision == "match" and found and found[0].match is result.matches[0]:
+        shown[0] = hoaxes.answer(session, found[0])
     matches = [
         {
-            "id": m.id,
-            "title": claims[m.id].title,
-            "verdict": claims[m.id].verdict,
-            "url": claims[m.id].url,
-            "score": float(m.score),
+            **_brief(claim),
+            "score": float(f.match.score),
+            "also": [_brief(c) for c in (f.claim, *f.others) if c.id != claim.id],
         }
-        for m in result.matches
-        if m.id in claims
+        for f, claim in zip(found, shown)
     ]
-    return jsonify(decision=result.decision, matches=matches[:k], quick=result.quick)
+    return jsonify(decision=result.decision, matches=matches, quick=result.quick)
+
+
+def _brief(claim) -> dict:
+    """Give what the search API tells of a fact-check."""
+    return {"id": claim.id, "title": claim.title, "verdict": claim.verdict, "url": claim.url}
 
 
 @bp.post("/api/messages")
