@@ -14,12 +14,12 @@ from claims.formats import FORMATS, UnknownFormat, import_file
 from claims.models import STATUSES, Claim
 from claims.store import claim_history, save_claim, set_status, text_contains
 from claims.verdicts import current_vocabulary
+from tipline.whatsapp import MAX_CHARS, to_html, wa_len
 from tipline import replies
 
 from .auth import actor, bp
 from .inbox import groups_published
 from .models import InboxGroup
-from .wiring import wiring
 
 PAGE_SIZE = 25
 FORM_FIELDS = ("title", "claim", "verdict", "summary", "url", "date", "lang", "tags", "publisher")
@@ -88,8 +88,11 @@ def preview_text(data: dict) -> str:
 
 @bp.post("/preview")
 def preview():
-    """JSON: the WhatsApp reply for the form as it stands (the page calls this as you type)."""
-    return jsonify(text=preview_text(request.form))
+    """JSON: the WhatsApp reply for the form as it stands (the page calls this as you type).
+
+    text as sent, html as WhatsApp shows it (the web chat's renderer), chars as Twilio counts."""
+    text = preview_text(request.form)
+    return jsonify(text=text, html=str(to_html(text)), chars=wa_len(text), max=MAX_CHARS)
 
 
 def _render_form(claim, data, error=None, group=None, status=200):
@@ -135,17 +138,16 @@ def claim_save():
         saved = save_claim(db, data, actor=actor(), status="draft")
         if publish:
             saved = set_status(db, saved.id, "published", actor=actor())
-        if group is not None:
+        if group is not None and group.status == "open":
             group.claim_id = saved.id
-        queued = groups_published(db, saved.id, actor()) if saved.status == "published" else 0
+        waiting = groups_published(db, saved.id) if saved.status == "published" else []
         db.commit()
     except InvalidClaim as exc:
         db.rollback()
         return _render_form(claim, data, error=str(exc), group=group, status=400)
-    if queued:
-        wiring().outbox.wake()
-    flash(f"Tersimpan ({saved.status}). (Saved.)" + (f" Jawaban dikirim ke {queued} penanya."
-                                                      if queued else ""), "ok")
+    flash(f"Tersimpan ({saved.status}). (Saved.)", "ok")
+    if waiting:  # answering the askers is its own, confirmed step
+        return redirect(url_for("editors.inbox_link_preview", group_id=waiting[0].id, claim_id=saved.id))
     return redirect(url_for("editors.claim_edit", claim_id=saved.id))
 
 
@@ -158,11 +160,11 @@ def claim_status(claim_id: str):
         claim = set_status(db, claim_id, status, actor=actor())
     except LookupError:
         abort(404)
-    queued = groups_published(db, claim.id, actor()) if status == "published" else 0
+    waiting = groups_published(db, claim.id) if status == "published" else []
     db.commit()
-    if queued:
-        wiring().outbox.wake()
     flash(f"Status: {status}.", "ok")
+    if waiting:  # answering the askers is its own, confirmed step
+        return redirect(url_for("editors.inbox_link_preview", group_id=waiting[0].id, claim_id=claim.id))
     return redirect(url_for("editors.claim_edit", claim_id=claim_id))
 
 

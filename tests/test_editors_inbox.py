@@ -8,7 +8,7 @@ from editors.models import InboxGroup, InboxMember
 from app import parts
 from index import Match, SearchResult
 from tests.conftest import add_claims, make_app
-from tests.editors_support import CHIP_CLAIM, editors_app, logged_in, csrf, editors_config
+from tests.editors_support import CHIP_CLAIM, confirm_link, csrf, editors_app, editors_config, logged_in
 from tipline.conversation import respond
 from tipline.models import RequestLog
 
@@ -102,7 +102,7 @@ def test_group_search_and_link(app, client):
     group_id = only_group_id(app)
     page = client.get(f"/editors/inbox/{group_id}?q=vaksin+chip").text
     assert "Vaksin mengandung chip" in page
-    client.post(f"/editors/inbox/{group_id}/link", data={"csrf_token": csrf(client), "claim_id": "c1"})
+    confirm_link(client, group_id, "c1")
     with claims.db.session_scope(app) as session:
         group = session.get(InboxGroup, group_id)
         assert (group.status, group.claim_id) == ("linked", "c1")

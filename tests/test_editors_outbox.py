@@ -1,5 +1,6 @@
 """Answering back: queue per group, send through Twilio's API (a loopback fake), never twice."""
 from datetime import timedelta
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
@@ -8,7 +9,8 @@ from editors.models import InboxGroup, OutboxMessage
 from editors.outbox import run_pass
 from tests.conftest import make_app
 from tests.editors_support import (
-    CHIP_CLAIM, editors_app, logged_in, WHATSAPP_FROM, FakeTwilio, add_account, csrf, editors_config, login,
+    CHIP_CLAIM, editors_app, logged_in, WHATSAPP_FROM, FakeTwilio, add_account, confirm_link, csrf,
+    editors_config, login,
 )
 from tests.test_editors_inbox import ask
 from tipline import replies
@@ -48,10 +50,16 @@ def make_group(app, client, questions=QUESTIONS, numbers=NUMBERS, web=True):
 
 
 def publish_for_group(client, group_id):
-    return client.post("/editors/claims/save", data={
+    """Publish a fact-check from a group, then confirm answering its askers (a separate step)."""
+    saved = client.post("/editors/claims/save", data={
         "csrf_token": csrf(client), "group_id": group_id, "title": "Gempa besar Jakarta minggu depan",
         "claim": QUESTIONS[0], "verdict": "HOAKS", "summary": "Gempa tidak bisa diramal.",
         "url": "https://example.org/gempa", "lang": "id", "action": "publish"})
+    assert saved.status_code == 302 and f"/editors/inbox/{group_id}/link" in saved.location
+    claim_id = parse_qs(urlsplit(saved.location).query)["claim_id"][0]
+    with claims.db.session_scope(client.application) as session:
+        assert session.query(OutboxMessage).count() == 0  # nothing is sent before confirming
+    return confirm_link(client, group_id, claim_id)
 
 
 def test_addresses_are_kept_encrypted_only_for_open_whatsapp_questions(app):
@@ -83,7 +91,7 @@ def test_publishing_for_a_group_answers_everyone_once(app, client, twilio):
     # Publishing again, linking again, another pass: nobody gets it twice.
     client.post(f"/editors/claims/{claim}/status", data={"csrf_token": csrf(client), "action": "unpublish"})
     client.post(f"/editors/claims/{claim}/status", data={"csrf_token": csrf(client), "action": "publish"})
-    client.post(f"/editors/inbox/{group_id}/link", data={"csrf_token": csrf(client), "claim_id": claim})
+    confirm_link(client, group_id, claim)
     run_pass(app)
     assert len(twilio.messages) == 3
     page = client.get(f"/editors/inbox/{group_id}").text
