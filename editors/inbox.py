@@ -107,6 +107,7 @@ class LinkPlan:
     send: int = 0  # WhatsApp askers inside the 24-hour window: sent now
     outside: int = 0  # WhatsApp askers past the window: WhatsApp forbids writing to them
     already: int = 0  # WhatsApp askers who have (or are getting) this fact-check
+    answered: int = 0  # WhatsApp askers sent another fact-check: their address went with it
     web: int = 0  # web askers: no address; their page shows the answer (a follow-up code)
     messages: list[dict] = field(default_factory=list)  # per language: text, html, count
     previous: Claim | None = None  # the fact-check the group is linked to now, if another
@@ -129,6 +130,9 @@ def link_plan(db, group: InboxGroup, claim: Claim) -> LinkPlan:
     done = set(db.scalars(
         select(RequestLog.sender_hash).join(OutboxMessage, OutboxMessage.request_id == RequestLog.id)
         .where(OutboxMessage.claim_id == claim.id, OutboxMessage.status.in_(LIVE))))
+    answered = set(db.scalars(
+        select(RequestLog.sender_hash).join(OutboxMessage, OutboxMessage.request_id == RequestLog.id)
+        .where(OutboxMessage.group_id == group.id, OutboxMessage.status == "sent")))
     seen, languages = set(), Counter()
     web = [(r.sender_hash, r.client_hash) for r in rows if r.channel != "whatsapp"]
     plan.web = askers(set(web))
@@ -141,6 +145,8 @@ def link_plan(db, group: InboxGroup, claim: Claim) -> LinkPlan:
         elif window_open(db, row.id):
             plan.send += 1
             languages[row.lang or "id"] += 1
+        elif row.sender_hash in answered:
+            plan.answered += 1
         else:
             plan.outside += 1
     for lang in sorted(languages or {"id": 0}, key=lambda code: (-languages[code], code)):
