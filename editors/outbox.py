@@ -14,7 +14,7 @@ from datetime import timedelta
 from urllib.parse import urlsplit
 
 import requests
-from sqlalchemy import func, select, update
+from sqlalchemy import case, func, select, update
 from twilio.base.exceptions import TwilioRestException
 from twilio.http.http_client import TwilioHttpClient
 from twilio.rest import Client
@@ -24,7 +24,7 @@ from claims.models import Claim, utcnow
 from tipline import replies, reply_addresses
 from tipline.models import ReplyAddress, RequestLog
 
-from .models import InboxMember, OutboxMessage
+from .models import InboxGroup, InboxMember, OutboxMessage
 
 log = logging.getLogger(__name__)
 _twilio_log = logging.getLogger("cekfakta.twilio")
@@ -106,10 +106,16 @@ def enqueue_group(db, group_id: int, claim_id: str, actor: str = "") -> Counter:
 
 
 def cancel_group(db, group_id: int, why: str) -> int:
-    """Cancel a group's answers not yet handed to Twilio; give how many."""
+    """Cancel a group's answers that did not reach Twilio (waiting or failed); give how many.
+
+    Uncertain ones stay as they are: they may have been delivered.
+    """
     result = db.execute(update(OutboxMessage)
-                        .where(OutboxMessage.group_id == group_id, OutboxMessage.status == "pending")
-                        .values(status="cancelled", error=why[:500], updated_at=utcnow()))
+                        .where(OutboxMessage.group_id == group_id,
+                               OutboxMessage.status.in_(("pending", "failed")))
+                        .values(status="cancelled", updated_at=utcnow(), error=case(
+                            (OutboxMessage.error == "", why[:200]),
+                            else_=why[:200] + "; before: " + OutboxMessage.error)))
     return result.rowcount
 
 
@@ -130,6 +136,10 @@ def retry(db, row_id: int, who: str, checked: bool = False) -> OutboxMessage:
     if row.status == "uncertain" and not checked:
         raise NotRetryable("Periksa dulu log pesan Twilio: kiriman ini mungkin sudah sampai. "
                            "(Check Twilio's message log first: it may have been delivered.)")
+    group = db.get(InboxGroup, row.group_id) if row.group_id else None
+    if group is not None and (group.status != "linked" or group.claim_id != row.claim_id):
+        raise NotRetryable("Grup ini tidak lagi ditautkan ke cek fakta itu. "
+                           "(The group is no longer linked to this fact-check.)")
     if not window_open(db, row.request_id):
         raise NotRetryable("Di luar 24 jam: WhatsApp tidak mengizinkan pesan ini lagi. "
                            "(Outside 24 h: WhatsApp no longer allows this message.)")
