@@ -384,8 +384,9 @@ def inbox_assign(group_id: int):
         db.commit()
         flash(f"Ditugaskan ke {account.username}. (Assigned.)" if account else
               "Tidak ditugaskan ke siapa pun. (Unassigned.)", "ok")
-    return redirect(request.form.get("back") == "inbox" and url_for("editors.inbox")
-                    or url_for("editors.inbox_group", group_id=group_id))
+    if request.form.get("back") == "inbox":
+        return redirect(url_for("editors.inbox"))
+    return redirect(url_for("editors.inbox_group", group_id=group_id))
 
 
 @bp.get("/outbox")

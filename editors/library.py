@@ -147,8 +147,15 @@ def claim_save():
         return _render_form(claim, data, error=str(exc), group=group, status=400)
     flash(f"Tersimpan ({saved.status}). (Saved.)", "ok")
     if waiting:  # answering the askers is its own, confirmed step
+        _more_waiting(waiting)
         return redirect(url_for("editors.inbox_link_preview", group_id=waiting[0].id, claim_id=saved.id))
     return redirect(url_for("editors.claim_edit", claim_id=saved.id))
+
+
+def _more_waiting(waiting) -> None:
+    if len(waiting) > 1:
+        flash(f"{len(waiting) - 1} grup lain juga menunggu cek fakta ini: kirim dari halaman grupnya di "
+              f"kotak masuk. ({len(waiting) - 1} more group(s) wait for it: send from their pages.)", "ok")
 
 
 @bp.post("/claims/<path:claim_id>/status")
@@ -164,6 +171,7 @@ def claim_status(claim_id: str):
     db.commit()
     flash(f"Status: {status}.", "ok")
     if waiting:  # answering the askers is its own, confirmed step
+        _more_waiting(waiting)
         return redirect(url_for("editors.inbox_link_preview", group_id=waiting[0].id, claim_id=claim.id))
     return redirect(url_for("editors.claim_edit", claim_id=claim_id))
 

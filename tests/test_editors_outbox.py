@@ -359,3 +359,18 @@ def test_a_send_outside_the_window_cannot_be_retried(app, client):
     client.post(f"/editors/outbox/{row_id}/retry", data={"csrf_token": csrf(client)})
     with claims.db.session_scope(app) as session:
         assert session.get(OutboxMessage, row_id).status == "failed"
+
+
+def test_a_group_linked_to_a_draft_is_answered_after_publishing_and_confirming(app, client, twilio,
+                                                                                add_claims):
+    add_claims(app, [SECOND_CLAIM], status="draft")
+    group_id = make_group(app, client, web=False)
+    page, _ = link_preview(client, group_id, "c2")
+    assert 'id="draft"' in page and 'id="plan-send"><b>0</b>' in page
+    confirm_link(client, group_id, "c2")
+    assert run_pass(app)["sent"] == 0
+    published = client.post("/editors/claims/c2/status", data={"csrf_token": csrf(client), "action": "publish"})
+    assert published.location.endswith(f"/editors/inbox/{group_id}/link?claim_id=c2")
+    assert run_pass(app)["sent"] == 0  # publishing alone answers nobody
+    confirm_link(client, group_id, "c2")
+    assert run_pass(app)["sent"] == 3

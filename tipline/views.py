@@ -173,6 +173,9 @@ def api_messages():
 
 
 def _followup_url(code: str) -> str:
+    public = (current_app.config.get("PUBLIC_URL") or "").strip()
+    if public:
+        return public.rstrip("/") + url_for("tipline.followup_page", code=code)
     return url_for("tipline.followup_page", code=code, _external=True)
 
 
