@@ -1,10 +1,14 @@
-"""WhatsApp text arithmetic: UTF-16 lengths, cuts at a boundary, never over one message."""
+"""WhatsApp text arithmetic: UTF-16 lengths, cuts at a boundary, never over one message; and
+WhatsApp's formatting rendered as it shows it."""
 
+from html.parser import HTMLParser
+
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from tipline import whatsapp
-from tipline.whatsapp import MAX_CHARS, wa_len
+from tipline.whatsapp import MAX_CHARS, plain, to_html, wa_len
 
 
 def test_shorten_cuts_at_a_word_when_no_sentence_ends_nearby():
@@ -23,12 +27,6 @@ def test_fit_never_goes_over_one_whatsapp_message(text):
 
 
 # --- rendering WhatsApp formatting (the web chat and the editors' preview) --------------------
-
-from html.parser import HTMLParser  # noqa: E402
-
-import pytest  # noqa: E402
-
-from tipline.whatsapp import plain, to_html  # noqa: E402
 
 LINK = '<a href="{0}" target="_blank" rel="noopener noreferrer nofollow">{0}</a>'
 
