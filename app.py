@@ -10,6 +10,7 @@ import click
 from flask import Flask, current_app
 from flask.cli import NoAppException, with_appcontext
 from sqlalchemy import select
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 import claims
 import claims.db
@@ -77,6 +78,13 @@ SETTINGS = (
             "get one polite notice, then no reply and no search (0: no limit). Counted per sender "
             "hash in the database, so shared by every worker."),
     Setting("RATE_LIMIT_WINDOW", 60, "Length of the rate-limit window, in seconds."),
+    Setting("RATE_LIMIT_PER_ADDRESS", 60, "Web chat messages one client address may send per "
+            "`RATE_LIMIT_WINDOW`, whatever session ids it sends (several people can share an "
+            "address, so higher than the per-sender limit; 0: no limit)."),
+    Setting("TRUSTED_PROXIES", 0, "How many proxies in front of the app set `X-Forwarded-For` and "
+            "`X-Forwarded-Proto`: the client address is read from them (werkzeug's ProxyFix). 0: "
+            "the address the server sees; never set it higher than the proxies you run, or clients "
+            "can claim any address."),
     Setting("LOG_RETENTION_DAYS", 180, "Age in days after which `flask tipline purge` deletes request "
             "log lines, sender memory and what hangs on them (0: keep for ever)."),
     Setting("PERMANENT_SESSION_LIFETIME", 8 * 3600, "Seconds an editor stays logged in."),
@@ -121,7 +129,11 @@ def create_app(test_config=None, instance_path=None):
     searcher = grouping.searcher = _make_searcher(app)
     backlog = Backlog()  # prepare_worker hands it gunicorn's sockets
     app.extensions["cekfakta"] = Parts(searcher, backlog)
-    tipline.init_app(app, searcher, backlog, after_purge=[editors.drop_empty_groups])
+    proxies = int(app.config["TRUSTED_PROXIES"] or 0)
+    if proxies > 0:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)
+    tipline.init_app(app, searcher, backlog, after_purge=[editors.drop_empty_groups],
+                     desk=editors.Desk(searcher))
     editors.init_app(app, searcher, grouping)
     index_cli.init_app(app, searcher)
     app.cli.add_command(init_db_command)

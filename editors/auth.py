@@ -14,6 +14,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from claims.db import get_session
 from claims.models import utcnow
+from tipline.whatsapp import MAX_CHARS, to_html, wa_len
 
 from .models import ROLES, EditorAccount, LoginFailure
 from .wiring import wiring
@@ -175,7 +176,12 @@ def bilingual(indonesian: str, english: str) -> Markup:
 
 @bp.context_processor
 def _template_helpers():
-    return {"csrf_token": csrf_token, "me": current_account, "t": bilingual}
+    return {"csrf_token": csrf_token, "me": current_account, "t": bilingual, "max_chars": MAX_CHARS}
+
+
+# WhatsApp text as the sender sees it, rendered as the web chat renders it.
+bp.add_app_template_filter(to_html, "whatsapp")
+bp.add_app_template_filter(wa_len, "wa_len")
 
 
 def admin_required(view):

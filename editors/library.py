@@ -17,6 +17,7 @@ from claims.models import STATUSES, Claim
 from claims.store import claim_history, save_claim, set_status, text_contains
 from claims.verdicts import current_vocabulary
 from tipline import replies
+from tipline.whatsapp import MAX_CHARS, to_html, wa_len
 
 from .auth import actor, bp
 from .inbox import groups_published
@@ -93,8 +94,11 @@ def preview_text(data: dict) -> str:
 
 @bp.post("/preview")
 def preview():
-    """JSON: the WhatsApp reply for the form as it stands (the page calls this as you type)."""
-    return jsonify(text=preview_text(request.form))
+    """JSON: the WhatsApp reply for the form as it stands (the page calls this as you type).
+
+    text as sent, html as WhatsApp shows it (the web chat's renderer), chars as Twilio counts."""
+    text = preview_text(request.form)
+    return jsonify(text=text, html=str(to_html(text)), chars=wa_len(text), max=MAX_CHARS)
 
 
 def _render_form(claim, data, error=None, group=None, status=200):
@@ -178,21 +182,27 @@ def claim_save():
         saved = save_claim(db, data, actor=actor(), status="draft")
         if publish:
             saved = set_status(db, saved.id, "published", actor=actor())
-        if group is not None:
+        if group is not None and group.status == "open":
             group.claim_id = saved.id
-        queued = groups_published(db, saved.id, actor()) if saved.status == "published" else 0
+        waiting = groups_published(db, saved.id) if saved.status == "published" else []
         db.commit()
     except InvalidClaim as exc:
         db.rollback()
         return _render_form(claim, data, error=str(exc), group=group, status=400)
-    if queued:
-        wiring().outbox.wake()
     grouped = _group_new(db, [saved.id]) if saved.status == "published" else 0
-    flash(f"Tersimpan ({saved.status}). (Saved.)" + (f" Jawaban dikirim ke {queued} penanya."
-                                                      if queued else "")
+    flash(f"Tersimpan ({saved.status}). (Saved.)"
           + (" Digabung dengan cek fakta lain tentang hoaks yang sama. (Grouped with another "
              "fact-check of the same hoax.)" if grouped else ""), "ok")
+    if waiting:  # answering the askers is its own, confirmed step
+        _more_waiting(waiting)
+        return redirect(url_for("editors.inbox_link_preview", group_id=waiting[0].id, claim_id=saved.id))
     return redirect(url_for("editors.claim_edit", claim_id=saved.id))
+
+
+def _more_waiting(waiting) -> None:
+    if len(waiting) > 1:
+        flash(f"{len(waiting) - 1} grup lain juga menunggu cek fakta ini: kirim dari halaman grupnya di "
+              f"kotak masuk. ({len(waiting) - 1} more group(s) wait for it: send from their pages.)", "ok")
 
 
 @bp.post("/claims/<path:claim_id>/status")
@@ -204,13 +214,14 @@ def claim_status(claim_id: str):
         claim = set_status(db, claim_id, status, actor=actor())
     except LookupError:
         abort(404)
-    queued = groups_published(db, claim.id, actor()) if status == "published" else 0
+    waiting = groups_published(db, claim.id) if status == "published" else []
     db.commit()
-    if queued:
-        wiring().outbox.wake()
     if status == "published":
         _group_new(db, [claim.id])
     flash(f"Status: {status}.", "ok")
+    if waiting:  # answering the askers is its own, confirmed step
+        _more_waiting(waiting)
+        return redirect(url_for("editors.inbox_link_preview", group_id=waiting[0].id, claim_id=claim.id))
     return redirect(url_for("editors.claim_edit", claim_id=claim_id))
 
 

@@ -247,9 +247,27 @@ def test_the_sender_language_is_remembered_for_digits_and_keywords(library):
     picked = ask(library, searcher, "1")
     assert picked.lang == "en" and picked.text.startswith("⚠️ *MISLEADING*")
     searcher.decision = "no_match"
-    assert ask(library, searcher, "vaksin chip").lang == "en"
+    assert ask(library, searcher, "tesla cybertruck").lang == "en"  # no clue: the last language
     assert ask(library, searcher, "apakah ini benar?").lang == "id"
-    assert ask(library, searcher, "vaksin chip").lang == "id"
+    assert ask(library, searcher, "tesla cybertruck").lang == "id"
+
+
+def test_clear_keywords_decide_the_language_whatever_came_before(library):
+    """Keywords have no marker words; the library's words tell "vaksin chip" is Indonesian."""
+    searcher = FakeSearcher("no_match")
+    assert ask(library, searcher, "is it true that this video is from today?").lang == "en"
+    reply = ask(library, searcher, "vaksin chip pelacak")
+    assert reply.lang == "id" and reply.text.startswith("Maaf")
+    assert ask(library, searcher, "is this true?").lang == "en"
+    assert ask(library, searcher, "banjir jakarta").lang == "id"
+
+
+@pytest.mark.parametrize("asked, text, lang", [("en", "vaksin chip pelacak", "en"),
+                                               ("id", "is it true that this video is from today?", "id"),
+                                               (None, "is it true that this video is from today?", "en")])
+def test_the_language_the_asker_chose_wins(library, asked, text, lang):
+    assert ask(library, FakeSearcher("no_match"), text, channel="web", sender="web:s1",
+               reply_lang=asked).lang == lang
 
 
 def test_web_and_whatsapp_senders_are_stored_only_as_hashes(library):

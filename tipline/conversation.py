@@ -18,12 +18,13 @@ from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from claims.store import load_published
+from claims.models import Claim
+from claims.store import library_revision, load_published
 
-from . import hoaxes, replies
+from . import followup, hoaxes, replies
 from .models import RequestLog, SenderState, as_utc, utcnow
 from .ratelimit import count_message, rate_limited
-from .reading import choice_number, clean_text, command_for, language_of, readable
+from .reading import choice_number, clean_text, command_for, language_of, readable, vocabulary_of
 from .requestlog import OPEN_DECISIONS, Reply, earlier_reply, log_request
 from .wiring import wiring
 
@@ -52,8 +53,17 @@ def respond(
     message_sid: str | None = None,
     num_media: int = 0,
     media_types=(),
+    client_key: str | None = None,
+    reply_lang: str | None = None,
+    followup_url=None,
 ) -> Reply:
-    """Answer one message, remember what the sender needs next, and log it."""
+    """Answer one message, remember what the sender needs next, and log it.
+
+    client_key: the web client's address (its sessions are the client's to pick): counted
+    against RATE_LIMIT_PER_ADDRESS and kept as a keyed hash. reply_lang: the language the asker
+    chose (the web page's switch), over the one read from the message. followup_url(code): the
+    page where a web asker comes back for the desk's answer (tipline/followup.py).
+    """
     started = time.perf_counter()
     if message_sid and (earlier := earlier_reply(session, message_sid)) is not None:
         log.info("tipline %s message %s replayed", channel, message_sid)
@@ -62,16 +72,20 @@ def respond(
     config = current_app.config
     who = sender_hash(config["SENDER_HASH_KEY"], sender_key)
     limit = int(config.get("RATE_LIMIT_MESSAGES") or 0)
-    if limit > 0:
-        window = max(1, int(config.get("RATE_LIMIT_WINDOW") or 60))
-        sent = count_message(session, who, window)
+    client = sender_hash(config["SENDER_HASH_KEY"], "addr:" + client_key) if client_key else None
+    window = max(1, int(config.get("RATE_LIMIT_WINDOW") or 60))
+    for key, limit in ((who, int(config.get("RATE_LIMIT_MESSAGES") or 0)),
+                       (client, int(config.get("RATE_LIMIT_PER_ADDRESS") or 0))):
+        if key is None or limit <= 0:
+            continue
+        sent = count_message(session, key, window)
         if sent > limit:
             return rate_limited(session, who, sent == limit + 1, window, channel, message_sid,
-                                started, config.get("DEFAULT_LANG", "id"))
+                                started, config.get("DEFAULT_LANG", "id"), client, reply_lang)
     state = session.get(SenderState, who)
     body = clean_text(text)
-    detected = language_of(body)
-    lang = replies.pick_lang(detected or (state.lang if state else None)
+    detected = language_of(body, _library_words(session))
+    lang = replies.pick_lang(reply_lang or detected or (state.lang if state else None)
                              or config.get("DEFAULT_LANG", "id"))
     settings = _Settings(
         newsroom=config.get("NEWSROOM_NAME", "Cek Fakta"),
@@ -79,6 +93,17 @@ def respond(
     )
 
     reply = _answer(session, searcher, body, lang, state, settings, num_media, media_types)
+    desk = wiring().desk
+    if reply.decision == "no_match" and desk is not None:
+        reply = _desk_answer(session, desk, body, lang) or reply
+    if channel == "web" and followup_url is not None and \
+            reply.decision in ("no_match", "choice_none", "rejected"):
+        code = followup.new_code()
+        reply = Reply(replies.no_match(lang, settings.newsroom, (code, followup_url(code))),
+                      reply.decision, reply.claim_id, reply.score, reply.lang,
+                      reopened=reply.reopened, followup=code)
+        if reply.reopened is not None:
+            session.get(RequestLog, reply.reopened).followup = code
 
     now = utcnow()
     if state is None and (detected or reply.decision in ("choices", "match")):
@@ -98,6 +123,8 @@ def respond(
         message_sid=message_sid or None,
         channel=channel,
         sender_hash=who,
+        client_hash=client,
+        followup=reply.followup if reply.reopened is None else None,
         text=body,
         lang=reply.lang,
         decision=reply.decision,
@@ -109,19 +136,49 @@ def respond(
         status="open" if reply.decision in OPEN_DECISIONS else "answered",
     )
     try:
-        log_request(session, entry, reply, channel, sender_key)
+        log_request(session, entry, reply, channel, sender_key, desk)
     except IntegrityError:
         # Two deliveries of one message, or two first messages of one sender, at once.
         session.rollback()
         if message_sid and (earlier := earlier_reply(session, message_sid)) is not None:
             return earlier
         # keep the log line, drop the sender-state change
-        log_request(session, entry, reply, channel, sender_key)
+        log_request(session, entry, reply, channel, sender_key, desk)
     log.info(
         "tipline %s message %s: %s in %.0f ms",
         channel, message_sid or "-", reply.decision, entry["elapsed_ms"],
     )
     return reply
+
+
+_WORDS_CACHE: dict = {}  # (database, library revision) -> the library's words by language
+
+
+def _library_words(session) -> dict:
+    """The published library's words by language, remade when the library changes."""
+    key = (str(session.get_bind().url), library_revision(session))
+    found = _WORDS_CACHE.get(key)
+    if found is None:
+        rows = session.execute(select(Claim.lang, Claim.title, Claim.claim)
+                               .where(Claim.status == "published")).all()
+        found = vocabulary_of((lang, f"{title} {claim}") for lang, title, claim in rows)
+        _WORDS_CACHE.clear()  # one library per process: only the newest revision is kept
+        _WORDS_CACHE[key] = found
+    return found
+
+
+def _desk_answer(session, desk, body: str, lang: str) -> Reply | None:
+    """The fact-check the desk linked to questions like this one, as the reply, or None."""
+    try:
+        claim_id = desk.answer_for(session, body)
+    except Exception:
+        log.exception("the desk's answers could not be read; the question goes to the inbox")
+        return None
+    found = load_published(session, [claim_id]) if claim_id else []
+    if not found:
+        return None
+    return Reply(replies.match(found[0], lang, not_this=True), "match", found[0].id, None, lang,
+                 from_desk=True)
 
 
 @dataclass(frozen=True)
@@ -181,9 +238,12 @@ def _choose(session, state, number: int, lang: str, settings: "_Settings") -> Re
         ).first()
         if asked is not None:
             asked.status = "open"
+        reopened = asked.id if asked is not None else None
         if asked is not None and asked.decision == "match":
-            return Reply(replies.no_match(lang, settings.newsroom), "rejected", asked.claim_id, lang=lang)
-        return Reply(replies.no_match(lang, settings.newsroom), "choice_none", lang=lang)
+            return Reply(replies.no_match(lang, settings.newsroom), "rejected", asked.claim_id,
+                         lang=lang, reopened=reopened)
+        return Reply(replies.no_match(lang, settings.newsroom), "choice_none", lang=lang,
+                     reopened=reopened)
     if not 1 <= number <= len(ids):
         still_there = load_published(session, ids)
         if not still_there:

@@ -95,6 +95,11 @@ TEXT = {
             "• kirim tangkapan layar dengan keterangan (caption).\n\n"
             "Sebelum jelas, sebaiknya jangan disebarkan dulu."
         ),
+        "followup": (
+            "Chat web ini tidak bisa kami hubungi lagi. Buka halaman ini nanti di peramban yang "
+            "sama: jika redaksi sudah menjawab, jawabannya muncul di sini. Dari perangkat lain: "
+            "{url} (kode *{code}*)."
+        ),
         "read_more": "Selengkapnya: {url}",
         "choices_intro": "Ada beberapa cek fakta yang mirip:",
         "choices_one": "Ada cek fakta yang mungkin cocok:",
@@ -177,6 +182,11 @@ TEXT = {
             "• send a screenshot with a caption.\n\n"
             "Until it is clear, please don't share it further."
         ),
+        "followup": (
+            "We cannot message this web chat later. Open this page again in the same browser: "
+            "once the desk has answered, the answer shows here. From another device: {url} "
+            "(code *{code}*)."
+        ),
         "read_more": "Read more: {url}",
         "choices_intro": "We found several similar fact-checks:",
         "choices_one": "This fact-check may be what you mean:",
@@ -206,6 +216,13 @@ PAGE = {
         "toggle_label": "Switch to English",
         "error": "Gagal terkirim. Periksa koneksi lalu coba lagi.",
         "typing": "mengetik…",
+        "paused": "Dijeda: pesan ini tidak dijawab. Coba lagi sebentar lagi.",
+        "answer_intro": "Jawaban redaksi untuk pertanyaan Anda “{question}”:",
+        "followup_code": "Kode pertanyaan Anda:",
+        "to_chat": "Ke chat",
+        "followup_waiting": "Redaksi belum menjawab. Buka lagi halaman ini nanti.",
+        "followup_closed": "Redaksi tidak membuat cek fakta untuk pertanyaan ini.",
+        "followup_unknown": "Kode ini tidak kami kenal. Periksa lagi kodenya.",
         "footer": (
             "Ini layanan tipline {newsroom}. Nomor WhatsApp kami menjawab dengan cara "
             "yang sama."
@@ -228,6 +245,13 @@ PAGE = {
         "toggle_label": "Ganti ke bahasa Indonesia",
         "error": "Not sent. Check your connection and try again.",
         "typing": "typing…",
+        "paused": "Paused: this message was not answered. Try again in a little while.",
+        "answer_intro": "The desk's answer to your question “{question}”:",
+        "followup_code": "Your question's code:",
+        "to_chat": "To the chat",
+        "followup_waiting": "The desk has not answered yet. Open this page again later.",
+        "followup_closed": "The desk is not writing a fact-check for this question.",
+        "followup_unknown": "We do not know this code. Please check it again.",
         "footer": (
             "This is the {newsroom} tipline. Our WhatsApp number answers the same way."
         ),
@@ -331,9 +355,16 @@ def rate_limited(lang: str, seconds: int) -> str:
     return fit(_t(lang, "rate_limited").format(minutes=max(1, -(-int(seconds) // 60))))
 
 
-def no_match(lang: str, newsroom: str) -> str:
-    """Say honestly there is no fact-check yet, that the desk knows, and how to help."""
-    return fit(_t(lang, "no_match").format(newsroom=newsroom))
+def no_match(lang: str, newsroom: str, followup: tuple[str, str] | None = None) -> str:
+    """Say honestly there is no fact-check yet, that the desk knows, and how to help.
+
+    followup: (code, url) for a web asker, who cannot be answered back: how to come back.
+    """
+    text = _t(lang, "no_match").format(newsroom=newsroom)
+    if followup:
+        code, url = followup
+        text += "\n\n" + _t(lang, "followup").format(code=code, url=url)
+    return fit(text)
 
 
 def match(claim, lang: str, not_this: bool = False) -> str:

@@ -1,11 +1,14 @@
 """What the tipline answered, as the conversation writes it to the request log and reads it back."""
 
+import logging
 from dataclasses import dataclass, field
 
 from sqlalchemy import select
 
 from . import reply_addresses
 from .models import RequestLog
+
+log = logging.getLogger(__name__)
 
 OPEN_DECISIONS = frozenset({"no_match", "error"})  # what lands in the editors' queue
 
@@ -20,6 +23,11 @@ class Reply:
     score: float | None = None
     lang: str = "id"
     choices: tuple[str, ...] = field(default=(), compare=False, repr=False)
+    # The earlier request a "0" sent back to the desk, and whether the desk's own answer (a group
+    # it linked) gave this reply.
+    reopened: int | None = field(default=None, compare=False, repr=False)
+    from_desk: bool = field(default=False, compare=False, repr=False)
+    followup: str | None = field(default=None, compare=False, repr=False)
 
 
 def earlier_reply(session, message_sid: str) -> Reply | None:
@@ -32,11 +40,17 @@ def earlier_reply(session, message_sid: str) -> Reply | None:
     return Reply(row.reply, row.decision, row.claim_id, row.score, row.lang)
 
 
-def log_request(session, entry: dict, reply: Reply, channel: str, sender_key: str) -> None:
-    """Write the request log line and, for a WhatsApp question left open, its reply address."""
+def log_request(session, entry: dict, reply: Reply, channel: str, sender_key: str,
+                desk=None) -> None:
+    """Write the request log line and, for a WhatsApp question left open, its reply address.
+
+    desk (tipline.wiring.Desk): files the question in the inbox in the same transaction.
+    """
     row = RequestLog(**entry)
     session.add(row)
     session.flush()
+    if desk is not None:
+        _file(session, desk, row, reply)
     if channel == "whatsapp" and sender_key:
         if row.status == "open":
             reply_addresses.keep(session, row.id, sender_key)
@@ -52,3 +66,16 @@ def log_request(session, entry: dict, reply: Reply, channel: str, sender_key: st
             if asked is not None:
                 reply_addresses.keep(session, asked.id, sender_key)
     session.commit()
+
+
+def _file(session, desk, row: RequestLog, reply: Reply) -> None:
+    """Hand the desk what it must group: this question, or the one a "0" sent back."""
+    try:
+        if row.status == "open":
+            desk.file(session, row.id, row.text)
+        elif reply.from_desk:
+            desk.file(session, row.id, row.text, answered_with=reply.claim_id)
+        if reply.reopened is not None and (asked := session.get(RequestLog, reply.reopened)):
+            desk.file(session, asked.id, asked.text)
+    except Exception:  # the inbox catches up later (editors' outbox loop); the reply still goes
+        log.exception("request %s: not grouped now", row.id)

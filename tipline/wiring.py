@@ -1,5 +1,6 @@
 """What the tipline is handed by the app: the search door, the socket backlog, purge hooks."""
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from flask import current_app
 
@@ -10,6 +11,19 @@ from .backlog import Backlog
 KEY = "tipline"
 
 
+class Desk(Protocol):
+    """What the tipline asks of the editors' desk as questions arrive (the app hands one over)."""
+
+    def answer_for(self, session, text: str) -> str | None:
+        """Give the published fact-check the desk gave questions like this one, or None."""
+
+    def file(self, session, request_id: int, text: str, answered_with: str | None = None) -> None:
+        """Put a request in its inbox group (the linked group whose answer it got, if any)."""
+
+    def answer_of(self, session, request_id: int) -> str | None:
+        """Give the published fact-check the desk answered a request with later, or None."""
+
+
 @dataclass
 class Wiring:
     """The objects the tipline's views, conversation and commands work with."""
@@ -17,6 +31,7 @@ class Wiring:
     searcher: Searcher
     backlog: Backlog | None = None  # how many messages wait for a worker
     after_purge: list = field(default_factory=list)  # callables(session) run after `tipline purge`
+    desk: Desk | None = None  # the editors' inbox: grouping, and answers the desk already gave
 
 
 def wiring() -> Wiring:
