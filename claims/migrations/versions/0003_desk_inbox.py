@@ -1,7 +1,7 @@
 """The desk's inbox: a group's assignee, a web request's client and follow-up code.
 
 Revision ID: 0003
-Revises: 0001
+Revises: 0002
 """
 from alembic import op
 import sqlalchemy as sa
