@@ -17,15 +17,16 @@ from tipline.models import RequestLog
 
 pytestmark = pytest.mark.db
 
-# A later revision, for the tests of a database behind the newest one. On SQLite it copies
+# A later revision after this code's newest (TEST_REVISION, chained at run time so that the
+# code's own revisions may grow), for the tests of a database behind the newest one. On SQLite it copies
 # tipline_requests into a new table, as most changes to a SQLite table do: the table three
 # others point at, two of them with ON DELETE CASCADE.
 SECOND_REVISION = '''"""Add a note to each request (a test's revision)."""
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0002"
-down_revision = "0001"
+revision = "9002"
+down_revision = "{head}"
 branch_labels = None
 depends_on = None
 
@@ -66,11 +67,11 @@ def engines():
 
 @pytest.fixture
 def revisions(tmp_path, monkeypatch):
-    """Make this code's revisions and a test's 0002, in a copy of claims/migrations/."""
+    """Make this code's revisions and a test's 9002 after them, in a copy of claims/migrations/."""
     def use(source):
         folder = tmp_path / "migrations"
         shutil.copytree(migrate.MIGRATIONS, folder, ignore=shutil.ignore_patterns("__pycache__"))
-        (folder / "versions" / "0002_note.py").write_text(source)
+        (folder / "versions" / "9002_note.py").write_text(source.replace("{head}", migrate.head()))
         monkeypatch.setattr(migrate, "MIGRATIONS", folder)
         migrate.scripts.cache_clear()
 
@@ -81,9 +82,9 @@ def revisions(tmp_path, monkeypatch):
 
 @pytest.fixture
 def second_revision(revisions):
-    """Make this code's revisions 0001 and a test's 0002, which adds a column."""
+    """Make this code's revisions and a test's 9002, which adds a column."""
     revisions(SECOND_REVISION)
-    return "0002"
+    return "9002"
 
 
 def stamp(engine, revision):
@@ -201,15 +202,15 @@ def test_a_database_behind_the_newest_revision_is_upgraded_by_the_cli(
     with caplog.at_level(logging.ERROR, logger="claims.migrate"):
         app = make_app(tmp_path, DATABASE_URL=url)
     try:
-        assert "0001, behind the newest revision 0002" in caplog.text
+        assert "0001, behind the newest revision 9002" in caplog.text
         assert "flask --app app db upgrade" in caplog.text
         runner = app.test_cli_runner()
         assert runner.invoke(args=["db", "current"]).exit_code == 1
         history = runner.invoke(args=["db", "history"]).output.splitlines()
-        assert history[0].startswith("0002 (head): Add a note") and history[1].startswith("0001 (current): ")
+        assert history[0].startswith("9002 (head): Add a note") and history[-1].startswith("0001 (current): ")
 
         result = runner.invoke(args=["db", "upgrade"])
-        assert result.exit_code == 0 and "upgraded from 0001 to 0002 (head)" in result.output
+        assert result.exit_code == 0 and "upgraded from 0001 to 9002 (head)" in result.output
         assert "note" in {c["name"] for c in inspect(engine).get_columns("tipline_requests")}
         # The table was copied on SQLite: its children, cascading ones included, are all there.
         assert read_first_release_rows(engine) == expected_rows()
