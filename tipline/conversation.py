@@ -1,26 +1,32 @@
 """The conversation: one incoming message in, one reply out, and a line in the request log.
 
-Order of business: a replayed MessageSid gets its first answer again; then empty messages and
-attachments without a caption; then commands (greetings, menu, help, thanks, and "is this
-true?" with nothing to look up); then a number picking from the last list; everything else is
-searched in the library. Reading the message is tipline/reading.py, the rate limit
-tipline/ratelimit.py, the request log's lines tipline/requestlog.py.
+Order of business: a replayed MessageSid gets its first answer again; then a picture (one the
+library knows is answered at once, else its words and the caption are searched); then empty
+messages and other attachments without a caption; then commands (greetings, menu, help, thanks,
+and "is this true?" with nothing to look up); then a number picking from the last list; then
+links (a link the library knows is answered at once, else the page's words are searched);
+everything else is searched in the library. Reading the message is tipline/reading.py, pictures
+tipline/media.py, pages tipline/links.py, the rate limit tipline/ratelimit.py, the request
+log's lines tipline/requestlog.py.
 """
 
 import hashlib
 import hmac
 import logging
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 
 from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from claims.store import load_published
+from claims.store import claims_for_image, claims_for_url, load_published
+from claims.urls import find_urls
 
 from . import replies
+from .links import LinkUnread
+from .media import Attachment, MediaUnavailable
 from .models import RequestLog, SenderState, as_utc, utcnow
 from .ratelimit import count_message, rate_limited
 from .reading import choice_number, clean_text, command_for, language_of, readable
@@ -52,6 +58,7 @@ def respond(
     message_sid: str | None = None,
     num_media: int = 0,
     media_types=(),
+    media: tuple[Attachment, ...] = (),
 ) -> Reply:
     """Answer one message, remember what the sender needs next, and log it."""
     started = time.perf_counter()
@@ -78,7 +85,7 @@ def respond(
         k=max(1, int(config.get("SEARCH_K", 3))),
     )
 
-    reply = _answer(session, searcher, body, lang, state, settings, num_media, media_types)
+    reply = _answer(session, searcher, body, lang, state, settings, num_media, media_types, media)
 
     now = utcnow()
     if state is None and (detected or reply.decision in ("choices", "match")):
@@ -98,7 +105,7 @@ def respond(
         message_sid=message_sid or None,
         channel=channel,
         sender_hash=who,
-        text=body,
+        text=clean_text(reply.searched) if reply.searched else body,
         lang=reply.lang,
         decision=reply.decision,
         claim_id=reply.claim_id,
@@ -107,6 +114,9 @@ def respond(
         reply=reply.text,
         created_at=now,
         status="open" if reply.decision in OPEN_DECISIONS else "answered",
+        media_kind=reply.media_kind or (replies.media_kind(media_types) if num_media else None),
+        image_hash=reply.image_hash,
+        via=reply.via,
     )
     try:
         log_request(session, entry, reply, channel, sender_key)
@@ -138,7 +148,10 @@ def _behind() -> bool:
     return limit > 0 and backlog is not None and backlog.waiting() >= limit
 
 
-def _answer(session, searcher, body, lang, state, settings, num_media, media_types) -> Reply:
+def _answer(session, searcher, body, lang, state, settings, num_media, media_types, media) -> Reply:
+    pictures = [a for a in media if a.kind == "image"]
+    if pictures and wiring().media is not None:
+        return _picture(session, searcher, body, lang, settings, pictures[0])
     if not body and num_media:
         return Reply(replies.media_only(lang, media_types), "media_only", lang=lang)
     command = command_for(body) if body else None
@@ -161,7 +174,73 @@ def _answer(session, searcher, body, lang, state, settings, num_media, media_typ
     if number is not None:
         return _choose(session, state, number, lang, settings)
 
+    links = find_urls(body)
+    if links:
+        return _link(session, searcher, body, links, lang, settings)
     return _search(session, searcher, body, lang, settings)
+
+
+def _picture(session, searcher, caption: str, lang: str, settings: _Settings,
+             attachment: Attachment) -> Reply:
+    """Answer a picture: from the fact-check of the same picture, else by its words and caption."""
+    reader = wiring().media
+    try:
+        picture = reader.fetch(attachment)
+    except MediaUnavailable as exc:
+        log.warning("tipline could not fetch a picture: %s", exc)
+        if readable(caption):
+            return replace(_search(session, searcher, caption, lang, settings), media_kind="image")
+        return Reply(replies.picture_unread(lang), "media_only", lang=lang, media_kind="image")
+    seen = dict(media_kind="image", image_hash=picture.hash)
+    known = claims_for_image(session, picture.hash)
+    if known:
+        claim, bits = known[0]
+        return Reply(replies.known_picture(claim, lang), "match", claim.id, 1.0 - bits / 64, lang,
+                     via="image", **seen)
+    started = time.perf_counter()
+    try:
+        words = reader.words(picture)
+    except MediaUnavailable as exc:
+        log.warning("tipline could not read a picture: %s", exc)
+        words = ""
+    log.info("tipline read a picture in %.0f ms (fetched in %.0f ms): %d characters",
+             (time.perf_counter() - started) * 1000, picture.fetch_ms, len(words))
+    text = clean_text("\n".join(part for part in (caption, words) if part))
+    if not readable(text):
+        return Reply(replies.picture_unread(lang), "media_only", lang=lang, via="ocr", **seen)
+    lang = replies.pick_lang(language_of(text) or lang)
+    reply = _search(session, searcher, text, lang, settings)
+    shown = replies.with_words(reply.text, words, lang) if words else reply.text
+    return replace(reply, text=shown, via="ocr" if words else "text", searched=text, **seen)
+
+
+def _link(session, searcher, body: str, links: list[str], lang: str, settings: _Settings) -> Reply:
+    """Answer a message with links: a link the library knows at once, else with the page's words."""
+    for link in links[:3]:
+        known = claims_for_url(session, link)
+        if known:
+            return Reply(replies.known_link(known[0], lang), "match", known[0].id, 1.0, lang,
+                         media_kind="link", via="link")
+    reader = wiring().links
+    if reader is None:
+        return replace(_search(session, searcher, body, lang, settings), media_kind="link")
+    try:
+        page = reader.read(links[0])
+    except LinkUnread as exc:
+        log.info("tipline did not read a link: %s", exc)
+        return replace(_search(session, searcher, body, lang, settings), media_kind="link",
+                       via=exc.via)
+    rest = body
+    for link in links:
+        rest = rest.replace(link, " ").replace(link.removeprefix("http://"), " ")
+    text = clean_text("\n".join(part for part in (rest.strip(), page.query()) if part))
+    if not readable(text):
+        return replace(_search(session, searcher, body, lang, settings), media_kind="link")
+    reply = _search(session, searcher, text, lang, settings)
+    shown = replies.with_page(reply.text, page.title, lang) if page.title else reply.text
+    # The log keeps the message and the page's title, not the page.
+    logged = "\n".join(part for part in (body, page.title) if part)
+    return replace(reply, text=shown, media_kind="link", via="page", searched=logged)
 
 
 def _choose(session, state, number: int, lang: str, settings: "_Settings") -> Reply:

@@ -7,7 +7,9 @@ from sqlalchemy import select
 from . import reply_addresses
 from .models import RequestLog
 
-OPEN_DECISIONS = frozenset({"no_match", "error"})  # what lands in the editors' queue
+# What lands in the editors' queue: no answer, a failure, and attachments not read (voice
+# notes, videos, pictures without words) so the desk sees how many arrive.
+OPEN_DECISIONS = frozenset({"no_match", "error", "media_only"})
 
 
 @dataclass(frozen=True)
@@ -20,6 +22,12 @@ class Reply:
     score: float | None = None
     lang: str = "id"
     choices: tuple[str, ...] = field(default=(), compare=False, repr=False)
+    # What the message carried and how its text was had (tipline.models.RequestLog's columns),
+    # and the text searched when it is not the body (a picture's words, a page's title).
+    media_kind: str | None = field(default=None, compare=False, repr=False)
+    image_hash: str | None = field(default=None, compare=False, repr=False)
+    via: str | None = field(default=None, compare=False, repr=False)
+    searched: str | None = field(default=None, compare=False, repr=False)
 
 
 def earlier_reply(session, message_sid: str) -> Reply | None:

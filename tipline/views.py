@@ -11,6 +11,7 @@ from claims.store import load_published
 
 from . import replies
 from .conversation import Reply, clean_text, respond
+from .media import Attachment
 from .wiring import wiring
 
 log = logging.getLogger(__name__)
@@ -90,6 +91,8 @@ def whatsapp():
         message_sid=form.get("MessageSid") or form.get("SmsMessageSid") or None,
         num_media=num_media,
         media_types=tuple(form.get(f"MediaContentType{i}", "") for i in range(num_media)),
+        media=tuple(Attachment(form.get(f"MediaUrl{i}", ""), form.get(f"MediaContentType{i}", ""))
+                    for i in range(num_media) if form.get(f"MediaUrl{i}")),
     )
     twiml = MessagingResponse()
     if reply.text:  # past the rate limit's one notice: an empty <Response/>, Twilio sends nothing

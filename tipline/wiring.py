@@ -1,4 +1,5 @@
-"""What the tipline is handed by the app: the search door, the socket backlog, purge hooks."""
+"""What the tipline is handed by the app (the search door, the socket backlog, purge hooks) and
+makes for itself (the readers of pictures and links)."""
 from dataclasses import dataclass, field
 
 from flask import current_app
@@ -6,6 +7,8 @@ from flask import current_app
 from index.searcher import Searcher
 
 from .backlog import Backlog
+from .links import LinkReader
+from .media import MediaReader
 
 KEY = "tipline"
 
@@ -17,6 +20,8 @@ class Wiring:
     searcher: Searcher
     backlog: Backlog | None = None  # how many messages wait for a worker
     after_purge: list = field(default_factory=list)  # callables(session) run after `tipline purge`
+    media: MediaReader | None = None  # fetches and reads pictures (None: pictures are not read)
+    links: LinkReader | None = None  # reads the pages of unknown links (None: searched as words)
 
 
 def wiring() -> Wiring:
