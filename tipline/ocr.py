@@ -33,9 +33,12 @@ _CHROME_LINE = re.compile(
     r"thursday|friday|saturday|sunday))$",
     re.IGNORECASE)
 _TIME = r"\d{1,2}[.:]\d{2}(?:\s*[ap]\.?m\.?)?"
-_TIME_LINE = re.compile(rf"^[\W_]*{_TIME}[\W_vV]*$", re.IGNORECASE)
+_TICKS = r"(?:\s*[✓✔vVIl|/0oOJW4]{1,3})?"  # the ticks after a time, as Tesseract misreads them
+_TIME_LINE = re.compile(rf"^[\W_]*{_TIME}{_TICKS}[\W_]*$", re.IGNORECASE)
 _STATUS_BAR = re.compile(rf"^{_TIME}\b.*(?:%|\b[45]G\b|\bLTE\b|\bVoLTE\b|\bH\+)", re.IGNORECASE)
-_TRAILING_TIME = re.compile(rf"\s+{_TIME}\s*[✓✔vV/]{{0,3}}\W{{0,3}}$", re.IGNORECASE)
+# The time and ticks that end a bubble ("18.46 vv", "08.38 II").
+_TRAILING_TIME = re.compile(rf"\s+{_TIME}{_TICKS}\W{{0,3}}$", re.IGNORECASE)
+_FORWARDED = re.compile(r"^\W*(?:diteruskan|forwarded)\b", re.IGNORECASE)
 _LETTER = re.compile(r"[^\W\d_]")
 _SENTENCE_END = re.compile(r"[.!?…:\"”)]$")
 
@@ -80,8 +83,12 @@ def _chrome(line: str) -> bool:
 
 def clean_ocr(text: str) -> str:
     """Turn Tesseract's lines into the message's text: no chat chrome, broken lines joined."""
+    lines = (text or "").replace("\r", "").split("\n")
+    marks = [n for n, line in enumerate(lines) if _FORWARDED.match(line.strip())]
+    if marks:  # above the first "Diteruskan" is the app's header (the chat's name), not the message
+        lines = lines[marks[0]:]
     paragraphs, current = [], []
-    for raw in (text or "").replace("\r", "").split("\n"):
+    for raw in lines:
         line = " ".join(raw.split())
         if not line:
             if current:
