@@ -75,14 +75,16 @@ class SafeFetcher:
     """Fetches URLs from outside with the checks above.
 
     allow: "host:port" pairs exempt from the port and address checks. Only tests hand any (a
-    local server); create_app hands none outside testing. resolve: the name resolver (tests
-    hand one that answers a name with a private address, to prove it is refused).
+    local server); the tipline hands none outside testing. ports: the ports read besides 80
+    and 443 (tests add a local server's, to show its address alone is refused). resolver: the
+    name resolver (tests hand one that answers a name with a private address).
     """
 
     def __init__(self, timeout: float = 3.0, max_bytes: int = 1_000_000, max_redirects: int = 3,
-                 allow: Iterable[str] = (), resolver: Resolver = resolve):
+                 allow: Iterable[str] = (), ports: Iterable[int] = (), resolver: Resolver = resolve):
         self.timeout, self.max_bytes, self.max_redirects = timeout, max_bytes, max_redirects
         self.allow = frozenset(allow)
+        self.ports = frozenset(ports)
         self.resolver = resolver
 
     def fetch(self, url: str, *, accept: Iterable[str] = ("text/html",), headers=None,
@@ -142,9 +144,9 @@ class SafeFetcher:
             raise FetchRefused("links with a user name or password are not read")
         port = port or PORTS[scheme]
         allowed = f"{host}:{port}" in self.allow
-        if not allowed and port != PORTS[scheme]:
+        if not allowed and port != PORTS[scheme] and port not in self.ports:
             raise FetchRefused(f"port {port} is not read (only {PORTS[scheme]} for {scheme})")
-        addresses = list(self.resolver(host, port))
+        addresses = [literal] if (literal := _ip_literal(host)) else list(self.resolver(host, port))
         if not addresses:
             raise FetchFailed(f"{host} has no address")
         if not allowed:
@@ -191,6 +193,14 @@ class SafeFetcher:
         except (Urllib3Error, OSError) as exc:
             raise FetchFailed(f"could not read: {type(exc).__name__}") from None
         return bytes(body[:cap]), True
+
+
+def _ip_literal(host: str) -> str | None:
+    """Give the address a host written as an IP address stands for (no resolver asked)."""
+    try:
+        return str(ipaddress.ip_address(host.strip("[]").split("%", 1)[0]))
+    except ValueError:
+        return None
 
 
 def _content_type(header: str) -> tuple[str, str | None]:
