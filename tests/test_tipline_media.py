@@ -209,3 +209,45 @@ def test_private_address_links_are_refused_and_searched_by_their_words(tmp_path)
     finally:
         app.extensions["cekfakta"].searcher.stop()
         app.extensions["factcheck.db"].engine.dispose()
+
+
+def test_the_same_picture_groups_in_the_inbox_and_linking_it_teaches_the_tipline(media_app, twilio):
+    from editors.inbox import assign_groups
+    from editors.models import InboxGroup, InboxMember
+    from tests.editors_support import add_account, csrf, logged_in
+
+    unknown = "Beredar foto hiu raksasa terdampar di pantai Anyer pagi tadi, warga diminta menjauh"
+    first = screenshot(unknown, random.Random(21), font="DejaVu Sans")
+    resent = io.BytesIO()
+    Image.open(io.BytesIO(first)).save(resent, "JPEG", quality=55)  # forwarded again: recompressed
+    sids = ["SM" + "8" * 31 + str(n) for n in range(5)]
+    for n, (data, kind) in enumerate([(first, "image/jpeg"), (resent.getvalue(), "image/jpeg"),
+                                      (b"ogg", "audio/ogg"), (b"ogg", "audio/ogg")]):
+        sender = f"whatsapp:+62812000001{n}"
+        send(media_app, sids[n], media=[(twilio.add_media(data, kind, account=ACCOUNT), kind)], sender=sender)
+        if logged(media_app, sids[n]).decision == "choices":  # none of these: back to the desk
+            send(media_app, sids[n] + "x", body="0", sender=sender)
+    assert {logged(media_app, sid).status for sid in sids[:4]} == {"open"}
+    with media_app.app_context():
+        from claims.db import get_session
+        db = get_session()
+        # No two texts are close enough at this threshold: only the picture can group them.
+        assert assign_groups(db, threshold=1.01) == 4
+        db.commit()
+        groups = {g.id: g.label for g in db.query(InboxGroup)}
+        members = {}
+        for member in db.query(InboxMember):
+            members.setdefault(groups[member.group_id], set()).add(member.request_id)
+    ids = {sid: logged(media_app, sid).id for sid in sids[:4]}
+    assert sorted(map(sorted, members.values())) == sorted([sorted({ids[sids[0]], ids[sids[1]]}),
+                                                           sorted({ids[sids[2]], ids[sids[3]]})])
+    assert "🎤 Pesan suara (voice note)" in members
+    picture_group = next(g for g, label in groups.items() if "hiu" in label.lower())
+
+    add_account(media_app)
+    client = logged_in(media_app)
+    client.post(f"/editors/inbox/{picture_group}/link", data={"csrf_token": csrf(client), "claim_id": "demo-011"})
+    reply = send(media_app, sids[4], media=[(twilio.add_media(first, "image/jpeg", account=ACCOUNT), "image/jpeg")],
+                 sender="whatsapp:+6281200000099")
+    assert reply.startswith("📷 Gambar ini sudah pernah kami periksa.")
+    assert logged(media_app, sids[4]).claim_id == "demo-011"
