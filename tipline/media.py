@@ -20,7 +20,7 @@ from .ocr import OcrFailed, clean_ocr, read_text
 TWILIO_API = "https://api.twilio.com"
 IMAGE_TYPES = ("image/jpeg", "image/png", "image/webp", "image/gif")
 MAX_IMAGE_BYTES = 5 * 1024 * 1024  # WhatsApp sends pictures of 5 MB at most
-MEDIA_TIMEOUT = 5.0
+MEDIA_TIMEOUT = 4.0  # with OCR_TIMEOUT, well inside the 15 s Twilio waits for the reply
 
 
 class MediaUnavailable(Exception):
