@@ -15,6 +15,7 @@ import claims
 import claims.db
 import editors
 import tipline
+from editors.outbox import send_whatsapp
 from claims.models import Claim
 from claims.store import changes_since, library_revision, published_claims
 from index import Document
@@ -93,8 +94,12 @@ SETTINGS = (
             "them with the caption. Needs Debian's `tesseract-ocr`, `tesseract-ocr-ind` and "
             "`tesseract-ocr-eng`."),
     Setting("IMAGE_MAX_BYTES", 5 * 1024 * 1024, "Largest picture fetched from Twilio, in bytes."),
-    Setting("OCR_TIMEOUT", 6.0, "Seconds Tesseract may spend on one picture before the tipline gives up "
-            "on its words (Twilio waits 15 s for the whole reply)."),
+    Setting("OCR_TIMEOUT", 30.0, "Seconds Tesseract may spend on one picture before the tipline gives up "
+            "on its words."),
+    Setting("OCR_WAIT", 7.0, "Seconds the webhook waits for a picture's words (Twilio waits 15 s for the "
+            "reply; fetching the picture takes at most 4). Past them it answers at once "
+            "(\"sedang membaca gambar…\") and sends the answer through Twilio's REST API when the words "
+            "are read (`TWILIO_WHATSAPP_FROM` must be set)."),
     Setting("READ_LINKS", True, "Fetch the page of a link no fact-check knows and search with its title, "
             "description and text (public addresses only; `LINK_TIMEOUT`, `LINK_MAX_BYTES`). `false`: "
             "such a link is searched by its words."),
@@ -128,7 +133,8 @@ def create_app(test_config=None, instance_path=None):
     searcher = _make_searcher(app)
     backlog = Backlog()  # prepare_worker hands it gunicorn's sockets
     app.extensions["cekfakta"] = Parts(searcher, backlog)
-    tipline.init_app(app, searcher, backlog, after_purge=[editors.drop_empty_groups])
+    tipline.init_app(app, searcher, backlog, after_purge=[editors.drop_empty_groups],
+                     send=lambda to, body: send_whatsapp(app, to, body))
     editors.init_app(app, searcher)
     index_cli.init_app(app, searcher)
     app.cli.add_command(init_db_command)

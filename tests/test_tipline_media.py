@@ -51,6 +51,12 @@ def media_app(tmp_path, twilio, pages):
                    FETCH_ALLOW=[twilio.url.removeprefix("http://"), pages.host])
     add_claims(app, DEMO)
     yield app
+    stop(app)
+
+
+def stop(app):
+    """Stop what an app runs in the background and close its database."""
+    app.extensions["tipline"].reading.stop()
     app.extensions["cekfakta"].searcher.stop()
     app.extensions["factcheck.db"].engine.dispose()
 
@@ -159,8 +165,7 @@ def test_a_picture_over_the_size_cap_is_not_read(tmp_path, twilio):
         assert send(app, "SM" + "4" * 32, media=[(url, "image/jpeg")]).startswith("Maaf, kami tidak")
         assert logged(app, "SM" + "4" * 32).image_hash is None
     finally:
-        app.extensions["cekfakta"].searcher.stop()
-        app.extensions["factcheck.db"].engine.dispose()
+        stop(app)
 
 
 def test_a_known_link_is_answered_at_once_without_fetching(media_app, pages):
@@ -207,8 +212,7 @@ def test_private_address_links_are_refused_and_searched_by_their_words(tmp_path)
                 assert row.via == "refused" and row.media_kind == "link", link
             assert inside.hits == []
     finally:
-        app.extensions["cekfakta"].searcher.stop()
-        app.extensions["factcheck.db"].engine.dispose()
+        stop(app)
 
 
 def test_the_same_picture_groups_in_the_inbox_and_linking_it_teaches_the_tipline(media_app, twilio):
@@ -251,3 +255,30 @@ def test_the_same_picture_groups_in_the_inbox_and_linking_it_teaches_the_tipline
                  sender="whatsapp:+6281200000099")
     assert reply.startswith("📷 Gambar ini sudah pernah kami periksa.")
     assert logged(media_app, sids[4]).claim_id == "demo-011"
+
+
+def test_a_picture_read_too_slowly_is_answered_at_once_and_its_answer_sent_later(tmp_path, twilio):
+    import time
+
+    app = make_app(tmp_path, TWILIO_ACCOUNT_SID=ACCOUNT, TWILIO_API_BASE=twilio.url,
+                   FETCH_ALLOW=[twilio.url.removeprefix("http://")], OCR_WAIT=0,
+                   TWILIO_WHATSAPP_FROM="whatsapp:+14155238886")
+    try:
+        add_claims(app, DEMO)
+        url = twilio.add_media(chip_screenshot(), "image/jpeg", account=ACCOUNT)
+        reply = send(app, "SM" + "9" * 32, media=[(url, "image/jpeg")], sender="whatsapp:+6281200000077")
+        assert reply == "📷 Sedang membaca gambar… Jawabannya kami kirim sebentar lagi."
+        deadline = time.monotonic() + 60
+        while not twilio.messages and time.monotonic() < deadline:
+            time.sleep(0.1)
+        [sent] = twilio.messages
+        assert sent["To"] == "whatsapp:+6281200000077" and sent["From"] == "whatsapp:+14155238886"
+        assert sent["Body"].startswith("📷 Teks di gambar: “") and "Microchip" in sent["Body"]
+        app.extensions["tipline"].reading.stop()  # the line is updated before the send
+        row = logged(app, "SM" + "9" * 32)
+        assert (row.decision, row.claim_id, row.via, row.status) == ("match", "demo-001", "ocr", "answered")
+        assert row.reply == sent["Body"] and "chip" in row.text.lower()
+        # "0" now turns down that answer, as after any match.
+        assert send(app, "SM" + "9" * 31 + "8", body="0", sender="whatsapp:+6281200000077").startswith("Maaf")
+    finally:
+        stop(app)

@@ -11,14 +11,16 @@ from .views import bp
 from .wiring import KEY, Wiring
 
 
-def init_app(app, searcher, backlog=None, after_purge=()):
+def init_app(app, searcher, backlog=None, after_purge=(), send=None):
     """Register the tipline's routes and `flask tipline` commands.
 
     searcher answers messages (index.searcher.Searcher); backlog tells how many wait for a
-    worker; after_purge runs in the purge's transaction (other rooms' clean-up).
+    worker; after_purge runs in the purge's transaction (other rooms' clean-up); send(to, body)
+    sends a WhatsApp message through Twilio's REST API (the answer to a picture read late).
     """
     media, links = _readers(app.config)
-    app.extensions[KEY] = Wiring(searcher, backlog, list(after_purge), media=media, links=links)
+    app.extensions[KEY] = Wiring(searcher, backlog, list(after_purge), media=media, links=links,
+                                 send=send)
     app.register_blueprint(bp)
     app.cli.add_command(tipline_cli)
 

@@ -14,6 +14,7 @@ import hashlib
 import hmac
 import logging
 import time
+from concurrent.futures import TimeoutError as FuturesTimeout
 from dataclasses import dataclass, replace
 from datetime import timedelta
 
@@ -21,10 +22,11 @@ from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from claims.db import session_scope
 from claims.store import claims_for_image, claims_for_url, load_published
 from claims.urls import find_urls
 
-from . import replies
+from . import replies, reply_addresses
 from .links import LinkUnread
 from .media import Attachment, MediaUnavailable
 from .models import RequestLog, SenderState, as_utc, utcnow
@@ -88,18 +90,7 @@ def respond(
     reply = _answer(session, searcher, body, lang, state, settings, num_media, media_types, media)
 
     now = utcnow()
-    if state is None and (detected or reply.decision in ("choices", "match")):
-        state = SenderState(sender_hash=who, last_choices=[])
-        session.add(state)
-    if state is not None:
-        if detected:
-            state.lang = detected
-        if reply.decision == "choices":
-            state.last_choices, state.choices_at = list(reply.choices), now
-        elif reply.decision == "match":  # "0" next says it was not this one
-            state.last_choices, state.choices_at = [reply.claim_id], now
-        elif reply.decision in ("no_match", "choice_none", "rejected"):
-            state.last_choices, state.choices_at = [], None
+    _remember(session, state, who, reply, detected, now)
 
     entry = dict(
         message_sid=message_sid or None,
@@ -119,14 +110,16 @@ def respond(
         via=reply.via,
     )
     try:
-        log_request(session, entry, reply, channel, sender_key)
+        row_id = log_request(session, entry, reply, channel, sender_key)
     except IntegrityError:
         # Two deliveries of one message, or two first messages of one sender, at once.
         session.rollback()
         if message_sid and (earlier := earlier_reply(session, message_sid)) is not None:
             return earlier
         # keep the log line, drop the sender-state change
-        log_request(session, entry, reply, channel, sender_key)
+        row_id = log_request(session, entry, reply, channel, sender_key)
+    if reply.later is not None:
+        _answer_later(current_app._get_current_object(), reply.later, row_id, who, sender_key, settings)
     log.info(
         "tipline %s message %s: %s in %.0f ms",
         channel, message_sid or "-", reply.decision, entry["elapsed_ms"],
@@ -138,6 +131,95 @@ def respond(
 class _Settings:
     newsroom: str
     k: int
+
+
+def _remember(session, state, who: str, reply: Reply, detected: str | None, now) -> None:
+    """Keep what the sender needs next: their language, the list a number picks from."""
+    if state is None and (detected or reply.decision in ("choices", "match")):
+        state = SenderState(sender_hash=who, last_choices=[])
+        session.add(state)
+    if state is not None:
+        if detected:
+            state.lang = detected
+        if reply.decision == "choices":
+            state.last_choices, state.choices_at = list(reply.choices), now
+        elif reply.decision == "match":  # "0" next says it was not this one
+            state.last_choices, state.choices_at = [reply.claim_id], now
+        elif reply.decision in ("no_match", "choice_none", "rejected"):
+            state.last_choices, state.choices_at = [], None
+
+
+@dataclass(frozen=True)
+class _Later:
+    """A picture whose words were not ready in time: what answering it later needs."""
+
+    job: object  # concurrent.futures.Future giving the words
+    caption: str
+    lang: str
+    image_hash: str
+
+
+def _words(reader, picture) -> str:
+    """Read a picture's words on the reading thread; "" when Tesseract fails."""
+    started = time.perf_counter()
+    try:
+        words = reader.words(picture)
+    except MediaUnavailable as exc:
+        log.warning("tipline could not read a picture: %s", exc)
+        return ""
+    log.info("tipline read a picture in %.0f ms (fetched in %.0f ms): %d characters",
+             (time.perf_counter() - started) * 1000, picture.fetch_ms, len(words))
+    return words
+
+
+def _answer_later(app, later: _Later, row_id: int, who: str, sender_key: str, settings: _Settings):
+    """When a picture's words are read, search them, update its log line and send the answer."""
+    queue = wiring().reading
+
+    def finish(job) -> None:
+        with app.app_context(), session_scope(app) as session:
+            try:
+                reply = _read_reply(session, wiring().searcher, later.caption, job.result(),
+                                    later.lang, settings, later.image_hash)
+                row = session.get(RequestLog, row_id)
+                if row is not None:
+                    row.text, row.decision, row.claim_id, row.score = (
+                        clean_text(reply.searched or ""), reply.decision, reply.claim_id, reply.score)
+                    row.reply, row.via, row.lang = reply.text, reply.via, reply.lang
+                    row.status = "open" if reply.decision in OPEN_DECISIONS else "answered"
+                    _remember(session, session.get(SenderState, who), who, reply, None, utcnow())
+                    session.commit()
+                send = wiring().send
+                if send is None:
+                    raise RuntimeError("no sender: the tipline was handed no way to send")
+                sid = send(sender_key, reply.text)
+                log.info("tipline sent a picture's answer later as %s", sid)
+                if row is not None and row.status == "answered":
+                    reply_addresses.forget(session, row_id)
+                    session.commit()
+            except Exception:
+                # The line stays open with its reply address: the desk can answer it.
+                log.exception("tipline could not answer a picture later (request %s)", row_id)
+                session.rollback()
+                row = session.get(RequestLog, row_id)
+                if row is not None:
+                    row.status = "open"
+                    session.commit()
+
+    # On the reading thread, after the words: never on the webhook's own thread.
+    later.job.add_done_callback(lambda job: queue.submit(finish, job))
+
+
+def _read_reply(session, searcher, caption, words, lang, settings, image_hash) -> Reply:
+    """Answer a picture's words and caption as a typed message, saying what was read."""
+    seen = dict(media_kind="image", image_hash=image_hash)
+    text = clean_text("\n".join(part for part in (caption, words) if part))
+    if not readable(text):
+        return Reply(replies.picture_unread(lang), "media_only", lang=lang, via="ocr", **seen)
+    lang = replies.pick_lang(language_of(text) or lang)
+    reply = _search(session, searcher, text, lang, settings)
+    shown = replies.with_words(reply.text, words, lang) if words else reply.text
+    return replace(reply, text=shown, via="ocr" if words else "text", searched=text, **seen)
 
 
 def _behind() -> bool:
@@ -197,21 +279,14 @@ def _picture(session, searcher, caption: str, lang: str, settings: _Settings,
         claim, bits = known
         return Reply(replies.known_picture(claim, lang), "match", claim.id, 1.0 - bits / 64, lang,
                      via="image", **seen)
-    started = time.perf_counter()
+    job = wiring().reading.submit(_words, reader, picture)
     try:
-        words = reader.words(picture)
-    except MediaUnavailable as exc:
-        log.warning("tipline could not read a picture: %s", exc)
-        words = ""
-    log.info("tipline read a picture in %.0f ms (fetched in %.0f ms): %d characters",
-             (time.perf_counter() - started) * 1000, picture.fetch_ms, len(words))
-    text = clean_text("\n".join(part for part in (caption, words) if part))
-    if not readable(text):
-        return Reply(replies.picture_unread(lang), "media_only", lang=lang, via="ocr", **seen)
-    lang = replies.pick_lang(language_of(text) or lang)
-    reply = _search(session, searcher, text, lang, settings)
-    shown = replies.with_words(reply.text, words, lang) if words else reply.text
-    return replace(reply, text=shown, via="ocr" if words else "text", searched=text, **seen)
+        words = job.result(timeout=float(current_app.config.get("OCR_WAIT") or 0))
+    except FuturesTimeout:
+        log.info("tipline answers a picture later: its words are not read yet")
+        return Reply(replies.reading(lang), "reading", lang=lang, via="ocr",
+                     later=_Later(job, caption, lang, picture.hash), **seen)
+    return _read_reply(session, searcher, caption, words, lang, settings, picture.hash)
 
 
 def _known_picture(session, image: str):

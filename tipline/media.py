@@ -8,7 +8,9 @@ a size cap and a timeout, and only from that host: the credentials go nowhere el
 from __future__ import annotations
 
 import base64
+import threading
 import time
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -93,3 +95,30 @@ class MediaReader:
             return clean_ocr(read_text(picture.image, timeout=self.ocr_timeout))
         except OcrFailed as exc:
             raise MediaUnavailable(str(exc)) from None
+
+
+class ReadingQueue:
+    """Reads pictures one at a time on a thread of this process.
+
+    Tesseract wants a core: two at once in one worker would only slow both. The webhook waits
+    for its picture up to `OCR_WAIT` seconds; past that it answers at once and the words are
+    searched and sent when they are read (tipline/conversation.py).
+    """
+
+    def __init__(self):
+        self._pool: ThreadPoolExecutor | None = None
+        self._lock = threading.Lock()
+
+    def submit(self, function, *args) -> Future:
+        """Run a function on the reading thread (made on first use, after any fork)."""
+        with self._lock:
+            if self._pool is None:
+                self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="pictures")
+            return self._pool.submit(function, *args)
+
+    def stop(self) -> None:
+        """Finish what is queued and stop the thread."""
+        with self._lock:
+            pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.shutdown(wait=True)

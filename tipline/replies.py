@@ -69,6 +69,7 @@ TEXT = {
         "picture_words": "📷 Teks di gambar: “{words}”",
         "picture_known": "📷 Gambar ini sudah pernah kami periksa.",
         "picture_unread": "Maaf, kami tidak menemukan tulisan yang terbaca di gambar ini.",
+        "picture_reading": "📷 Sedang membaca gambar… Jawabannya kami kirim sebentar lagi.",
         "link_read": "🔗 Dari tautan: “{title}”",
         "link_known": "🔗 Tautan ini sudah pernah kami periksa.",
         "unclear": (
@@ -156,6 +157,7 @@ TEXT = {
         "picture_words": "📷 Text in the picture: “{words}”",
         "picture_known": "📷 We have checked this picture before.",
         "picture_unread": "Sorry, we found no text we could read in this picture.",
+        "picture_reading": "📷 Reading the picture… We will send the answer shortly.",
         "link_read": "🔗 From the link: “{title}”",
         "link_known": "🔗 We have checked this link before.",
         "unclear": (
@@ -322,6 +324,11 @@ WORDS_SHOWN = 120  # what was read, shown so the sender sees why: short, it is n
 def picture_unread(lang: str) -> str:
     """Answer a picture with no words we could read (and no caption): please type the claim."""
     return fit(f"{_t(lang, 'picture_unread')} 🙏\n{_t(lang, 'media_ask')}")
+
+
+def reading(lang: str) -> str:
+    """Answer a picture whose words take longer than the webhook may wait: the answer follows."""
+    return fit(_t(lang, "picture_reading"))
 
 
 def with_words(reply: str, words: str, lang: str) -> str:

@@ -9,7 +9,9 @@ from .models import RequestLog
 
 # What lands in the editors' queue: no answer, a failure, and attachments not read (voice
 # notes, videos, pictures without words) so the desk sees how many arrive.
-OPEN_DECISIONS = frozenset({"no_match", "error", "media_only"})
+# "reading": a picture whose words come later (its line is updated then; open meanwhile, so that
+# the desk sees it if the reading never ends).
+OPEN_DECISIONS = frozenset({"no_match", "error", "media_only", "reading"})
 
 
 @dataclass(frozen=True)
@@ -28,6 +30,7 @@ class Reply:
     image_hash: str | None = field(default=None, compare=False, repr=False)
     via: str | None = field(default=None, compare=False, repr=False)
     searched: str | None = field(default=None, compare=False, repr=False)
+    later: object = field(default=None, compare=False, repr=False)  # a picture still being read
 
 
 def earlier_reply(session, message_sid: str) -> Reply | None:
@@ -40,8 +43,9 @@ def earlier_reply(session, message_sid: str) -> Reply | None:
     return Reply(row.reply, row.decision, row.claim_id, row.score, row.lang)
 
 
-def log_request(session, entry: dict, reply: Reply, channel: str, sender_key: str) -> None:
-    """Write the request log line and, for a WhatsApp question left open, its reply address."""
+def log_request(session, entry: dict, reply: Reply, channel: str, sender_key: str) -> int:
+    """Write the request log line and, for a WhatsApp question left open, its reply address;
+    give the line's id."""
     row = RequestLog(**entry)
     session.add(row)
     session.flush()
@@ -60,3 +64,4 @@ def log_request(session, entry: dict, reply: Reply, channel: str, sender_key: st
             if asked is not None:
                 reply_addresses.keep(session, asked.id, sender_key)
     session.commit()
+    return row.id

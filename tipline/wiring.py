@@ -8,7 +8,7 @@ from index.searcher import Searcher
 
 from .backlog import Backlog
 from .links import LinkReader
-from .media import MediaReader
+from .media import MediaReader, ReadingQueue
 
 KEY = "tipline"
 
@@ -22,6 +22,8 @@ class Wiring:
     after_purge: list = field(default_factory=list)  # callables(session) run after `tipline purge`
     media: MediaReader | None = None  # fetches and reads pictures (None: pictures are not read)
     links: LinkReader | None = None  # reads the pages of unknown links (None: searched as words)
+    reading: ReadingQueue = field(default_factory=ReadingQueue)  # pictures read on their own thread
+    send: object = None  # callable(to, body) -> SID: a WhatsApp message through Twilio's REST API
 
 
 def wiring() -> Wiring:
