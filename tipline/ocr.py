@@ -12,7 +12,8 @@ import os
 import re
 
 import pytesseract
-from PIL import Image, ImageOps, ImageStat
+import numpy as np
+from PIL import Image, ImageFilter, ImageOps, ImageStat
 
 # Tesseract's OpenMP threads would fight the web workers for the same cores: one each.
 os.environ.setdefault("OMP_THREAD_LIMIT", "1")
@@ -48,10 +49,9 @@ class OcrFailed(Exception):
 
 
 def prepare(image: Image.Image) -> Image.Image:
-    """Make a phone screenshot easy to read: grey, dark mode inverted, a readable size."""
+    """Make a phone screenshot easy to read: grey, a readable size, dark mode turned light."""
     gray = ImageOps.grayscale(image)
-    if ImageStat.Stat(gray).mean[0] < 110:  # dark mode: light letters on a dark screen
-        gray = ImageOps.invert(gray)
+    dark = ImageStat.Stat(gray).mean[0] < 110  # dark mode: light letters on a dark screen
     longest = max(gray.size)
     if longest > MAX_SIDE:
         ratio = MAX_SIDE / longest
@@ -59,7 +59,20 @@ def prepare(image: Image.Image) -> Image.Image:
     elif gray.width < MIN_WIDTH:
         ratio = min(2.0, MIN_WIDTH / gray.width)
         gray = gray.resize((round(gray.width * ratio), round(gray.height * ratio)), Image.LANCZOS)
+    if dark:
+        return _local_threshold(ImageOps.invert(gray))
     return ImageOps.autocontrast(gray, cutoff=1)
+
+
+def _local_threshold(gray: Image.Image, radius: int = 20, offset: int = 12) -> Image.Image:
+    """Black where a pixel is darker than its neighbourhood, white elsewhere.
+
+    A dark-mode bubble is a mid grey once inverted, between the screen and the letters: one
+    threshold for the whole picture (Tesseract's own) turns bubble and letters black together.
+    """
+    pixels = np.asarray(gray, dtype=np.int16)
+    around = np.asarray(gray.filter(ImageFilter.BoxBlur(radius)), dtype=np.int16)
+    return Image.fromarray(np.where(pixels < around - offset, 0, 255).astype(np.uint8))
 
 
 def read_text(image: Image.Image, timeout: float = 10.0) -> str:
