@@ -172,3 +172,21 @@ def test_appearances_survive_an_export_and_import(session, tmp_path, fmt):
     assert get_claim(session, "chip").appearances == [
         {"url": "https://www.facebook.com/groups/1/posts/2?mibextid=x"}, {"image": "0f0f0f0f0f0f0f0f"}]
     assert [c.id for c in claims_for_url(session, "https://facebook.com/groups/1/posts/2")] == ["chip"]
+
+
+@pytest.mark.parametrize("data", [b"", b"not a picture", b"\x89PNG\r\n\x1a\n broken"])
+def test_what_is_not_a_picture_is_refused(data):
+    from claims.images import UnreadableImage
+
+    with pytest.raises(UnreadableImage):
+        image_hash(data)
+
+
+def test_a_small_file_claiming_a_huge_canvas_is_refused_before_decoding():
+    from claims.images import UnreadableImage
+
+    out = io.BytesIO()
+    Image.new("1", (9000, 5000)).save(out, "PNG")  # a few KB, 45 million pixels
+    assert len(out.getvalue()) < 100_000
+    with pytest.raises(UnreadableImage, match="too large"):
+        image_hash(out.getvalue())
