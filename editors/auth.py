@@ -143,10 +143,17 @@ def current_account() -> EditorAccount | None:
     return g.account
 
 
+# Forms that may carry more than MAX_CONTENT_LENGTH, for a logged-in editor only: the claim
+# form's pictures (hashed, never kept; several phone photos are megabytes).
+LARGE_BODIES = {"editors.claim_save": 25 * 1024 * 1024}
+
+
 @bp.before_request
 def _guard():
     """Every page needs a login; every POST needs the session's CSRF token."""
     wiring().outbox.start()
+    if request.endpoint in LARGE_BODIES and current_account() is not None:
+        request.max_content_length = LARGE_BODIES[request.endpoint]  # before the form is read
     if request.method == "POST" and not _csrf_ok():
         abort(400, description="CSRF token missing or wrong: reload the page and try again.")
     if request.endpoint in PUBLIC_ENDPOINTS:

@@ -16,6 +16,7 @@ import numpy as np
 from flask import current_app
 from sqlalchemy import delete, select
 
+from claims.images import SAME_PICTURE_BITS, hash_distance
 from claims.models import Claim, utcnow
 from tipline.models import RequestLog
 
@@ -24,6 +25,9 @@ from .models import InboxGroup, InboxMember
 log = logging.getLogger(__name__)
 
 LABEL_CHARS = 500
+# The label of the group that gathers one kind of attachment nobody can read yet.
+MEDIA_LABELS = {"audio": "🎤 Pesan suara (voice note)", "video": "🎬 Video",
+                "image": "📷 Gambar tanpa teks (picture without words)", "other": "📎 Lampiran (attachment)"}
 _REMEMBERED = 64  # vectors kept between answer_for and file for the same text
 
 
@@ -84,6 +88,56 @@ def join(db, request_id: int, text: str, vector: np.ndarray, encoder_id: str,
     return group
 
 
+def _picture_group(db, image: str | None) -> InboxGroup | None:
+    """Give the open group that already holds this picture (within a few bits), or None."""
+    if not image:
+        return None
+    rows = db.execute(
+        select(InboxGroup, RequestLog.image_hash)
+        .join(InboxMember, InboxMember.group_id == InboxGroup.id)
+        .join(RequestLog, RequestLog.id == InboxMember.request_id)
+        .where(InboxGroup.status == "open", RequestLog.image_hash.is_not(None)))
+    for group, other in rows:
+        if hash_distance(image, other) <= SAME_PICTURE_BITS:
+            return group
+    return None
+
+
+def _kind_group(db, kind: str | None, encoder_id: str) -> InboxGroup:
+    """Give the open group of one kind of attachment without words, made when missing."""
+    label = MEDIA_LABELS.get(kind or "other", MEDIA_LABELS["other"])
+    group = db.scalar(select(InboxGroup).where(InboxGroup.status == "open", InboxGroup.label == label))
+    if group is None:
+        now = utcnow()
+        group = InboxGroup(label=label, status="open", encoder_id=encoder_id, vector=[],
+                           created_at=now, updated_at=now)
+        db.add(group)
+        db.flush()
+    return group
+
+
+def file_attachment(db, request: RequestLog, vector: np.ndarray | None, encoder_id: str) -> bool:
+    """Put a request with a picture or another attachment in its group; say whether it was.
+
+    The same picture joins the open group that already has it, whatever words were read in it
+    (OCR reads one picture differently from one copy to the next); an attachment without words
+    (a voice note, a video, a picture without text) joins the group of its kind. A picture with
+    words seen for the first time is left to the words (join).
+    """
+    group = _picture_group(db, request.image_hash)
+    if group is None and not (request.text or "").strip() and (request.media_kind or request.image_hash):
+        group = _kind_group(db, request.media_kind or "image", encoder_id)
+    if group is None:
+        return False
+    db.execute(delete(InboxMember).where(InboxMember.request_id == request.id))
+    if vector is not None and group.vector is not None and (not group.vector or len(group.vector) == len(vector)):
+        _add(group, vector)
+    group.updated_at = utcnow()
+    db.add(InboxMember(request_id=request.id, group_id=group.id))
+    db.flush()
+    return True
+
+
 def catch_up(db, encoder_of, threshold: float | None = None) -> int:
     """Group every open request that has no group yet, oldest first; give how many.
 
@@ -94,13 +148,18 @@ def catch_up(db, encoder_of, threshold: float | None = None) -> int:
         select(RequestLog).outerjoin(InboxMember, InboxMember.request_id == RequestLog.id)
         .where(RequestLog.status == "open", InboxMember.request_id.is_(None))
         .order_by(RequestLog.created_at, RequestLog.id)).all()
-    new = [r for r in new if (r.text or "").strip()]
+    new = [r for r in new if (r.text or "").strip() or r.image_hash or r.media_kind]
     if not new:
         return 0
     encoder = encoder_of()
-    vectors = np.asarray(encoder.encode_queries([r.text for r in new]), dtype=np.float32)
+    worded = [r for r in new if (r.text or "").strip()]
+    vectors = dict(zip((r.id for r in worded), np.asarray(
+        encoder.encode_queries([r.text for r in worded]), dtype=np.float32))) if worded else {}
     groups = open_groups(db, encoder.id)
-    for asked, vector in zip(new, vectors):
+    for asked in new:
+        vector = vectors.get(asked.id)
+        if file_attachment(db, asked, vector, encoder.id):
+            continue
         join(db, asked.id, asked.text, vector, encoder.id, threshold, groups)
     return len(new)
 
@@ -143,10 +202,16 @@ class Desk:
         return linked.claim_id if score >= open_score else None
 
     def file(self, session, request_id: int, text: str, answered_with: str | None = None) -> None:
-        """Put a request in its group: the linked group whose answer it got, else an open one."""
-        if not text.strip():
+        """Put a request in its group: the linked group whose answer it got, else an open one
+        (a picture: the open group that already has it, or the words read in it)."""
+        request = session.get(RequestLog, request_id)
+        if not (text or "").strip():
+            if request is not None and (request.image_hash or request.media_kind):
+                file_attachment(session, request, None, self.searcher.encoder.id)
             return
         encoder_id, vector = self._vector(text)
+        if not answered_with and request is not None and file_attachment(session, request, vector, encoder_id):
+            return
         threshold = _threshold(None)
         if answered_with:
             linked = [g for g in answered_groups(session, encoder_id) if g.claim_id == answered_with]

@@ -15,7 +15,7 @@ from sqlalchemy import func, or_, select, update
 
 from claims.db import get_session
 from claims.models import Claim, utcnow
-from claims.store import load_published
+from claims.store import load_published, save_claim
 from tipline import replies
 from tipline.models import RequestLog
 from tipline.whatsapp import MAX_CHARS, to_html, wa_len
@@ -177,6 +177,8 @@ def link_group(db, group: InboxGroup, claim_id: str, who: str) -> dict:
         cancel_group(db, group.id, f"linked to another fact-check by {who}")
     group.claim_id, group.updated_at = claim_id, utcnow()
     claim = db.get(Claim, claim_id)
+    if claim is not None:
+        attach_pictures(db, group, claim, who)
     counts = {}
     if claim is not None and claim.status == "published":
         group.status = "linked"
@@ -197,6 +199,19 @@ def unlink_group(db, group: InboxGroup, who: str) -> int:
     db.execute(update(RequestLog).where(RequestLog.id.in_(members), RequestLog.channel != "whatsapp")
                .values(status="open"))
     return cancelled
+
+
+def attach_pictures(db, group: InboxGroup, claim: Claim, who: str) -> int:
+    """Give a fact-check the pictures its group's askers sent, so that the next is answered at once."""
+    have = {item.get("image") for item in claim.appearances or []}
+    new = sorted(set(db.scalars(
+        select(RequestLog.image_hash).join(InboxMember, InboxMember.request_id == RequestLog.id)
+        .where(InboxMember.group_id == group.id, RequestLog.image_hash.is_not(None)))) - have)
+    if new:
+        save_claim(db, {"id": claim.id, "appearances": list(claim.appearances or [])
+                        + [{"image": image, "name": f"inbox #{group.id}"} for image in new]},
+                   actor=who or "inbox")
+    return len(new)
 
 
 def groups_published(db, claim_id: str) -> list[InboxGroup]:

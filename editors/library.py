@@ -13,6 +13,7 @@ from claims.db import get_session
 from claims.errors import ClaimsRejected, InvalidClaim
 from claims.formats import FORMATS, UnknownFormat, import_file
 from claims.groups import confirm_group, join_group, members, split_out
+from claims.images import UnreadableImage, image_hash
 from claims.models import STATUSES, Claim
 from claims.store import claim_history, save_claim, set_status, text_contains
 from claims.verdicts import current_vocabulary
@@ -28,7 +29,8 @@ log = logging.getLogger(__name__)
 
 PAGE_SIZE = 25
 SUGGESTED = 3  # similar fact-checks offered to join, on a fact-check's page
-FORM_FIELDS = ("title", "claim", "verdict", "summary", "url", "date", "lang", "tags", "publisher")
+FORM_FIELDS = ("title", "claim", "verdict", "summary", "url", "date", "lang", "tags", "publisher",
+               "appearances")
 STATUS_ACTIONS = {"publish": "published", "unpublish": "draft", "retire": "retired"}
 
 
@@ -81,6 +83,20 @@ def _form_data(form) -> dict:
     return data
 
 
+def _pictures(claim, form, files) -> tuple[list[dict], str | None]:
+    """The pictures of the form: attached ones still ticked, and new uploads hashed."""
+    keep = set(form.getlist("keep_image"))
+    kept = [dict(item) for item in (claim.appearances or []) if item.get("image") in keep] if claim else []
+    for upload in files.getlist("images"):
+        if not upload or not upload.filename:
+            continue
+        try:
+            kept.append({"image": image_hash(upload.read()), "name": os.path.basename(upload.filename)[:200]})
+        except UnreadableImage:
+            return kept, f"{upload.filename}: bukan gambar yang bisa dibaca. (Not a readable picture.)"
+    return kept, None
+
+
 def preview_text(data: dict) -> str:
     """Exactly what a WhatsApp sender would receive for this (unsaved) fact-check."""
     vocabulary = current_vocabulary()
@@ -102,6 +118,8 @@ def preview():
 
 
 def _render_form(claim, data, error=None, group=None, status=200):
+    if "images" not in data:
+        data = {**data, "images": [i for i in (claim.appearances or []) if i.get("image")] if claim else []}
     history = claim_history(get_session(), claim.id) if claim is not None else []
     hoax, suggestions = _hoax_group(claim) if claim is not None else ([], [])
     return render_template("editors/claim_form.html", claim=claim, data=data, error=error,
@@ -148,7 +166,9 @@ def _group_new(db, claim_ids) -> int:
 
 def _data_of(claim: Claim) -> dict:
     d = claim.to_dict()
-    return {**d, "tags": ", ".join(d["tags"]), "verdict": claim.verdict_raw or claim.verdict}
+    links = "\n".join(item["url"] for item in d["appearances"] if not item.get("image"))
+    return {**d, "tags": ", ".join(d["tags"]), "verdict": claim.verdict_raw or claim.verdict,
+            "appearances": links, "images": [i for i in d["appearances"] if i.get("image")]}
 
 
 @bp.get("/claims/new")
@@ -178,8 +198,13 @@ def claim_save():
     claim = db.get(Claim, data["id"]) if data.get("id") else None
     group = db.get(InboxGroup, request.form.get("group_id", type=int) or 0)
     publish = request.form.get("action") == "publish"
+    pictures, unreadable = _pictures(claim, request.form, request.files)
+    data["images"] = pictures
+    if unreadable:
+        return _render_form(claim, data, error=unreadable, group=group, status=400)
     try:
-        saved = save_claim(db, data, actor=actor(), status="draft")
+        saved = save_claim(db, {**data, "appearances": data["appearances"].split() + pictures},
+                           actor=actor(), status="draft")
         if publish:
             saved = set_status(db, saved.id, "published", actor=actor())
         if group is not None and group.status == "open":

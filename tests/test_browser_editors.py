@@ -282,3 +282,36 @@ def _inbox_walk(app, browser, twilio):
         expect(page.locator("table.outbox")).to_contain_text("unlinked by redaksi")
         shot(page, "outbox")
         context.close()
+def test_attach_the_picture_and_links_where_a_hoax_circulated(app, live_server, context, tmp_path):
+    import io
+    import random
+
+    from PIL import Image
+
+    from bench.screenshots import screenshot
+    from claims.images import image_hash
+    from claims.models import Claim
+
+    create_admin(app)
+    picture = tmp_path / "tangkapan-layar.png"
+    data = screenshot("Awas!! Vaksin covid itu ada chip nya", random.Random(3), font="DejaVu Sans")
+    Image.open(io.BytesIO(data)).save(picture, compress_level=0)  # megabytes: more than a message may be
+    assert picture.stat().st_size > 256 * 1024
+    page = context.new_page()
+    log_in(page, live_server.url)
+    page.click("text=Cek fakta baru")
+    page.fill("input[name=title]", "Vaksin COVID-19 berisi chip")
+    page.fill("input[name=verdict]", "HOAKS")
+    page.set_input_files("input[name=images]", str(picture))
+    page.fill("textarea[name=appearances]", "https://www.facebook.com/groups/1/posts/2\nhttps://t.me/kanal/3")
+    # The preview keeps working with a large picture chosen: it never uploads pictures.
+    expect(page.locator("#preview")).to_contain_text("Vaksin COVID-19 berisi chip")
+    page.click("button[value=publish]")
+    expect(page.locator(".flash.ok")).to_contain_text("published")
+    expect(page.locator("fieldset.pictures")).to_contain_text("tangkapan-layar.png")
+    expect(page.locator("textarea[name=appearances]")).to_have_value(
+        "https://www.facebook.com/groups/1/posts/2\nhttps://t.me/kanal/3")
+    shot(page, "claim-form-pictures")
+    with claims.db.session_scope(app) as session:
+        [claim] = session.query(Claim).all()
+        assert {"image": image_hash(Image.open(picture)), "name": "tangkapan-layar.png"} in claim.appearances

@@ -66,6 +66,12 @@ TEXT = {
             "keterangan (caption) yang berisi klaimnya."
         ),
         "media_ask_audio": "Tolong ketik isi klaimnya dalam beberapa kata.",
+        "picture_words": "📷 Teks di gambar: “{words}”",
+        "picture_known": "📷 Gambar ini sudah pernah kami periksa.",
+        "picture_unread": "Maaf, kami tidak menemukan tulisan yang terbaca di gambar ini.",
+        "picture_reading": "📷 Sedang membaca gambar… Jawabannya kami kirim sebentar lagi.",
+        "link_read": "🔗 Dari tautan: “{title}”",
+        "link_known": "🔗 Tautan ini sudah pernah kami periksa.",
         "unclear": (
             "Pesan mana yang ingin Anda cek? Teruskan (forward) pesannya ke sini, kirim "
             "tautannya, atau ketik kata kuncinya, misalnya _vaksin chip_."
@@ -153,6 +159,12 @@ TEXT = {
             "saying what it claims."
         ),
         "media_ask_audio": "Please type what it claims in a few words.",
+        "picture_words": "📷 Text in the picture: “{words}”",
+        "picture_known": "📷 We have checked this picture before.",
+        "picture_unread": "Sorry, we found no text we could read in this picture.",
+        "picture_reading": "📷 Reading the picture… We will send the answer shortly.",
+        "link_read": "🔗 From the link: “{title}”",
+        "link_known": "🔗 We have checked this link before.",
         "unclear": (
             "Which message would you like us to check? Forward it here, send the link, or "
             "type a few key words, for example _vaccine chip_."
@@ -328,6 +340,41 @@ def media_only(lang: str, media_types=()) -> str:
     kind = media_kind(media_types)
     ask = _t(lang, "media_ask_audio" if kind == "audio" else "media_ask")
     return fit(f"{_t(lang, 'media')[kind]} 🙏\n{ask}")
+
+
+WORDS_SHOWN = 120  # what was read, shown so the sender sees why: short, it is not the answer
+
+
+def picture_unread(lang: str) -> str:
+    """Answer a picture with no words we could read (and no caption): please type the claim."""
+    return fit(f"{_t(lang, 'picture_unread')} 🙏\n{_t(lang, 'media_ask')}")
+
+
+def reading(lang: str) -> str:
+    """Answer a picture whose words take longer than the webhook may wait: the answer follows."""
+    return fit(_t(lang, "picture_reading"))
+
+
+def with_words(reply: str, words: str, lang: str) -> str:
+    """Put what was read in a picture above the reply ("Teks di gambar: …", shortened)."""
+    shown = shorten(plain(words), WORDS_SHOWN)
+    return fit(f"{_t(lang, 'picture_words').format(words=shown)}\n\n{reply}") if shown else reply
+
+
+def with_page(reply: str, title: str, lang: str) -> str:
+    """Put the title of the linked page above the reply, so the sender sees what was read."""
+    shown = shorten(plain(title), WORDS_SHOWN)
+    return fit(f"{_t(lang, 'link_read').format(title=shown)}\n\n{reply}") if shown else reply
+
+
+def known_picture(claim, lang: str) -> str:
+    """Answer a picture the library knows: it was checked, and the fact-check."""
+    return fit(f"{_t(lang, 'picture_known')}\n\n{match(claim, lang, not_this=True)}")
+
+
+def known_link(claim, lang: str) -> str:
+    """Answer a link the library knows: it was checked, and the fact-check."""
+    return fit(f"{_t(lang, 'link_known')}\n\n{match(claim, lang, not_this=True)}")
 
 
 def unclear(lang: str) -> str:

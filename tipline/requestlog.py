@@ -10,7 +10,11 @@ from .models import RequestLog
 
 log = logging.getLogger(__name__)
 
-OPEN_DECISIONS = frozenset({"no_match", "error"})  # what lands in the editors' queue
+# What lands in the editors' queue: no answer, a failure, and attachments not read (voice
+# notes, videos, pictures without words) so the desk sees how many arrive.
+# "reading": a picture whose words come later (its line is updated then; open meanwhile, so that
+# the desk sees it if the reading never ends).
+OPEN_DECISIONS = frozenset({"no_match", "error", "media_only", "reading"})
 
 
 @dataclass(frozen=True)
@@ -28,6 +32,13 @@ class Reply:
     reopened: int | None = field(default=None, compare=False, repr=False)
     from_desk: bool = field(default=False, compare=False, repr=False)
     followup: str | None = field(default=None, compare=False, repr=False)
+    # What the message carried and how its text was had (tipline.models.RequestLog's columns),
+    # and the text searched when it is not the body (a picture's words, a page's title).
+    media_kind: str | None = field(default=None, compare=False, repr=False)
+    image_hash: str | None = field(default=None, compare=False, repr=False)
+    via: str | None = field(default=None, compare=False, repr=False)
+    searched: str | None = field(default=None, compare=False, repr=False)
+    later: object = field(default=None, compare=False, repr=False)  # a picture still being read
 
 
 def earlier_reply(session, message_sid: str) -> Reply | None:
@@ -41,8 +52,9 @@ def earlier_reply(session, message_sid: str) -> Reply | None:
 
 
 def log_request(session, entry: dict, reply: Reply, channel: str, sender_key: str,
-                desk=None) -> None:
-    """Write the request log line and, for a WhatsApp question left open, its reply address.
+                desk=None) -> int:
+    """Write the request log line and, for a WhatsApp question left open, its reply address;
+    give the line's id.
 
     desk (tipline.wiring.Desk): files the question in the inbox in the same transaction.
     """
@@ -66,6 +78,7 @@ def log_request(session, entry: dict, reply: Reply, channel: str, sender_key: st
             if asked is not None:
                 reply_addresses.keep(session, asked.id, sender_key)
     session.commit()
+    return row.id
 
 
 def _file(session, desk, row: RequestLog, reply: Reply) -> None:

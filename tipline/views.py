@@ -12,6 +12,7 @@ from claims.db import get_session
 from . import followup, hoaxes, replies
 from .conversation import Reply, clean_text, respond
 from .whatsapp import to_html
+from .media import Attachment
 from .wiring import wiring
 
 log = logging.getLogger(__name__)
@@ -91,6 +92,8 @@ def whatsapp():
         message_sid=form.get("MessageSid") or form.get("SmsMessageSid") or None,
         num_media=num_media,
         media_types=tuple(form.get(f"MediaContentType{i}", "") for i in range(num_media)),
+        media=tuple(Attachment(form.get(f"MediaUrl{i}", ""), form.get(f"MediaContentType{i}", ""))
+                    for i in range(num_media) if form.get(f"MediaUrl{i}")),
     )
     twiml = MessagingResponse()
     if reply.text:  # past the rate limit's one notice: an empty <Response/>, Twilio sends nothing

@@ -1,4 +1,5 @@
-"""What the tipline is handed by the app: the search door, the socket backlog, purge hooks."""
+"""What the tipline is handed by the app (the search door, the socket backlog, purge hooks) and
+makes for itself (the readers of pictures and links)."""
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -7,6 +8,8 @@ from flask import current_app
 from index.searcher import Searcher
 
 from .backlog import Backlog
+from .links import LinkReader
+from .media import MediaReader, ReadingQueue
 
 KEY = "tipline"
 
@@ -32,6 +35,10 @@ class Wiring:
     backlog: Backlog | None = None  # how many messages wait for a worker
     after_purge: list = field(default_factory=list)  # callables(session) run after `tipline purge`
     desk: Desk | None = None  # the editors' inbox: grouping, and answers the desk already gave
+    media: MediaReader | None = None  # fetches and reads pictures (None: pictures are not read)
+    links: LinkReader | None = None  # reads the pages of unknown links (None: searched as words)
+    reading: ReadingQueue = field(default_factory=ReadingQueue)  # pictures read on their own thread
+    send: object = None  # callable(to, body) -> SID: a WhatsApp message through Twilio's REST API
 
 
 def wiring() -> Wiring:

@@ -36,6 +36,7 @@
   function refresh() {
     var mine = ++seq;
     var body = new FormData(form);
+    body.delete("images");  // the preview needs no pictures: never upload them as you type
     fetch(form.dataset.previewUrl, {
       method: "POST", body: body, credentials: "same-origin",
       headers: {"X-CSRF-Token": body.get("csrf_token")}
