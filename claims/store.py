@@ -20,7 +20,8 @@ from typing import Any
 from sqlalchemy import false, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
-from claims.errors import ClaimNotFound, ClaimsRejected, ImportProblem, InvalidClaim
+from claims.errors import (ClaimNotFound, ClaimsRejected, ImportProblem, IncompleteClaim,
+                           InvalidClaim)
 from claims.models import CONTENT_FIELDS, STATUSES, Claim, ClaimHistory, LibraryState, utcnow
 from claims.validation import check_publishable, clean_claim_data, clean_status
 from claims.verdicts import UNRATED, current_vocabulary
@@ -399,6 +400,8 @@ def save_claim(session: Session, data: Mapping[str, Any], *, actor: str = "cli",
         report = upsert_claims(session, [(1, data)], status=status, actor=actor,
                                require_complete=require_complete)
     except ClaimsRejected as exc:
+        if exc.problem.missing:
+            raise IncompleteClaim(exc.problem.missing) from None
         raise InvalidClaim(exc.field, exc.message) from None
     return session.get(Claim, report.claim_ids[0], populate_existing=True)
 
