@@ -27,7 +27,7 @@ FREE_ATTEMPTS = 3  # failures before the first wait
 BASE_DELAY = timedelta(seconds=5)  # doubled with every further failure
 MAX_DELAY = timedelta(minutes=15)
 FORGET_FAILURES = timedelta(hours=24)  # a quiet day resets the counter
-PUBLIC_ENDPOINTS = {"editors.login", "editors.static", "editors.favicon"}
+PUBLIC_ENDPOINTS = {"editors.login", "editors.static"}
 # Never echoed back after a CSRF failure: a secret, and the token that failed.
 UNECHOED_FIELDS = {"password", "csrf_token"}
 # Compared against when the username is unknown, so both cases take the same time.
