@@ -1,5 +1,6 @@
 """The library: list, search and filter fact-checks, edit them with a live preview, import."""
 
+import logging
 import os
 import re
 import tempfile
@@ -23,6 +24,8 @@ from .auth import actor, bilingual, bp, csrf_message, on_csrf_failure
 from .inbox import groups_published
 from .models import InboxGroup
 from .wiring import wiring
+
+log = logging.getLogger(__name__)
 
 PAGE_SIZE = 25
 FORM_FIELDS = ("title", "claim", "verdict", "summary", "url", "date", "lang", "tags", "publisher")
@@ -72,8 +75,15 @@ class Searched:
 
 def tipline_search(text: str, k: int) -> Searched:
     """Rank published fact-checks for a text as the tipline does, keeping those it would offer
-    and those that share a word with the text (a ranking alone orders the whole library)."""
-    result = wiring().searcher.search(text, k=k)
+    and those that share a word with the text (a ranking alone orders the whole library).
+
+    When the search itself fails, the desk still gets its word-by-word matches: nothing ranked.
+    """
+    try:
+        result = wiring().searcher.search(text, k=k)
+    except Exception:
+        log.exception("the library's search could not use the tipline's search")
+        return Searched([], None, "error")
     offered = {"match": 1, "choices": int(current_app.config.get("SEARCH_K", 3))}.get(
         result.decision, 0)
     ids = [m.id for i, m in enumerate(result.matches) if i < offered or m.lexical > 0]
@@ -164,7 +174,11 @@ def similar_claims(data) -> Similar:
     text = " ".join(f"{data.get('title') or ''} {data.get('claim') or ''}".split())[:SIMILAR_CHARS]
     if not text:
         return Similar(None, [])
-    result = wiring().searcher.search(text, k=SIMILAR + 1)
+    try:
+        result = wiring().searcher.search(text, k=SIMILAR + 1)
+    except Exception:
+        log.exception("the duplicate check could not use the tipline's search")
+        return Similar("error", [])
     own = data.get("id") or ""
     found = [c for c in load_published(get_session(), [m.id for m in result.matches]) if c.id != own]
     vocabulary = current_vocabulary()

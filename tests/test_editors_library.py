@@ -343,3 +343,21 @@ def test_a_csrf_failure_after_the_session_ended_shows_what_was_typed(app):
     login = anonymous.post("/editors/login", data={"username": "redaksi", "password": "x"})
     assert login.status_code == 400 and 'value="redaksi"' in login.text
     assert "kedaluwarsa" in login.text
+
+
+class BrokenSearcher:
+    """A search that fails, as a corrupt index or a missing encoder would."""
+
+    def search(self, text, k=5, embed=True):
+        raise RuntimeError("index unreadable")
+
+
+def test_without_the_tipline_search_the_desk_still_finds_by_words(app, client, caplog):
+    from editors.wiring import KEY, Wiring
+    app.extensions[KEY] = Wiring(BrokenSearcher(), app.extensions[KEY].outbox)
+    page = client.get("/editors/?q=bansos+tautan")
+    assert page.status_code == 200 and shown_ids(page.text) == ["bansos"]
+    found = client.post("/editors/claims/similar", data={"title": "bansos"},
+                        headers={"X-CSRF-Token": csrf(client)})
+    assert found.json == {"decision": "error", "items": []}
+    assert "could not use the tipline's search" in caplog.text
