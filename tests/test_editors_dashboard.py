@@ -93,6 +93,7 @@ def test_voice_notes_and_videos_count_as_unanswered_questions(tmp_path):
             assert [r.media_kind for r in session.query(RequestLog).order_by(RequestLog.id)] == ["audio", "video", "audio"]
     finally:
         app.extensions["cekfakta"].searcher.stop()
+@pytest.mark.db
 def test_top_inbox_topics_are_the_open_groups_and_answered_is_defined(tmp_path):
     app = make_app(tmp_path, **editors_config())
     try:

@@ -203,7 +203,8 @@ def test_the_form_keeps_where_a_claim_circulated_links_and_pictures(app, client)
     assert len(photo) > 256 * 1024  # larger than any other request may be
     response = client.post("/editors/claims/save", data={
         "csrf_token": csrf(client), "id": "vaksin-chip", "title": "Vaksin COVID-19 mengandung chip",
-        "verdict": "HOAKS", "lang": "id", "action": "save",
+        "verdict": "HOAKS", "lang": "id", "action": "save", "summary": "Tidak ada chip di vaksin.",
+        "url": "https://cekfakta.example.org/vaksin-chip",
         "appearances": "https://www.facebook.com/groups/9/posts/1\nhttps://t.me/kanal/5",
         "images": [(io.BytesIO(photo), "poster.jpg"), (io.BytesIO(_jpeg()), "tangkapan.png")]},
         content_type="multipart/form-data")
@@ -222,6 +223,7 @@ def test_the_form_keeps_where_a_claim_circulated_links_and_pictures(app, client)
     client.post("/editors/claims/save", data={
         "csrf_token": csrf(client), "id": "vaksin-chip", "title": "Vaksin COVID-19 mengandung chip",
         "verdict": "HOAKS", "lang": "id", "action": "save", "appearances": "",
+        "summary": "Tidak ada chip di vaksin.", "url": "https://cekfakta.example.org/vaksin-chip",
         "keep_image": image_hash(_jpeg())}, content_type="multipart/form-data")
     with claims.db.session_scope(app) as session:
         assert session.get(Claim, "vaksin-chip").appearances == [{"image": image_hash(_jpeg()), "name": "tangkapan.png"}]
