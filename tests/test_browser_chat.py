@@ -27,6 +27,12 @@ CLAIMS = [
 
 
 @pytest.fixture
+def app(app_real):
+    """The page answers with the shipped encoder: the no-match decision reads real cosines."""
+    return app_real
+
+
+@pytest.fixture
 def chat(app, live_server, browser, add_claims):
     add_claims(app, CLAIMS)
     context = browser.new_context(viewport={"width": 412, "height": 860}, locale="id-ID")

@@ -302,6 +302,8 @@ def test_attach_the_picture_and_links_where_a_hoax_circulated(app, live_server, 
     page.click("text=Cek fakta baru")
     page.fill("input[name=title]", "Vaksin COVID-19 berisi chip")
     page.fill("input[name=verdict]", "HOAKS")
+    page.fill("textarea[name=summary]", "Vaksin COVID-19 tidak berisi chip.")
+    page.fill("input[name=url]", "https://cekfakta.example.org/vaksin-chip")
     page.set_input_files("input[name=images]", str(picture))
     page.fill("textarea[name=appearances]", "https://www.facebook.com/groups/1/posts/2\nhttps://t.me/kanal/3")
     # The preview keeps working with a large picture chosen: it never uploads pictures.
