@@ -4,24 +4,28 @@ import logging
 import os
 import secrets
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 import click
 from flask import Flask, current_app
 from flask.cli import NoAppException, with_appcontext
-from sqlalchemy import select
+from sqlalchemy import Boolean, Integer, String, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Mapped, mapped_column
 
 import claims
 import claims.db
 import editors
 import tipline
-from claims.models import Claim
+from claims.db import Base
+from claims.models import Claim, UTCDateTime, utcnow
 from claims.store import changes_since, library_revision, published_claims
 from index import Document
 from index import cli as index_cli
 from index.encoders import configure_threads
 from index.query_vectors import QueryCache, SharedVectors
-from index.searcher import Searcher
+from index.searcher import Build, Searcher
 from index.service import Changes, SearchService
 from index.store import IndexStore
 from tipline.backlog import Backlog
@@ -179,8 +183,20 @@ def document_for(claim: Claim) -> Document:
     return Document(claim.id, claim.title or "", claim.claim or "", claim.summary or "", claim.lang or None)
 
 
+class IndexBuild(Base):
+    """The last `flask index rebuild` (one row): every node rebuilds its own index as this build."""
+
+    __tablename__ = "index_build"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)  # always 1
+    build: Mapped[str] = mapped_column(String(32))
+    encoder_spec: Mapped[str] = mapped_column(String(500))
+    full: Mapped[bool] = mapped_column(Boolean, default=False)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
 class Library:
-    """What the index sees of the claims library: published documents and changes."""
+    """What the index sees of the claims library: published documents, changes, the build to follow."""
 
     def __init__(self, app: Flask):
         self.app = app
@@ -211,6 +227,24 @@ class Library:
         with claims.db.session_scope(self.app) as session:
             rows = session.execute(select(Claim.id, Claim.title).where(Claim.id.in_(ids)))
             return {claim_id: title for claim_id, title in rows}
+
+    def wanted_build(self) -> Build | None:
+        """Give the last rebuild recorded by any node, or None."""
+        with claims.db.session_scope(self.app) as session:
+            row = session.get(IndexBuild, 1)
+            return Build(row.build, row.encoder_spec, row.full) if row is not None else None
+
+    def record_build(self, build: Build) -> None:
+        """Record a rebuild, for every node to follow."""
+        for attempt in (1, 2):  # two nodes recording the very first build at once: one retries
+            try:
+                with claims.db.session_scope(self.app) as session:
+                    session.merge(IndexBuild(id=1, build=build.id, encoder_spec=build.encoder_spec,
+                                             full=build.full, at=utcnow()))
+                return
+            except IntegrityError:
+                if attempt == 2:
+                    raise
 
 
 @dataclass(frozen=True)

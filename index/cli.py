@@ -27,7 +27,8 @@ def make_cli(searcher: Searcher) -> AppGroup:
         """Re-embed the whole library into a new index and swap it in atomically.
 
         The tipline keeps answering from the old index while this runs, and if it is stopped half
-        way. Running workers pick the new index up within seconds.
+        way. Running workers pick the new index up within seconds; other nodes on the same
+        database rebuild their own index the same way (their workers follow by themselves).
 
         Example: flask index rebuild --encoder sentence-transformers:intfloat/multilingual-e5-small
         """
@@ -42,8 +43,10 @@ def make_cli(searcher: Searcher) -> AppGroup:
         except (UnknownEncoder, OSError, ValueError) as exc:
             raise click.ClickException(f"Cannot load encoder {spec!r}: {exc}") from exc
         with click.progressbar(length=len(documents), label=f"Indexing with {spec}") as bar:
+            # --if-needed is what a node runs as it starts: it catches up with the other nodes'
+            # build rather than make them all rebuild.
             report = searcher.rebuild(spec, reuse=not full, progress=bar.update,
-                                      library=(revision, documents))
+                                      library=(revision, documents), everywhere=not if_needed)
         click.echo(f"Snapshot {report.snapshot}: {report.documents} documents at library revision "
                    f"{report.revision} ({report.embedded} embedded, {report.reused} reused), "
                    f"encoder {report.encoder_id}.")
@@ -56,6 +59,9 @@ def make_cli(searcher: Searcher) -> AppGroup:
             return False
         if meta.get("format") != FORMAT or meta["encoder_spec"] != spec:
             return False
+        wanted = searcher.wanted_build()
+        if wanted is not None and wanted.encoder_spec == spec and meta.get("build") != wanted.id:
+            return False  # another node rebuilt: this one follows
         changes = library.changes(meta["revision"])
         return not (changes.upserts or changes.removals)
 

@@ -17,15 +17,17 @@ from tipline.models import RequestLog
 
 pytestmark = pytest.mark.db
 
-# A later revision, for the tests of a database behind the newest one. On SQLite it copies
-# tipline_requests into a new table, as most changes to a SQLite table do: the table three
-# others point at, two of them with ON DELETE CASCADE.
+# A later revision, for the tests of a database behind the newest one: it follows this code's
+# newest revision, whichever that is. On SQLite it copies tipline_requests into a new table, as
+# most changes to a SQLite table do: the table three others point at, two of them with ON
+# DELETE CASCADE.
+TEST_REVISION = "9999"
 SECOND_REVISION = '''"""Add a note to each request (a test's revision)."""
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0002"
-down_revision = "0001"
+revision = "9999"
+down_revision = "{head}"
 branch_labels = None
 depends_on = None
 
@@ -66,11 +68,11 @@ def engines():
 
 @pytest.fixture
 def revisions(tmp_path, monkeypatch):
-    """Make this code's revisions and a test's 0002, in a copy of claims/migrations/."""
+    """Make this code's revisions and a test's TEST_REVISION after them, in a copy of claims/migrations/."""
     def use(source):
         folder = tmp_path / "migrations"
         shutil.copytree(migrate.MIGRATIONS, folder, ignore=shutil.ignore_patterns("__pycache__"))
-        (folder / "versions" / "0002_note.py").write_text(source)
+        (folder / "versions" / "9999_note.py").write_text(source.replace("{head}", migrate.head()))
         monkeypatch.setattr(migrate, "MIGRATIONS", folder)
         migrate.scripts.cache_clear()
 
@@ -81,9 +83,9 @@ def revisions(tmp_path, monkeypatch):
 
 @pytest.fixture
 def second_revision(revisions):
-    """Make this code's revisions 0001 and a test's 0002, which adds a column."""
+    """Make this code's revisions and a test's TEST_REVISION, which adds a column."""
     revisions(SECOND_REVISION)
-    return "0002"
+    return TEST_REVISION
 
 
 def stamp(engine, revision):
@@ -201,15 +203,16 @@ def test_a_database_behind_the_newest_revision_is_upgraded_by_the_cli(
     with caplog.at_level(logging.ERROR, logger="claims.migrate"):
         app = make_app(tmp_path, DATABASE_URL=url)
     try:
-        assert "0001, behind the newest revision 0002" in caplog.text
+        assert f"0001, behind the newest revision {TEST_REVISION}" in caplog.text
         assert "flask --app app db upgrade" in caplog.text
         runner = app.test_cli_runner()
         assert runner.invoke(args=["db", "current"]).exit_code == 1
         history = runner.invoke(args=["db", "history"]).output.splitlines()
-        assert history[0].startswith("0002 (head): Add a note") and history[1].startswith("0001 (current): ")
+        assert history[0].startswith(f"{TEST_REVISION} (head): Add a note")
+        assert history[-1].startswith("0001 (current): ")
 
         result = runner.invoke(args=["db", "upgrade"])
-        assert result.exit_code == 0 and "upgraded from 0001 to 0002 (head)" in result.output
+        assert result.exit_code == 0 and f"upgraded from 0001 to {TEST_REVISION} (head)" in result.output
         assert "note" in {c["name"] for c in inspect(engine).get_columns("tipline_requests")}
         # The table was copied on SQLite: its children, cascading ones included, are all there.
         assert read_first_release_rows(engine) == expected_rows()

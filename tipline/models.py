@@ -6,7 +6,7 @@ from sqlalchemy import JSON, Float, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from claims.db import Base
-from claims.models import UTCDateTime
+from claims.models import BigId, UTCDateTime
 
 STATUSES = ("open", "answered", "dismissed")
 
@@ -29,7 +29,7 @@ class RequestLog(Base):
     __tablename__ = "tipline_requests"
     __table_args__ = (Index("ix_tipline_requests_status_created", "status", "created_at"),)
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     # Twilio's id for the message; unique so a redelivered webhook is answered, not re-logged.
     message_sid: Mapped[str | None] = mapped_column(String(64), unique=True)
     channel: Mapped[str] = mapped_column(String(16))
@@ -78,7 +78,7 @@ class ReplyAddress(Base):
     __tablename__ = "reply_addresses"
 
     request_id: Mapped[int] = mapped_column(
-        Integer, ForeignKey("tipline_requests.id", ondelete="CASCADE"), primary_key=True)
+        BigId, ForeignKey("tipline_requests.id", ondelete="CASCADE"), primary_key=True)
     ciphertext: Mapped[str] = mapped_column(Text)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
 
@@ -92,5 +92,6 @@ class RateWindow(Base):
     __tablename__ = "tipline_rate"
 
     sender_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
-    window_start: Mapped[int] = mapped_column(Integer)  # unix seconds, a multiple of the window
+    # Unix seconds, a multiple of the window: 64-bit, since 32 bits end in January 2038.
+    window_start: Mapped[int] = mapped_column(BigId)
     count: Mapped[int] = mapped_column(Integer, default=0)
