@@ -66,14 +66,16 @@ def connect(app: Flask) -> Database:
     """Connect the app to its database: the engine, the schema, a session per app context.
 
     An empty database is created at the newest revision; one that is behind is left as it is,
-    with an error in the log naming `flask db upgrade` (claims/migrate.py), which itself needs
-    the app to start.
+    with an error in the log naming `flask db upgrade` once the app serves or runs a command
+    (claims/migrate.py): that command itself needs the app to start.
     """
     from claims import migrate, models  # noqa: F401 - models registers the library's tables
 
     url = app.config.get("DATABASE_URL") or default_database_url(app)
     engine = make_engine(url)
-    migrate.prepare(engine)
+    state = migrate.prepare(engine)
+    if not (state.empty or state.current):
+        migrate.warn_when_used(app, state)
     database = Database(engine, sessionmaker(engine, expire_on_commit=False))
     app.extensions[EXTENSION_KEY] = database
     app.teardown_appcontext(close_session)

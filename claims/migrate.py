@@ -24,6 +24,7 @@ from alembic.config import Config
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from alembic.util import CommandError
+from flask import appcontext_pushed
 from flask.cli import AppGroup
 from sqlalchemy import Connection, Engine, MetaData, inspect, text
 
@@ -160,9 +161,10 @@ def schema_lock(engine: Engine) -> Iterator[Connection]:
 
 
 def prepare(engine: Engine, metadata: MetaData = Base.metadata) -> SchemaState:
-    """At start-up: create an empty database at the newest revision, or say it needs upgrading.
+    """At start-up: create an empty database at the newest revision; give where it stands.
 
-    Never changes a database that holds data: that is `flask db upgrade`'s job, run on purpose.
+    Never changes a database that holds data: that is `flask db upgrade`'s job, run on purpose
+    (warn_when_used says so).
     """
     with schema_lock(engine) as connection:
         state = schema_state(connection)
@@ -178,9 +180,32 @@ def prepare(engine: Engine, metadata: MetaData = Base.metadata) -> SchemaState:
                 # At head, checks first: creates only the tables of a room whose models came late.
                 metadata.create_all(connection, checkfirst=not empty)
             _ensure_library_state(connection)
-        else:
-            log.error("The database is %s", state.describe())
         return state
+
+
+def warn_when_used(app, state: SchemaState) -> None:
+    """Log once that the database needs `flask db upgrade`, when the app first serves or runs a
+    command; never in `flask db …` itself, which is there to fix it (and would print the advice
+    before doing so)."""
+    said = []
+
+    def warn(_sender, **_extra) -> None:
+        if said or _in_db_command():
+            return
+        said.append(True)
+        log.error("The database is %s", state.describe())
+
+    appcontext_pushed.connect(warn, app, weak=False)
+
+
+def _in_db_command() -> bool:
+    """Say whether the running click command is one of `flask db …`."""
+    context = click.get_current_context(silent=True)
+    while context is not None:
+        if context.command is db_cli:
+            return True
+        context = context.parent
+    return False
 
 
 def _ensure_library_state(connection: Connection) -> None:

@@ -24,7 +24,7 @@ from . import replies
 from .models import RequestLog, SenderState, as_utc, utcnow
 from .ratelimit import count_message, rate_limited
 from .reading import choice_number, clean_text, command_for, language_of, readable
-from .requestlog import OPEN_DECISIONS, Reply, earlier_reply, log_request
+from .requestlog import OPEN_DECISIONS, Reply, earlier_reply, log_request, stored_sid
 from .wiring import wiring
 
 log = logging.getLogger(__name__)
@@ -55,6 +55,7 @@ def respond(
 ) -> Reply:
     """Answer one message, remember what the sender needs next, and log it."""
     started = time.perf_counter()
+    message_sid = stored_sid(message_sid)
     if message_sid and (earlier := earlier_reply(session, message_sid)) is not None:
         log.info("tipline %s message %s replayed", channel, message_sid)
         return earlier
