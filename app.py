@@ -268,8 +268,7 @@ def prepare_worker(app: Flask, sockets) -> None:
     """
     found = parts(app)
     found.backlog.watch(sockets)
-    with app.app_context():  # the first use: a database needing `flask db upgrade` is said now
-        found.searcher.warm()
+    found.searcher.warm()
 
 
 def _make_searcher(app: Flask) -> Searcher:

@@ -66,8 +66,8 @@ def connect(app: Flask) -> Database:
     """Connect the app to its database: the engine, the schema, a session per app context.
 
     An empty database is created at the newest revision; one that is behind is left as it is,
-    with an error in the log naming `flask db upgrade` once the app serves or runs a command
-    (claims/migrate.py): that command itself needs the app to start.
+    with an error in the log naming `flask db upgrade` when it is first used (claims/migrate.py):
+    that command itself needs the app to start.
     """
     from claims import migrate, models  # noqa: F401 - models registers the library's tables
 
@@ -75,7 +75,7 @@ def connect(app: Flask) -> Database:
     engine = make_engine(url)
     state = migrate.prepare(engine)
     if not (state.empty or state.current):
-        migrate.warn_when_used(app, state)
+        migrate.warn_when_used(engine, state)
     database = Database(engine, sessionmaker(engine, expire_on_commit=False))
     app.extensions[EXTENSION_KEY] = database
     app.teardown_appcontext(close_session)

@@ -24,9 +24,8 @@ from alembic.config import Config
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from alembic.util import CommandError
-from flask import appcontext_pushed
 from flask.cli import AppGroup
-from sqlalchemy import Connection, Engine, MetaData, inspect, text
+from sqlalchemy import Connection, Engine, MetaData, event, inspect, text
 
 from claims.db import Base, get_engine
 
@@ -183,19 +182,18 @@ def prepare(engine: Engine, metadata: MetaData = Base.metadata) -> SchemaState:
         return state
 
 
-def warn_when_used(app, state: SchemaState) -> None:
-    """Log once that the database needs `flask db upgrade`, when the app first serves or runs a
-    command; never in `flask db …` itself, which is there to fix it (and would print the advice
-    before doing so)."""
+def warn_when_used(engine: Engine, state: SchemaState) -> None:
+    """Log once that the database needs `flask db upgrade`, when the process first uses it; never
+    in `flask db …` itself, which is there to fix it (and would open with the advice)."""
     said = []
 
-    def warn(_sender, **_extra) -> None:
+    def warn(*_connection) -> None:
         if said or _in_db_command():
             return
         said.append(True)
         log.error("The database is %s", state.describe())
 
-    appcontext_pushed.connect(warn, app, weak=False)
+    event.listen(engine, "checkout", warn)
 
 
 def _in_db_command() -> bool:

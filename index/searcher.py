@@ -60,6 +60,7 @@ class Searcher:
         self._lock = threading.Lock()
         self._follower: threading.Thread | None = None  # rebuilding as another node did
         self._given_up: str | None = None  # a build this process failed to follow: not retried
+        self._unfollowable = False  # the recorded build could not be read (said once)
 
     @property
     def encoder(self):
@@ -120,7 +121,14 @@ class Searcher:
     def _follow(self, revision: int) -> None:
         """Rebuild this node's index in the background when it serves another build than the
         recorded one, or when the library went back behind it (a restored database)."""
-        wanted = self.wanted_build()
+        try:
+            wanted = self.wanted_build()
+        except Exception:  # say, a database not upgraded yet: following is not worth failing for
+            if not self._unfollowable:
+                log.exception("cannot read which index build to follow; this node keeps its own")
+            self._unfollowable = True
+            return
+        self._unfollowable = False
         stale = wanted is not None and wanted.id not in (self.service.build, self._given_up)
         went_back = revision < self.service.revision
         if not (stale or went_back) or (self._follower is not None and self._follower.is_alive()):
