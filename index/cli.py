@@ -79,6 +79,12 @@ def make_cli(searcher: Searcher) -> AppGroup:
         click.echo(f"Snapshot:   {store.current_name()} (created {meta['created']})")
         click.echo(f"Encoder:    {meta['encoder_id']} ({meta['dim']} dims; spec {meta['encoder_spec']})")
         click.echo(f"Documents:  {meta['documents']} at library revision {meta['revision']}")
+        wanted = searcher.wanted_build()
+        if wanted is not None and meta.get("build") != wanted.id:
+            click.echo(f"Build:      {meta.get('build') or '-'}, not the last rebuild recorded by the nodes "
+                       f"({wanted.id}, {wanted.encoder_spec}): running workers rebuild to it")
+        elif wanted is not None:
+            click.echo(f"Build:      {wanted.id}, the last rebuild recorded by the nodes")
         click.echo(f"Library:    revision {library.revision()}; {len(behind.upserts)} to add or update, "
                    f"{len(behind.removals)} to remove since the snapshot")
         if searcher.service.encoder_spec != meta["encoder_spec"]:

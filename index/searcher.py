@@ -130,7 +130,8 @@ class Searcher:
             return
         self._unfollowable = False
         stale = wanted is not None and wanted.id not in (self.service.build, self._given_up)
-        went_back = revision < self.service.revision
+        # Revision 0 is an empty library, or one pg_restore is still filling: not worth indexing.
+        went_back = 0 < revision < self.service.revision
         if not (stale or went_back) or (self._follower is not None and self._follower.is_alive()):
             return
         self._follower = threading.Thread(target=self._rebuild_as, args=(wanted,),

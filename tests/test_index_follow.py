@@ -40,15 +40,19 @@ def recorded(app):
 def test_a_rebuild_is_recorded_and_the_other_node_rebuilds_as_it(two_nodes):
     a, b = two_nodes
     add_claims(a, [CHIP])
-    parts(b).searcher.sync_once()  # b serves from memory, no build yet
+    assert b.test_cli_runner().invoke(args=["index", "rebuild"]).exit_code == 0  # b's own, first
     result = a.test_cli_runner().invoke(args=["index", "rebuild", "--encoder", "fake:24"])
     assert result.exit_code == 0, result.output
     build, spec = recorded(a)
     assert spec == "fake:24" and store(a).meta()["build"] == build
 
+    status = b.test_cli_runner().invoke(args=["index", "status"]).output
+    assert f"not the last rebuild recorded by the nodes ({build}, fake:24)" in status
     parts(b).searcher.sync_once()  # notices the build: rebuilds in the background
     wait_for(lambda: store(b).current_build() == build, 20, what="node b rebuilding")
     parts(b).searcher.sync_once()  # and swaps it in
+    status = b.test_cli_runner().invoke(args=["index", "status"]).output
+    assert f"Build:      {build}, the last rebuild recorded by the nodes" in status
     assert parts(b).searcher.encoder.spec == "fake:24"
     assert [m.id for m in parts(b).searcher.search("vaksin microchip pelacak").matches][:1] == ["vaksin-chip"]
     assert recorded(b) == (build, spec)  # following records nothing new
