@@ -158,6 +158,7 @@ class NodesStream(Stream):
         self.nodes = nodes
         self.validator = RequestValidator(TOKEN)
         self.apologies: set[str] = set()  # acknowledged with the "try again" reply (nothing logged)
+        self.replays_with_apology = 0
         self._pick = random.Random(seed)
 
     def _post(self, sid: str, body: str, sender: str):
@@ -203,7 +204,11 @@ class NodesStream(Stream):
                 if answer is not None:
                     with self._lock:
                         self.replays += 1
-                        self.replay_mismatch += answer != self.acked[old]
+                        if old in self.apologies:  # this replay came while the database was down
+                            self.apologies.discard(old)
+                            self.replays_with_apology += 1
+                        else:
+                            self.replay_mismatch += answer != self.acked[old]
             else:
                 sid = f"SM{worker:02d}{n:030d}"
                 sender = f"whatsapp:+628{rnd.randrange(10**8, 10**8 + 400)}"
@@ -447,6 +452,7 @@ def _check(nodes, desk, twilio, stream, published, queued, kills, rebuilds_finis
         "acknowledged": len(stream.acked), "not_acknowledged": len(stream.failed),
         "acknowledged_with_apology_not_logged": len([s for s in apologies if counts.get(s, 0) == 0]),
         "replays": stream.replays, "replay_mismatch": stream.replay_mismatch,
+        "replays_answered_with_apology": stream.replays_with_apology,
         "acknowledged_lost_or_duplicated": len(missing), "http_statuses": stream.statuses,
         "latency_ms_p50": round(lat[len(lat) // 2] * 1000, 1) if lat else None,
         "answers_queued": len(queued), "answers_status": status, "answers_interrupted_mid_send": len(interrupted),
