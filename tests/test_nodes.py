@@ -243,3 +243,19 @@ def test_a_rebuild_on_one_node_is_followed_by_the_other(cluster):
         assert store.meta()["encoder_spec"] == "fake:48"
     for node in (a, b):  # both answer from the new index (fake:48 vectors for the queries too)
         assert "vaksin-chip" in node.search("vaksin berisi microchip pelacak")
+
+
+def test_faults_across_two_nodes_lose_nothing_and_send_nothing_twice(tmp_path):
+    """scripts/faults.py --nodes, small: 4 random SIGKILLs and a database restart (the full runs
+    are in RELIABILITY.md). Its own PostgreSQL cluster, since it restarts it."""
+    from argparse import Namespace
+    import random
+
+    from scripts.faults_nodes import run
+
+    figures = {}
+    args = Namespace(kills=4, rate=6, workers=1, encoder="fake:64:2", twilio_ms=[50, 150])
+    assert run(tmp_path, args, random.Random(7), figures) == []
+    assert figures["sigkills"]["total"] == 4 and figures["database_restarts"] == 1
+    assert figures["acknowledged"] > 20 and figures["acknowledged_lost_or_duplicated"] == 0
+    assert figures["recipients_twice"] == 0 and figures["published_during_run"] > 0
