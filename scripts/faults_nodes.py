@@ -159,6 +159,7 @@ class NodesStream(Stream):
         self.validator = RequestValidator(TOKEN)
         self.apologies: set[str] = set()  # acknowledged with the "try again" reply (nothing logged)
         self.replays_with_apology = 0
+        self.apology_times: list[float] = []
         self._pick = random.Random(seed)
 
     def _post(self, sid: str, body: str, sender: str):
@@ -186,6 +187,7 @@ class NodesStream(Stream):
             self.latencies.append(time.perf_counter() - started)
             if found and found[0].text in APOLOGIES:  # the reply when the tipline could not answer
                 self.apologies.add(sid)
+                self.apology_times.append(time.monotonic())
         return response.text
 
     def _run(self, worker: int):
@@ -328,6 +330,7 @@ def run(folder: Path, args, rnd: random.Random, figures: dict) -> list[str]:
 def _faults(nodes, database, desk, twilio, args, rnd, figures) -> list[str]:
     stream = NodesStream(nodes, args.rate, rnd.randrange(1 << 30))
     stream.start()
+    stream_started = time.monotonic()
     kills = {"worker": 0, "node": 0, "rebuild": 0, "sender_mid_send": 0}
     rebuilds_finished = 0
     published, queued, n = [], [], 0
@@ -360,7 +363,10 @@ def _faults(nodes, database, desk, twilio, args, rnd, figures) -> list[str]:
             log("queueing answers failed:", type(exc).__name__)
         if n == restart_at and not database.restarts:
             log("restarting the database")
+            began = time.monotonic()
             database.restart()
+            figures["database_down_s"] = [round(began - stream_started, 1),
+                                          round(time.monotonic() - stream_started, 1)]
             continue
         fault = rnd.choice(["worker", "node", "rebuild", "sender_mid_send", "sender_mid_send"])
         victim = rnd.choice(nodes)
@@ -389,6 +395,7 @@ def _faults(nodes, database, desk, twilio, args, rnd, figures) -> list[str]:
                 kills["sender_mid_send"] += 1
     stream.stop()
     figures["database_restarts"] = database.restarts
+    figures["apologies_s"] = [round(t - stream_started, 1) for t in stream.apology_times]
     for node in nodes:
         if not node.up():
             node.start()
