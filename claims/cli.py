@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import logging
+from collections.abc import Callable, Sequence
 
 import click
 from flask import current_app
@@ -14,6 +15,7 @@ from sqlalchemy.orm import Session
 from claims.db import BackupUnsupported, backup_database, get_engine, restore_database, session_scope
 from claims.errors import ClaimNotFound, ClaimsRejected, InvalidClaim
 from claims.formats import FORMATS, UnknownFormat, export_file, import_file
+from claims.groups import GroupNew, ungrouped_published
 from claims.models import STATUSES
 from claims.store import count_claims, library_revision, list_claims, set_status, upsert_claims
 from claims.verdicts import current_vocabulary
@@ -23,6 +25,10 @@ claims_cli = AppGroup("claims", help="Manage the library of fact-checks.")
 # Where claims.init_app keeps the hook the app wants run after `flask claims restore`.
 ON_RESTORE_KEY = "factcheck.claims.on_restore"
 OnRestore = Callable[[], str | None]
+# Where claims.init_app keeps the app's grouping of new fact-checks (claims/groups.py).
+ON_GROUP_KEY = "factcheck.claims.group_new"
+
+log = logging.getLogger(__name__)
 
 _SHOWN_PROBLEMS = 20
 
@@ -67,6 +73,29 @@ def add_command(claim_id, title, claim_text, verdict, summary, url, date, lang, 
         raise click.ClickException(f"{field}: {exc.message}") from None
     action = "created" if report.created else "updated" if report.updated else "unchanged"
     click.echo(f"{action} {report.claim_ids[0]} (library revision {report.revision})")
+    _group(report.claim_ids)
+
+
+def _group(claim_ids: Sequence[str], strict: bool = False) -> None:
+    """Group the newly published among these claims with the same hoax's fact-checks, if the
+    app groups. A failure is reported and never undoes what was saved (`flask claims group`
+    tries again); strict: it is the command's error."""
+    group_new: GroupNew | None = current_app.extensions.get(ON_GROUP_KEY)
+    if group_new is None or not claim_ids:
+        return
+    try:
+        with session_scope() as session:
+            report = group_new(session, list(claim_ids))
+    except Exception as exc:
+        if strict:
+            raise click.ClickException(f"grouping failed: {type(exc).__name__}: {exc}") from None
+        log.exception("grouping new fact-checks failed")
+        click.echo(f"not grouped ({type(exc).__name__}: {exc}); `flask claims group` tries again",
+                   err=True)
+        return
+    if report.grouped or strict:
+        click.echo(f"grouped {report.grouped} with a fact-check of the same hoax"
+                   + (f", {report.alone} alone" if strict else ""))
 
 
 @claims_cli.command("import")
@@ -77,7 +106,11 @@ def add_command(claim_id, title, claim_text, verdict, summary, url, date, lang, 
               help="Import the valid rows and report the others (default: all or nothing).")
 @click.option("--status", type=click.Choice(("draft", "published")), default="published",
               show_default=True, help="Status of new claims whose row names none.")
-def import_command(path, fmt, skip_invalid, status):
+@click.option("--no-group", is_flag=True,
+              help="Do not group the new fact-checks by hoax now (grouping first indexes them "
+                   "in this process): for a first import of a large library, run `flask index "
+                   "rebuild`, then `flask claims group`.")
+def import_command(path, fmt, skip_invalid, status, no_group):
     """Import fact-checks from JSONL, CSV or schema.org ClaimReview JSON-LD.
 
     Rows update the claim with the same id (else the same url) and add the rest, in one
@@ -90,6 +123,7 @@ def import_command(path, fmt, skip_invalid, status):
       flask claims import cekfakta-2025.jsonl
       flask claims import sheet.csv --status draft --skip-invalid
       flask claims import artikel.html --format claimreview
+      flask claims import library.jsonl --no-group && flask index rebuild && flask claims group
     """
     if path == "-" and fmt is None:
         raise click.UsageError("reading from standard input needs --format")
@@ -120,6 +154,28 @@ def import_command(path, fmt, skip_invalid, status):
     click.echo(f"created {report.created}, updated {report.updated}, unchanged "
                f"{report.unchanged}, skipped {len(report.skipped)} "
                f"(library revision {report.revision})")
+    if not no_group:
+        _group(report.claim_ids)
+
+
+@claims_cli.command("group")
+def group_command():
+    """Group every published fact-check not grouped yet with those that debunk the same hoax.
+
+    New fact-checks are grouped when they are added, imported or published; this catches up
+    on the rest: a library from before groups existed, or a grouping that failed. Groups an
+    editor confirmed or split are left as they are.
+
+    \b
+    Example:
+      flask claims group
+    """
+    if current_app.extensions.get(ON_GROUP_KEY) is None:
+        raise click.ClickException("this app does not group fact-checks")
+    with session_scope() as session:
+        todo = ungrouped_published(session)
+    click.echo(f"{len(todo)} published fact-check{'s' if len(todo) != 1 else ''} to group")
+    _group(todo, strict=True)
 
 
 @claims_cli.command("export")
@@ -201,6 +257,8 @@ def status_command(claim_id, status):
     except ClaimNotFound as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(f"{claim_id} is {status} (library revision {revision})")
+    if status == "published":
+        _group([claim_id])
 
 
 @claims_cli.command("backup")
@@ -260,4 +318,4 @@ def restore_command(path, yes):
             click.echo(line)
 
 
-__all__ = ["ON_RESTORE_KEY", "OnRestore", "claims_cli"]
+__all__ = ["ON_GROUP_KEY", "ON_RESTORE_KEY", "OnRestore", "claims_cli"]

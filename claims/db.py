@@ -73,7 +73,7 @@ def connect(app: Flask) -> Database:
     with an error in the log naming `flask db upgrade` when it is first used (claims/migrate.py):
     that command itself needs the app to start.
     """
-    from claims import migrate, models  # noqa: F401 - models registers the library's tables
+    from claims import groups, migrate, models  # noqa: F401 - they register the library's tables
 
     url = app.config.get("DATABASE_URL") or default_database_url(app)
     engine = make_engine(url, int(app.config.get("DATABASE_POOL_SIZE", 5)),

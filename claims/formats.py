@@ -27,7 +27,7 @@ from claims.verdicts import UNRATED, current_vocabulary
 
 FORMATS = ("jsonl", "csv", "claimreview")
 CSV_COLUMNS = ("id", "title", "claim", "verdict", "verdict_raw", "summary", "url", "date",
-               "lang", "tags", "publisher", "status", "created_at", "updated_at")
+               "lang", "tags", "publisher", "status", "appearances", "created_at", "updated_at")
 _EXTENSIONS = {
     ".jsonl": "jsonl", ".ndjson": "jsonl", ".jsonlines": "jsonl",
     ".csv": "csv", ".tsv": "csv",
@@ -39,8 +39,10 @@ CLAIMREVIEW_FIELDS = {
     "id": "identifier", "title": "headline", "claim": "claimReviewed",
     "verdict": "reviewRating.alternateName", "summary": "description", "url": "url",
     "date": "datePublished", "lang": "inLanguage", "publisher": "author.name",
-    "tags": "keywords", "status": "creativeWorkStatus",
+    "tags": "keywords", "status": "creativeWorkStatus", "appearances": "itemReviewed.appearance",
 }
+# How a picture's perceptual hash travels in a ClaimReview: schema.org has no property for it.
+PHASH_PROPERTY = "phash"
 _LD_SCRIPT_RE = re.compile(
     r"<script[^>]*type\s*=\s*[\"']?application/ld\+json[\"']?[^>]*>(.*?)</script>",
     re.IGNORECASE | re.DOTALL)
@@ -233,14 +235,38 @@ def _claimreview_row(node: dict[str, Any]) -> dict[str, Any]:
         row["tags"] = node["keywords"]
     if "creativeWorkStatus" in node:
         row["status"] = _first(node["creativeWorkStatus"])
+    reviewed = _first(node.get("itemReviewed"))
+    if isinstance(reviewed, dict) and ("appearance" in reviewed or "firstAppearance" in reviewed):
+        row["appearances"] = [
+            _appearance(item) for key in ("firstAppearance", "appearance")
+            for item in (reviewed.get(key) if isinstance(reviewed.get(key), list)
+                         else [reviewed.get(key)])
+            if item]
     return row
+
+
+def _appearance(item: Any) -> Any:
+    """Map one ClaimReview appearance (a URL, a CreativeWork, an ImageObject) onto ours."""
+    if not isinstance(item, dict):
+        return item  # a bare URL; validation refuses anything else
+    url = item.get("url") or item.get("contentUrl") or item.get("@id")
+    url = _first(url)
+    entry: dict[str, Any] = {"url": url} if isinstance(url, str) else {}
+    identifiers = item.get("identifier")
+    for identifier in identifiers if isinstance(identifiers, list) else [identifiers]:
+        if isinstance(identifier, dict) and identifier.get("propertyID") == PHASH_PROPERTY:
+            entry["image"] = identifier.get("value")
+    if entry.get("image") and item.get("name"):
+        entry["name"] = _first(item["name"])
+    return entry or item
 
 
 def read_claimreview(source: Source) -> list[SourceRow]:
     """Read schema.org ClaimReview JSON-LD: one object, a list, a page's @graph, or HTML.
 
-    Rows are numbered by item (the n-th ClaimReview found). ``itemReviewed`` (appearances)
-    is not kept; ``identifier`` becomes the claim id and ``creativeWorkStatus`` its status.
+    Rows are numbered by item (the n-th ClaimReview found). ``itemReviewed.appearance`` and
+    ``firstAppearance`` become the claim's appearances (links; pictures by an ImageObject's
+    "phash" identifier); ``identifier`` becomes the claim id and ``creativeWorkStatus`` its status.
     """
     text = _read_text(source)
     if text.lstrip().startswith("<"):
@@ -344,6 +370,9 @@ def write_csv(claims: Iterable[Claim], out: IO[str]) -> int:
     for claim in claims:
         row = claim.to_dict()
         row["tags"] = _csv_tags(row["tags"])
+        row["appearances"] = " ".join(
+            f"image:{item['image']}" if item.get("image") else item["url"]
+            for item in row["appearances"])
         writer.writerow([row[name] for name in CSV_COLUMNS])
         count += 1
     return count
@@ -371,7 +400,23 @@ def claimreview_node(claim: Claim) -> dict[str, Any]:
     if claim.tags:
         node["keywords"] = list(claim.tags)
     node["itemReviewed"] = {"@type": "Claim"}
+    appearances = [_appearance_node(item) for item in claim.appearances or []]
+    if appearances:
+        node["itemReviewed"]["appearance"] = appearances
     node["creativeWorkStatus"] = claim.status
+    return node
+
+
+def _appearance_node(item: dict[str, str]) -> dict[str, Any]:
+    """Give one appearance as schema.org: a CreativeWork at a URL, or an ImageObject."""
+    if not item.get("image"):
+        return {"@type": "CreativeWork", "url": item["url"]}
+    node: dict[str, Any] = {"@type": "ImageObject", "identifier": {
+        "@type": "PropertyValue", "propertyID": PHASH_PROPERTY, "value": item["image"]}}
+    if item.get("url"):
+        node["url"] = item["url"]
+    if item.get("name"):
+        node["name"] = item["name"]
     return node
 
 

@@ -17,7 +17,7 @@ STATUSES = ("draft", "published", "retired")
 # The fields an editor or an import can set; everything else is kept by the library itself.
 CONTENT_FIELDS = (
     "title", "claim", "verdict", "verdict_raw", "summary", "url", "published", "lang", "tags",
-    "publisher", "status",
+    "publisher", "status", "appearances",
 )
 
 
@@ -73,6 +73,9 @@ class Claim(Base):
     tags: Mapped[list[str]] = mapped_column(JSON, default=list)
     publisher: Mapped[str] = mapped_column(String(200), default="")
     status: Mapped[str] = mapped_column(String(16), default="published", index=True)
+    # Where the claim circulated: [{"url": …}, {"image": <16 hex pHash>, "name": …, "url": …}]
+    # (ClaimReview's itemReviewed.appearance); claim_links indexes them for look-ups.
+    appearances: Mapped[list[dict[str, str]] | None] = mapped_column(JSON, nullable=True, default=list)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
     # The library revision of this claim's last change: what changes_since() filters on.
@@ -93,6 +96,7 @@ class Claim(Base):
             "tags": list(self.tags or []),
             "publisher": self.publisher or "",
             "status": self.status,
+            "appearances": [dict(item) for item in self.appearances or []],
             "created_at": _iso(self.created_at),
             "updated_at": _iso(self.updated_at),
             "revision": self.revision,
@@ -100,6 +104,24 @@ class Claim(Base):
 
     def __repr__(self) -> str:
         return f"<Claim {self.id!r} {self.status} {self.verdict} r{self.revision}>"
+
+
+class ClaimLink(Base):
+    """One way to recognise a claim when it is forwarded: a link's key or a picture's hash.
+
+    Derived, never edited: written with every change to a claim (claims/store.py) from its
+    article URL, the links in its text and summary, and its appearances.
+    """
+
+    __tablename__ = "claim_links"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    claim_id: Mapped[str] = mapped_column(
+        String(ID_MAX), ForeignKey("claims.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(8))  # "url" | "image"
+    # "url": sha256 of the normalised link (claims/urls.py); "image": the 16-hex pHash.
+    key: Mapped[str] = mapped_column(String(64), index=True)
+    source: Mapped[str] = mapped_column(String(16))  # "article" | "text" | "appearance"
 
 
 class LibraryState(Base):

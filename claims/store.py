@@ -17,11 +17,14 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from sqlalchemy import false, func, insert, or_, select, update
+from sqlalchemy import delete, false, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from claims.errors import ClaimNotFound, ClaimsRejected, ImportProblem, InvalidClaim
-from claims.models import CONTENT_FIELDS, STATUSES, Claim, ClaimHistory, LibraryState, utcnow
+from claims.images import SAME_PICTURE_BITS, hash_distance
+from claims.models import (CONTENT_FIELDS, STATUSES, Claim, ClaimHistory, ClaimLink, LibraryState,
+                           utcnow)
+from claims.urls import find_urls, url_key
 from claims.validation import clean_claim_data, clean_status
 from claims.verdicts import UNRATED, current_vocabulary
 
@@ -162,7 +165,7 @@ def _blank(status: str) -> dict[str, Any]:
     """Return the stored values of a new claim before its data is applied."""
     return {"title": "", "claim": "", "verdict": UNRATED, "verdict_raw": "", "summary": "",
             "url": None, "published": None, "lang": DEFAULT_LANG, "tags": [], "publisher": "",
-            "status": status}
+            "status": status, "appearances": []}
 
 
 def _merge(current: Mapping[str, Any] | None, data: Mapping[str, Any],
@@ -171,6 +174,7 @@ def _merge(current: Mapping[str, Any] | None, data: Mapping[str, Any],
     merged = {name: current[name] for name in CONTENT_FIELDS} if current else _blank(status)
     merged.update((name, data[name]) for name in CONTENT_FIELDS if name in data)
     merged["tags"] = list(merged["tags"] or [])
+    merged["appearances"] = [dict(item) for item in merged["appearances"] or []]
     if not merged["title"] and not merged["claim"]:
         raise InvalidClaim("title", "a claim needs a title or the claim text")
     if not merged["title"]:
@@ -226,6 +230,8 @@ def _fetch(session: Session, column: Any, values: Iterable[str]) -> list[dict[st
         chunk = values[start:start + _CHUNK]
         rows.extend(dict(row) for row in session.execute(
             select(table).where(column.in_(chunk))).mappings())
+    for row in rows:  # claims stored before appearances existed hold NULL
+        row["appearances"] = row.get("appearances") or []
     return rows
 
 
@@ -332,6 +338,59 @@ def _apply(session: Session, plan: _Plan, actor: str, revision: int) -> None:
                  "changes": _diff(old, new), "actor": actor, "at": now}
                 for old, new in plan.updates]
     session.execute(insert(ClaimHistory), history)
+    _relink(session, [new for new in plan.creates] + [new for _, new in plan.updates])
+
+
+def links_of(claim: Mapping[str, Any]) -> list[dict[str, str]]:
+    """Give the ways to recognise a claim: its article's link, links in its text, appearances."""
+    found: dict[tuple[str, str], str] = {}
+    if claim.get("url") and (key := url_key(claim["url"])):
+        found[("url", key)] = "article"
+    for text in (claim.get("claim") or "", claim.get("summary") or ""):
+        for link in find_urls(text):
+            if key := url_key(link):
+                found.setdefault(("url", key), "text")
+    for item in claim.get("appearances") or []:
+        if item.get("image"):
+            found.setdefault(("image", item["image"]), "appearance")
+        elif item.get("url") and (key := url_key(item["url"])):
+            found.setdefault(("url", key), "appearance")
+    return [{"kind": kind, "key": key, "source": source} for (kind, key), source in found.items()]
+
+
+def _relink(session: Session, claims: Sequence[Mapping[str, Any]]) -> None:
+    """Rewrite the claim_links rows of the claims just written."""
+    ids = [claim["id"] for claim in claims]
+    for start in range(0, len(ids), _CHUNK):
+        session.execute(delete(ClaimLink).where(ClaimLink.claim_id.in_(ids[start:start + _CHUNK])))
+    rows = [{"claim_id": claim["id"], **link} for claim in claims for link in links_of(claim)]
+    if rows:
+        session.execute(insert(ClaimLink), rows)
+
+
+def claims_for_url(session: Session, url: str) -> list[Claim]:
+    """Give the published claims that know this link (as written or in any normalised form)."""
+    key = url_key(url)
+    if key is None:
+        return []
+    ids = session.scalars(select(ClaimLink.claim_id).where(
+        ClaimLink.kind == "url", ClaimLink.key == key).order_by(ClaimLink.id))
+    return load_published(session, ids)
+
+
+def claims_for_image(session: Session, image: str,
+                     max_bits: int = SAME_PICTURE_BITS) -> list[tuple[Claim, int]]:
+    """Give the published claims with a picture within max_bits of this hash, closest first."""
+    near = sorted(
+        (hash_distance(image, key), claim_id) for claim_id, key in session.execute(
+            select(ClaimLink.claim_id, ClaimLink.key).where(ClaimLink.kind == "image"))
+        if hash_distance(image, key) <= max_bits)
+    claims = {c.id: c for c in load_published(session, [claim_id for _, claim_id in near])}
+    out: dict[str, tuple[Claim, int]] = {}
+    for bits, claim_id in near:
+        if claim_id in claims and claim_id not in out:
+            out[claim_id] = (claims[claim_id], bits)
+    return list(out.values())
 
 
 def upsert_claims(session: Session, rows: Iterable[tuple[int, Any]], *,

@@ -9,12 +9,15 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from claims.errors import InvalidClaim
+from claims.images import clean_hash
 from claims.models import ID_MAX, STATUSES, URL_MAX
 from claims.verdicts import Vocabulary, current_vocabulary
 
 VERDICT_MAX = 200
 PUBLISHER_MAX = 200
 TAG_MAX = 100
+APPEARANCES_MAX = 100
+APPEARANCE_NAME_MAX = 200
 _CONTROL_RE = re.compile(r"[\x00-\x1f\x7f]")
 _LANG_RE = re.compile(r"^[a-z]{2,3}$")
 _LANG_NAMES = {
@@ -65,21 +68,68 @@ def _clean_id(value: Any) -> str | None:
     return text
 
 
-def _clean_url(value: Any) -> str | None:
+def _clean_url(value: Any, name: str = "url") -> str | None:
     """Return an absolute http(s) URL, or None when empty."""
-    text = _text(value, "url")
+    text = _text(value, name)
     if not text:
         return None
     if len(text) > URL_MAX:
-        raise InvalidClaim("url", f"is {len(text)} characters long (at most {URL_MAX})")
+        raise InvalidClaim(name, f"is {len(text)} characters long (at most {URL_MAX})")
     try:
         parts = urlsplit(text)
+        parts.port  # noqa: B018 - a port that is not a number raises here
     except ValueError as exc:
-        raise InvalidClaim("url", f"is not a valid URL ({exc})") from None
+        raise InvalidClaim(name, f"is not a valid URL ({exc})") from None
     if (parts.scheme.lower() not in ("http", "https") or not parts.hostname
             or re.search(r"\s", text) or _CONTROL_RE.search(text)):
-        raise InvalidClaim("url", f"must be an absolute http(s) URL, got {_short(text)!r}")
+        raise InvalidClaim(name, f"must be an absolute http(s) URL, got {_short(text)!r}")
     return text
+
+
+def _clean_appearance(item: Any) -> dict[str, str]:
+    """Return one appearance: {"url": …} or {"image": hash[, "url": …][, "name": …]}."""
+    name = "appearances"
+    if isinstance(item, str):
+        text = item.strip()
+        if text.lower().startswith("image:"):
+            return {"image": clean_hash(text[6:], name)}
+        return {"url": _clean_url(text, name) or ""}
+    if not isinstance(item, Mapping):
+        raise InvalidClaim(name, f"each item must be a link or an object, not {_kind(item)}")
+    out: dict[str, str] = {}
+    if item.get("image"):
+        out["image"] = clean_hash(item["image"], name)
+    url = _clean_url(item.get("url"), name) if item.get("url") else None
+    if url:
+        out["url"] = url
+    if out.get("image") and item.get("name"):
+        out["name"] = _text(item["name"], name, APPEARANCE_NAME_MAX)
+    if not out:
+        raise InvalidClaim(name, "each item needs a url or an image hash")
+    return out
+
+
+def _clean_appearances(value: Any) -> list[dict[str, str]]:
+    """Return where a claim circulated: links and picture hashes, each once.
+
+    Takes a list (of links, "image:<hash>" or objects) or text of such items separated by
+    spaces or new lines (a form's text area, a CSV cell).
+    """
+    if value is None or value == "":
+        return []
+    if isinstance(value, str):
+        items: list[Any] = value.split()
+    elif isinstance(value, (list, tuple)):
+        items = list(value)
+    else:
+        raise InvalidClaim("appearances", f"must be a list or text, not {_kind(value)}")
+    if len(items) > APPEARANCES_MAX:
+        raise InvalidClaim("appearances", f"has {len(items)} items (at most {APPEARANCES_MAX})")
+    cleaned: dict[tuple, dict[str, str]] = {}
+    for item in items:
+        entry = _clean_appearance(item)
+        cleaned.setdefault((entry.get("image"), entry.get("url") if not entry.get("image") else None), entry)
+    return list(cleaned.values())
 
 
 def _clean_date(value: Any, name: str) -> date | None:
@@ -156,7 +206,7 @@ def clean_claim_data(data: Any, vocabulary: Vocabulary | None = None) -> dict[st
     """Validate claim data and return only the fields it sets, in their stored form.
 
     Keys: id, title, claim, verdict (a label or a code), verdict_raw, summary, url,
-    date (or published), lang, tags, publisher, status; anything else is ignored.
+    date (or published), lang, tags, publisher, status, appearances; anything else is ignored.
     Raises InvalidClaim naming the first bad field.
     """
     if not isinstance(data, Mapping):
@@ -187,6 +237,8 @@ def clean_claim_data(data: Any, vocabulary: Vocabulary | None = None) -> dict[st
         out["tags"] = _clean_tags(data["tags"])
     if "publisher" in data:
         out["publisher"] = _text(data["publisher"], "publisher", PUBLISHER_MAX)
+    if "appearances" in data:
+        out["appearances"] = _clean_appearances(data["appearances"])
     if "status" in data:
         status = clean_status(data["status"])
         if status:

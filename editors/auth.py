@@ -14,6 +14,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from claims.db import get_session
 from claims.models import utcnow
+from tipline.whatsapp import MAX_CHARS, to_html, wa_len
 
 from .models import ROLES, EditorAccount, LoginFailure
 from .wiring import wiring
@@ -142,10 +143,17 @@ def current_account() -> EditorAccount | None:
     return g.account
 
 
+# Forms that may carry more than MAX_CONTENT_LENGTH, for a logged-in editor only: the claim
+# form's pictures (hashed, never kept; several phone photos are megabytes).
+LARGE_BODIES = {"editors.claim_save": 25 * 1024 * 1024}
+
+
 @bp.before_request
 def _guard():
     """Every page needs a login; every POST needs the session's CSRF token."""
     wiring().outbox.start()
+    if request.endpoint in LARGE_BODIES and current_account() is not None:
+        request.max_content_length = LARGE_BODIES[request.endpoint]  # before the form is read
     if request.method == "POST" and not _csrf_ok():
         abort(400, description="CSRF token missing or wrong: reload the page and try again.")
     if request.endpoint in PUBLIC_ENDPOINTS:
@@ -175,7 +183,12 @@ def bilingual(indonesian: str, english: str) -> Markup:
 
 @bp.context_processor
 def _template_helpers():
-    return {"csrf_token": csrf_token, "me": current_account, "t": bilingual}
+    return {"csrf_token": csrf_token, "me": current_account, "t": bilingual, "max_chars": MAX_CHARS}
+
+
+# WhatsApp text as the sender sees it, rendered as the web chat renders it.
+bp.add_app_template_filter(to_html, "whatsapp")
+bp.add_app_template_filter(wa_len, "wa_len")
 
 
 def admin_required(view):

@@ -41,6 +41,21 @@ def send():
                f"{report['skipped_window']}, addresses purged {report['purged']}")
 
 
+@editors_cli.command("group")
+def group():
+    """Group the open questions that have no inbox group yet (questions group as they arrive;
+    this catches up on those that could not, e.g. logged before an upgrade).
+
+    Example: flask --app app editors group
+    """
+    from .grouping import catch_up
+    from .wiring import wiring
+
+    with session_scope() as session:
+        count = catch_up(session, lambda: wiring().searcher.encoder)
+    click.echo(f"{count} question(s) grouped.")
+
+
 @editors_cli.command("purge")
 def purge():
     """Delete reply addresses whose 24-hour window has closed.

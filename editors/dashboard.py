@@ -15,8 +15,9 @@ from .auth import bp
 from .inbox import group_summaries
 from .models import OutboxMessage
 
-# A message that asked something (not a greeting, menu or thanks).
-QUESTIONS = ("match", "choices", "no_match", "error")
+# A message that asked something (not a greeting, menu or thanks): voice notes, videos and
+# pictures not read count too (unanswered), and a picture whose reading never finished.
+QUESTIONS = ("match", "choices", "no_match", "error", "media_only", "reading")
 PERIODS = (7, 30, 90)
 
 

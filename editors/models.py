@@ -11,7 +11,8 @@ from claims.models import BigId, UTCDateTime, utcnow
 
 ROLES = ("editor", "admin")
 GROUP_STATUSES = ("open", "linked", "dismissed")
-OUTBOX_STATUSES = ("pending", "sending", "sent", "failed", "skipped_window", "uncertain")
+# "cancelled": still pending when the group was unlinked or linked to another fact-check.
+OUTBOX_STATUSES = ("pending", "sending", "sent", "failed", "skipped_window", "uncertain", "cancelled")
 
 
 class EditorAccount(Base):
@@ -52,6 +53,9 @@ class InboxGroup(Base):
     # Sum of the members' normalised vectors (the centroid's direction) and who made them.
     vector: Mapped[list[float]] = mapped_column(JSON, default=list)
     encoder_id: Mapped[str] = mapped_column(String(200), default="")
+    # The editor who took it on; None: nobody yet.
+    assignee_id: Mapped[int | None] = mapped_column(
+        Integer, ForeignKey("editor_accounts.id", ondelete="SET NULL"), nullable=True, index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 

@@ -14,7 +14,7 @@ from datetime import timedelta
 from urllib.parse import urlsplit
 
 import requests
-from sqlalchemy import func, select, update
+from sqlalchemy import case, func, select, update
 from twilio.base.exceptions import TwilioRestException
 from twilio.http.http_client import TwilioHttpClient
 from twilio.rest import Client
@@ -24,13 +24,15 @@ from claims.models import Claim, utcnow
 from tipline import replies, reply_addresses
 from tipline.models import ReplyAddress, RequestLog
 
-from .models import InboxMember, OutboxMessage
+from .models import InboxGroup, InboxMember, OutboxMessage
 
 log = logging.getLogger(__name__)
 _twilio_log = logging.getLogger("cekfakta.twilio")
 _twilio_log.setLevel(logging.WARNING)  # twilio logs every request at INFO
 
 MAX_ATTEMPTS = 3
+LIVE = ("pending", "sending", "sent", "uncertain")  # rows that mean the sender has or gets it
+RETRYABLE = ("failed", "uncertain")
 SENDING_STALE = timedelta(minutes=2)  # a "sending" row this old belongs to a process that died
 BATCH = 50
 TIMEOUT = 15
@@ -85,17 +87,66 @@ def enqueue_group(db, group_id: int, claim_id: str, actor: str = "") -> Counter:
         if request.sender_hash in done_senders:
             continue
         done_senders.add(request.sender_hash)
-        exists = db.scalar(select(OutboxMessage.id).where(
-            OutboxMessage.request_id == request.id, OutboxMessage.claim_id == claim_id))
-        if exists:
-            continue
         status = "pending" if window_open(db, request.id) else "skipped_window"
-        db.add(OutboxMessage(request_id=request.id, claim_id=claim_id, group_id=group_id,
-                             status=status, actor=actor, created_at=now, updated_at=now,
-                             error="" if status == "pending" else "not sent (outside 24 h)"))
+        error = "" if status == "pending" else "not sent (outside 24 h)"
+        existing = db.scalar(select(OutboxMessage).where(
+            OutboxMessage.request_id == request.id, OutboxMessage.claim_id == claim_id))
+        if existing is not None and existing.status not in ("cancelled", "skipped_window", "failed"):
+            continue
+        if existing is not None:  # cancelled by an unlink, or not sent before: this link decides again
+            existing.status, existing.error, existing.group_id = status, error, group_id
+            existing.actor, existing.updated_at, existing.attempts = actor, now, 0
+        else:
+            db.add(OutboxMessage(request_id=request.id, claim_id=claim_id, group_id=group_id,
+                                 status=status, actor=actor, created_at=now, updated_at=now,
+                                 error=error))
         counts[status] += 1
     db.flush()
     return counts
+
+
+def cancel_group(db, group_id: int, why: str) -> int:
+    """Cancel a group's answers that did not reach Twilio (waiting or failed); give how many.
+
+    Uncertain ones stay as they are: they may have been delivered.
+    """
+    result = db.execute(update(OutboxMessage)
+                        .where(OutboxMessage.group_id == group_id,
+                               OutboxMessage.status.in_(("pending", "failed")))
+                        .values(status="cancelled", updated_at=utcnow(), error=case(
+                            (OutboxMessage.error == "", why[:200]),
+                            else_=why[:200] + "; before: " + OutboxMessage.error)))
+    return result.rowcount
+
+
+class NotRetryable(ValueError):
+    """An outbox row a person may not send again (sent, pending, or past the 24-hour window)."""
+
+
+def retry(db, row_id: int, who: str, checked: bool = False) -> OutboxMessage:
+    """Queue a failed or uncertain answer again, as a person decided after seeing why.
+
+    An uncertain row may have reached the sender: only when checked (the person looked at
+    Twilio's message log and found it not delivered).
+    """
+    row = db.get(OutboxMessage, row_id)
+    if row is None or row.status not in RETRYABLE:
+        raise NotRetryable("Hanya kiriman yang gagal atau tidak pasti yang bisa dikirim ulang. "
+                           "(Only failed or uncertain answers can be retried.)")
+    if row.status == "uncertain" and not checked:
+        raise NotRetryable("Periksa dulu log pesan Twilio: kiriman ini mungkin sudah sampai. "
+                           "(Check Twilio's message log first: it may have been delivered.)")
+    group = db.get(InboxGroup, row.group_id) if row.group_id else None
+    if group is not None and (group.status != "linked" or group.claim_id != row.claim_id):
+        raise NotRetryable("Grup ini tidak lagi ditautkan ke cek fakta itu. "
+                           "(The group is no longer linked to this fact-check.)")
+    if not window_open(db, row.request_id):
+        raise NotRetryable("Di luar 24 jam: WhatsApp tidak mengizinkan pesan ini lagi. "
+                           "(Outside 24 h: WhatsApp no longer allows this message.)")
+    row.status, row.attempts, row.updated_at = "pending", 0, utcnow()
+    row.error = f"retried by {who} after: {row.error}"[:500]
+    row.actor = who
+    return row
 
 
 def send_whatsapp(app, to: str, body: str) -> str:
@@ -206,8 +257,8 @@ def run_pass(app) -> Counter:
 class OutboxWorker:
     """Runs `run_pass` in a background thread of each process, started on first use."""
 
-    def __init__(self, app, interval: float):
-        self.app, self.interval = app, interval
+    def __init__(self, app, interval: float, before_pass=None):
+        self.app, self.interval, self.before_pass = app, interval, before_pass
         self._stop = threading.Event()
         self._wake = threading.Event()
         self._thread: threading.Thread | None = None
@@ -238,6 +289,8 @@ class OutboxWorker:
     def _loop(self) -> None:
         while not self._stop.is_set():
             try:
+                if self.before_pass is not None:
+                    self.before_pass()
                 run_pass(self.app)
             except Exception:
                 log.exception("outbox pass failed; pending answers stay queued")

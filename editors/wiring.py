@@ -1,6 +1,8 @@
 """What the editors' workspace is handed by the app, and the outbox worker it runs."""
 from dataclasses import dataclass
 
+from claims.groups import GroupNew
+
 from flask import current_app
 
 from index.searcher import Searcher
@@ -16,6 +18,7 @@ class Wiring:
 
     searcher: Searcher  # the tipline's own search: suggestions, and the encoder that groups the inbox
     outbox: OutboxWorker  # this process's answering-back loop
+    group_new: GroupNew | None = None  # groups newly published fact-checks by hoax (claims/groups.py)
 
 
 def wiring() -> Wiring:

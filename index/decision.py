@@ -23,40 +23,61 @@ class Evidence:
     information: float = 0.0  # sum of the query terms' idf
     content_terms: int = -1  # query tokens that are not chat words; -1 when unknown
     lang: str = "id"
+    rarity: float = 0.0  # information / what it would be if every term were unknown to the library
+    unknown: float = 0.0  # share of the query's distinct terms that no document holds
+    foreign: bool = False  # in another language than the library (index.hybrid.foreign)
+    # The share of the query's information (as in coverage) that the top document's title and
+    # claim hold: a near miss ("harga cabai naik" against a fact-check on fuel prices) shares
+    # the topic's words with it, not the word that makes it another claim.
+    head_share: float = 0.0
 
     def features(self) -> tuple[float, ...]:
-        """Give the model's inputs."""
+        """Give the model's inputs.
+
+        None grows with the library: raw idf sums do (log of its size), so the information in
+        the query's words enters as `rarity`, a share of the most it could be in this library.
+        """
         return (self.top_semantic, self.top_semantic - self.second_semantic, self.coverage,
-                self.fused_gap, math.log1p(self.query_terms), math.log1p(self.information))
+                self.fused_gap, math.log1p(self.query_terms), self.rarity, self.unknown,
+                float(self.foreign), self.head_share)
 
 
 # Per language: (match weights, match bias, choices weights, choices bias), by Evidence.features.
-# Fitted on the product's ranking of id_tbh_2024_2025 dev (id) and CLEF train+dev (en):
-# `python bench/fit/decision.py`.
+# Fitted on the product's ranking of id_tbh_2024_2025 dev and bench/sets' keyword kinds (id) and
+# CLEF train+dev (en), on the full libraries and on random sub-libraries of 40, 200 and 1,000
+# fact-checks: `python bench/fit/decision.py`.
 MODELS = {
-    "id": ((5.405, -0.867, 5.660, 7.027, -0.548, 1.616), -14.055,
-           (7.214, -1.747, 6.110, 5.373, -0.548, 1.645), -15.310),
-    "en": ((17.911, -0.619, 2.471, 3.264, -2.470, 2.525), -21.374,
-           (22.669, -0.961, 3.822, 0.548, -3.152, 3.200), -26.091),
+    "id": ((32.191, 10.155, 1.131, 3.525, 0.879, 1.744, -3.234, 2.474, 2.846), -33.805,
+           (34.67, 8.852, 0.913, 2.388, 0.8, 2.393, -3.553, 2.381, 2.979), -35.545),
+    "en": ((32.458, 0.088, 2.982, 3.081, 0.015, -4.297, -0.208, -0.567, -1.701), -26.507,
+           (37.869, -1.518, 4.442, 1.04, 0.041, -3.511, -0.397, -0.684, -2.687), -31.113),
 }
+
+
+# Queries of at most this many terms are keywords: their list of choices has its own margin.
+KEYWORD_TERMS = 5
 
 
 @dataclass
 class Decider:
     """Margins on the models' scores for "match" and "choices".
 
-    "Answered" (a match on the right fact-check, or it among the choices shown) can be no higher
-    than the share of queries whose fact-check ranks among them. The choices margin sits where
-    answering reaches that ceiling on dev: above it the rate falls fast, and a margin on that
-    slope answers less on test than on dev. The price: nearly every question with content gets
-    at least a list. The match margin gives the most direct answers that keep those rates, few
-    confident wrong answers when the fact-check is missing, and never a match for a greeting,
-    thanks or menu message. `python bench/fit/decision.py` chooses both; the figures are in
-    BENCHMARKS.md.
+    A wrong fact-check given as THE answer is the worst a tipline can do. The match margin is the
+    lowest at which a question whose fact-check is missing from the library gets a match at most
+    1.5 % of the time, in libraries of 40, 200, 1,000 fact-checks and the full one, and a
+    greeting never does. The choices margin is the lowest (the most questions answered) at which
+    keywords whose fact-check is missing get an honest "not yet" more often than a list of
+    strangers in small libraries, and answerable questions are still answered (the right one
+    matched or listed) 9 times in 10. Keywords (KEYWORD_TERMS terms at most) have a stricter one:
+    under a keyword, a list of near misses (fact-checks on the topic, not on the claim) reads as
+    "one of these is it", so a keyword whose fact-check is missing gets "not yet" at least twice
+    as often as a list. `python bench/fit/decision.py` chooses both; the figures
+    are in BENCHMARKS.md.
     """
 
-    match_margin: dict = field(default_factory=lambda: {"id": 2.0, "en": 0.2})
-    choices_margin: dict = field(default_factory=lambda: {"id": -3.3, "en": -1.9})
+    match_margin: dict = field(default_factory=lambda: {"id": 2.6, "en": 2.6})
+    choices_margin: dict = field(default_factory=lambda: {"id": -4.1, "en": -4.5})
+    keyword_choices_margin: dict = field(default_factory=lambda: {"id": -1.3, "en": -0.6})
 
     # The quick search (BM25 alone, HybridIndex.search(embed=False)) never answers with a single
     # match: without the semantic side the models above do not hold. It offers its choices when
@@ -69,19 +90,33 @@ class Decider:
         """Give the evidence of a search over nothing."""
         return Evidence(query_terms=len(tokens))
 
-    def evidence(self, query, matches: list, max_lexical: float) -> Evidence:
-        """Gather the decision's inputs from a parsed query and its ranking."""
+    def evidence(self, query, matches: list, lexical, foreign: bool = False,
+                 head=None) -> Evidence:
+        """Gather the decision's inputs from a parsed query, its ranking and the lexical index.
+
+        head: the terms of the top document's title and claim (a container), when known.
+        """
+        terms = set(query.tokens)
+        max_lexical = lexical.max_score(query.tokens)
+        unseen = lexical.unseen_idf()
         base = dict(query_terms=len(query.tokens), information=max_lexical,
-                    content_terms=query.content_terms, lang=query.lang)
+                    content_terms=query.content_terms, lang=query.lang,
+                    rarity=max_lexical / (len(terms) * unseen) if terms and unseen else 0.0,
+                    unknown=sum(not lexical.idf(t) for t in terms) / len(terms) if terms else 0.0,
+                    foreign=foreign)
         if not matches:
             return Evidence(**base)
         top = matches[0]
-        second = matches[1] if len(matches) > 1 else None
+        held = sum(lexical.idf(t) for t in terms if t in head) if head else 0.0
+        # Without a runner-up (a library of one) there is no gap to measure: none is counted,
+        # rather than the whole score, which would read as the clearest possible winner.
+        second = matches[1] if len(matches) > 1 else top
         return Evidence(
             top_semantic=top.semantic,
-            second_semantic=second.semantic if second else 0.0,
+            second_semantic=second.semantic,
             coverage=min(1.0, top.lexical / max_lexical) if max_lexical > 0 else 0.0,
-            fused_gap=top.score - (second.score if second else 0.0),
+            fused_gap=top.score - second.score,
+            head_share=min(1.0, held / max_lexical) if max_lexical > 0 else 0.0,
             **base,
         )
 
@@ -94,7 +129,9 @@ class Decider:
         x = ev.features()
         if sum(a * b for a, b in zip(match_w, x)) + match_b >= self.match_margin[lang]:
             return "match"
-        if sum(a * b for a, b in zip(choices_w, x)) + choices_b >= self.choices_margin[lang]:
+        margin = (self.keyword_choices_margin[lang] if ev.query_terms <= KEYWORD_TERMS
+                  else self.choices_margin[lang])
+        if sum(a * b for a, b in zip(choices_w, x)) + choices_b >= margin:
             return "choices"
         return "no_match"
 

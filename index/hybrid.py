@@ -240,7 +240,7 @@ class HybridIndex:
         best = float(lex.max()) if lex.size else 0.0
         matches = [Match(self._ids[key], float(score) / best if best > 0 else 0.0, float(score), 0.0)
                    for key, score in zip(keys, lex) if score > 0]
-        evidence = self.decider.evidence(query, matches, self._lexical.max_score(tokens))
+        evidence = self.decider.evidence(query, matches, self._lexical)
         return SearchResult(self.decider.decide_quick(evidence), matches[:k], evidence, quick=True)
 
     def _rank(self, query: "Query", query_vec: np.ndarray, k: int) -> SearchResult:
@@ -272,7 +272,8 @@ class HybridIndex:
             order = self._rerank(query, keys, order, fused, lex, per_field, max_lexical)
         matches = [Match(self._ids[keys[i]], float(fused[i]), float(lex[i]), float(sem[i]))
                    for i in order[:max(k, 2)]]
-        evidence = self.decider.evidence(query, matches, max_lexical)
+        head = self._heads.terms(self._keys[matches[0].id]) if matches else None
+        evidence = self.decider.evidence(query, matches, self._lexical, foreign, head)
         return SearchResult(self.decider.decide(evidence), matches[:k], evidence)
 
     def _foreign(self, query: "Query") -> bool:

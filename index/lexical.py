@@ -118,9 +118,13 @@ class LexicalIndex:
         A term no document has counts as the rarest possible term: "resep rendang padang" is
         not covered by a document that only shares "padang".
         """
-        n = len(self._lengths)
-        unseen = math.log(1 + (n + 0.5) / 0.5) if n else 0.0
+        unseen = self.unseen_idf()
         return sum(self.idf(t) or unseen for t in set(tokens))
+
+    def unseen_idf(self) -> float:
+        """Give the idf a term no document holds would have: the most any term can have."""
+        n = len(self._lengths)
+        return math.log(1 + (n + 0.5) / 0.5) if n else 0.0
 
     def state(self) -> dict:
         """Give the index as plain data for persistence."""

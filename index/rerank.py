@@ -209,6 +209,10 @@ class HeadTerms:
         """Forget a document; unknown keys are ignored."""
         self._counts.pop(key, None)
 
+    def terms(self, key: int) -> dict[str, int]:
+        """Give a document's head terms and their counts (empty when unknown)."""
+        return self._counts.get(key, {})
+
     def tf(self, keys: list[int], terms: list[str]) -> np.ndarray:
         """Give the (len(keys), len(terms)) counts of the terms in the documents' heads."""
         empty: dict[str, int] = {}

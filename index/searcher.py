@@ -41,6 +41,19 @@ class Library(Protocol):
     # def record_build(self, build: Build) -> None: record a rebuild for every node to follow
 
 
+@dataclass(frozen=True)
+class Similar:
+    """A document close to another one: its id and the cosine of their fullest vectors."""
+
+    id: str
+    similarity: float
+
+
+# Candidates looked at for a document's closest ones: BM25 on its title and claim finds them
+# (what `python bench/fit/groups.py` checks against the closest by vectors over the library).
+SIMILAR_CANDIDATES = 10
+
+
 class Searcher:
     """Searches the live index, keeping it in step with the library and with rebuilt snapshots.
 
@@ -79,6 +92,31 @@ class Searcher:
                 self.sync_once()
         return self.service.index.search(text, k, embed)
 
+    def similar(self, document: Document, k: int = SIMILAR_CANDIDATES) -> list[Similar]:
+        """Give the indexed documents closest to an indexed one, most similar first.
+
+        Candidates come from BM25 on the document's title and claim (no embedding: the
+        document's own vectors are already in the index); each is scored by the cosine of the
+        two documents' last vectors, the one with every field (HybridIndex.vectors_of). A
+        document not in the index has none.
+        """
+        with self._lock:  # no sync swaps or changes the index meanwhile
+            index = self.service.index
+            if document.id not in index:
+                return []
+            mine = index.vectors_of(document.id)
+            if not len(mine):
+                return []
+            text = " ".join(part for part in (document.title, document.claim) if part)
+            found = []
+            for match in index.search(text, k + 1, embed=False).matches:
+                if match.id == document.id or match.id not in index:
+                    continue
+                theirs = index.vectors_of(match.id)
+                if len(theirs):
+                    found.append(Similar(match.id, float(mine[-1] @ theirs[-1])))
+        return sorted(found, key=lambda s: -s.similarity)[:k]
+
     def sync_once(self) -> None:
         """Swap in a newer snapshot if one was built, then apply library changes since."""
         with self._lock:
@@ -87,6 +125,19 @@ class Searcher:
             if revision != self.service.revision:
                 self.service.apply(self.library.changes(self.service.revision))
         self._follow(revision)
+
+    def catch_up(self, snapshot_from: int) -> None:
+        """Bring this process's index up to the library now.
+
+        When `snapshot_from` documents or more are new or changed, they are indexed into a new
+        snapshot (every process then loads it instead of embedding them once each)."""
+        with self._lock:
+            self.service.reload()
+            behind = self.library.revision() != self.service.revision
+            many = behind and len(self.library.changes(self.service.revision).upserts) >= snapshot_from
+        if many:
+            self.rebuild()
+        self.sync_once()
 
     def rebuild(self, encoder_spec: str | None = None, reuse: bool = True, progress=None,
                 library: tuple[int, list[Document]] | None = None,

@@ -105,6 +105,21 @@ fi
 # (index/engine.py). Quick when already built; without a compiler the bundled engine runs.
 "$vpy" -m index.engine build
 
+# Tesseract reads the words in pictures people send (tipline/ocr.py), in Indonesian and English.
+if ! command -v tesseract >/dev/null 2>&1 || ! tesseract --list-langs 2>/dev/null | grep -qx ind \
+        || ! tesseract --list-langs 2>/dev/null | grep -qx eng; then
+    say "installing Debian's tesseract-ocr, tesseract-ocr-ind and tesseract-ocr-eng"
+    sudo=()
+    if [[ $(id -u) != 0 ]]; then
+        command -v sudo >/dev/null 2>&1 || die "tesseract is missing and sudo is not available: run 'apt-get install -y tesseract-ocr tesseract-ocr-ind tesseract-ocr-eng' as root"
+        sudo=(sudo)
+    fi
+    export DEBIAN_FRONTEND=noninteractive
+    "${sudo[@]}" apt-get update -qq >/dev/null || die "apt-get update failed"
+    "${sudo[@]}" apt-get install -y -qq tesseract-ocr tesseract-ocr-ind tesseract-ocr-eng >/dev/null \
+        || die "apt-get install tesseract-ocr tesseract-ocr-ind tesseract-ocr-eng failed"
+fi
+
 # The emoji font lets screenshots show verdict emoji as users see them on their phones.
 if [[ $dev == 1 && ( ! -x /usr/bin/chromium || ! -d /usr/share/fonts/truetype/noto ) ]]; then
     # Playwright drives Debian's Chromium; `playwright install` would try to download a browser.

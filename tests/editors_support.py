@@ -60,3 +60,17 @@ def csrf(client) -> str:
     """The CSRF token of the client's current session."""
     with client.session_transaction() as session:
         return session["csrf"]
+
+
+def link_preview(client, group_id, claim_id):
+    """The confirmation page of linking a group, and the number of askers it says it sends to."""
+    page = client.get(f"/editors/inbox/{group_id}/link", query_string={"claim_id": claim_id})
+    assert page.status_code == 200, page.status_code
+    return page.text, int(re.search(r'name="send" value="(\d+)"', page.text).group(1))
+
+
+def confirm_link(client, group_id, claim_id):
+    """Link a group as an editor does: open the confirmation, then confirm what it shows."""
+    _, send = link_preview(client, group_id, claim_id)
+    return client.post(f"/editors/inbox/{group_id}/link",
+                       data={"csrf_token": csrf(client), "claim_id": claim_id, "send": send})

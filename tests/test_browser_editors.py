@@ -64,6 +64,12 @@ def test_add_a_fact_check_with_the_preview_and_see_it_answered(app, live_server,
     expect(preview).to_contain_text("Gerhana matahari bikin ibu hamil keguguran <script>")
     expect(preview).to_contain_text("https://cekfakta.example.org/gerhana")
     assert page.evaluate("window.pwned") is None and preview.locator("script").count() == 0
+    # Rendered as WhatsApp shows it, by the web chat's renderer, with the length Twilio counts.
+    expect(preview.locator("strong").first).to_have_text("HOAKS")
+    expect(preview).not_to_contain_text("*HOAKS*")
+    expect(preview.locator("a[href='https://cekfakta.example.org/gerhana']")).to_have_count(1)
+    chars = int(page.locator("#preview-chars").inner_text())
+    assert 150 < chars < 400
     shot(page, "claim-form")
     page.click("button[value=publish]")
     expect(page.locator(".flash.ok")).to_contain_text("published")
@@ -137,7 +143,16 @@ def _group_flow(app, browser, twilio):
         page.fill("input[name=url]", "https://example.org/air-garam")
         expect(page.locator("#preview")).to_contain_text("Air garam tidak menyembuhkan")
         page.click("button[value=publish]")
-        expect(page.locator(".flash.ok")).to_contain_text("published")
+        # Publishing does not answer anyone by itself: the askers are shown, then confirmed.
+        expect(page.locator("h1")).to_contain_text("Tautkan dan kirim jawaban?")
+        expect(page.locator("#plan-send")).to_have_text("3")
+        expect(page.locator("#plan-outside")).to_have_text("0")
+        expect(page.locator(".bubble.message strong").first).to_have_text("HOAKS")
+        expect(page.locator(".bubble.message")).to_contain_text("Air garam tidak menyembuhkan COVID-19")
+        shot(page, "link-confirm")
+        assert twilio.messages == []
+        page.click("#confirm")
+        expect(page.locator(".flash.ok")).to_contain_text("Dikirim ke 3 penanya")
 
         deadline = time.monotonic() + 10
         while len(twilio.messages) < 3 and time.monotonic() < deadline:
@@ -161,3 +176,142 @@ def _group_flow(app, browser, twilio):
         page.goto(server.url + "/editors/import")
         shot(page, "import")
         context.close()
+
+
+@pytest.mark.db
+def test_the_inbox_is_searched_assigned_dismissed_reopened_unlinked_and_retried(tmp_path, browser):
+    """Every click on the inbox can be undone, and a failed send shows why and is retried."""
+    from tests.conftest import add_claims
+
+    with FakeTwilio(fail_with=400) as twilio:
+        app = make_app(tmp_path, INBOX_GROUP_THRESHOLD=0.75,
+                       **editors_config(TWILIO_API_BASE=twilio.url, OUTBOX_INTERVAL=0.3))
+        try:
+            add_claims(app, [{"id": "gempa", "title": "Gempa tidak bisa diramal *siapa pun*",
+                              "claim": "ramalan gempa bumi", "verdict": "HOAKS",
+                              "summary": "BMKG: belum ada alat yang bisa meramal gempa.",
+                              "url": "https://example.org/gempa"}])
+            create_admin(app)
+            webhook = app.test_client()
+            asked = [("kapal selam alien di teluk jakarta", NUMBERS[0]),
+                     ("kapal selam alien di teluk jakarta?", NUMBERS[1]),
+                     ("harga cabai naik tiga kali lipat", NUMBERS[2]),
+                     ("ada virus baru dari kelelawar di bandung", NUMBERS[0])]
+            for i, (text, number) in enumerate(asked):
+                assert _whatsapp(webhook, text, number, f"SMi{i}") == "no_match"
+            _inbox_walk(app, browser, twilio)
+        finally:
+            app.extensions["editors"].outbox.stop()
+            app.extensions["factcheck.db"].engine.dispose()
+
+
+def _inbox_walk(app, browser, twilio):
+    with LiveServer(app) as server:
+        context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="id-ID")
+        page = context.new_page()
+        log_in(page, server.url)
+        page.goto(server.url + "/editors/inbox")
+        groups = page.locator("article.group")
+        expect(groups).to_have_count(3)
+        expect(groups.first).to_contain_text("kapal selam alien")  # two askers before one
+        expect(groups.first.locator(".count")).to_contain_text("2")
+
+        page.fill("input[name=q]", "cabai")
+        page.click("form.filters button[type=submit]")
+        expect(groups).to_have_count(1)
+        expect(groups.first).to_contain_text("harga cabai")
+        groups.first.locator("select[name=assignee_id]").select_option(label="redaksi")
+        groups.first.locator("form.assign button").click()
+        expect(page.locator(".flash.ok")).to_contain_text("Ditugaskan ke redaksi")
+        page.goto(server.url + "/editors/inbox?who=me")
+        expect(groups).to_have_count(1)
+        expect(groups.first.locator(".assignee")).to_contain_text("redaksi")
+        shot(page, "inbox-assigned")
+
+        page.goto(server.url + "/editors/inbox")
+        page.check("#tick-all")
+        groups.filter(has_text="kapal selam").locator("input.tick").uncheck()
+        shot(page, "inbox-bulk")
+        page.click("form.bulk button[type=submit]")
+        expect(page.locator(".flash.ok")).to_contain_text("2 grup diabaikan")
+        expect(groups).to_have_count(1)
+        page.click(".tabs >> text=Diabaikan")
+        expect(groups).to_have_count(2)
+        groups.filter(has_text="harga cabai").locator("text=Buka lagi").click()
+        expect(page.locator(".flash.ok")).to_contain_text("Grup dibuka lagi")
+        expect(page.locator("#reopen")).to_have_count(0)
+
+        page.goto(server.url + "/editors/inbox")
+        groups.filter(has_text="kapal selam").locator("h2 a").click()
+        page.fill("form.filters input[name=q]", "ramalan gempa")
+        page.click("form.filters button[type=submit]")
+        page.locator(".results a.button").first.click()
+        expect(page.locator("#plan-send")).to_have_text("2")
+        expect(page.locator(".bubble.message strong").nth(1)).to_have_text("Gempa tidak bisa diramal siapa pun")
+        page.click("#confirm")
+        expect(page.locator(".flash.ok")).to_contain_text("Dikirim ke 2 penanya")
+        row = page.locator("table.sends tr.o-failed").first
+        deadline = time.monotonic() + 10
+        while page.locator("table.sends tr.o-failed").count() < 2 and time.monotonic() < deadline:
+            time.sleep(0.3)
+            page.reload()
+        expect(row).to_contain_text("Twilio 400")  # why it failed, next to the retry
+        shot(page, "group-failed")
+
+        twilio.fail_with = None
+        row.locator("button", has_text="Kirim ulang").click()
+        expect(page.locator(".flash.ok")).to_contain_text("dikirim ulang")
+        deadline = time.monotonic() + 10
+        while not twilio.messages and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert len(twilio.messages) == 1 and "Gempa tidak bisa diramal" in twilio.messages[0]["Body"]
+        page.reload()
+        expect(page.locator("#sent-count")).to_have_text("1")
+
+        page.click("#unlink")
+        expect(page.locator(".flash.ok")).to_contain_text("Tautan dilepas")
+        expect(page.locator(".status.s-open")).to_have_count(1)
+        expect(page.locator("#sent-count")).to_have_text("1")  # what was sent stays listed
+        expect(page.locator("table.sends")).to_contain_text(twilio.messages[0]["sid"])
+        expect(page.locator("#cancelled-count")).to_have_text("1")  # the failed one is not retried now
+        expect(page.locator("table.sends button", has_text="Kirim ulang")).to_have_count(0)
+        shot(page, "group-unlinked")
+
+        page.goto(server.url + "/editors/outbox?status=all")
+        expect(page.locator("table.outbox")).to_contain_text("Twilio 400")
+        expect(page.locator("table.outbox")).to_contain_text("unlinked by redaksi")
+        shot(page, "outbox")
+        context.close()
+def test_attach_the_picture_and_links_where_a_hoax_circulated(app, live_server, context, tmp_path):
+    import io
+    import random
+
+    from PIL import Image
+
+    from bench.screenshots import screenshot
+    from claims.images import image_hash
+    from claims.models import Claim
+
+    create_admin(app)
+    picture = tmp_path / "tangkapan-layar.png"
+    data = screenshot("Awas!! Vaksin covid itu ada chip nya", random.Random(3), font="DejaVu Sans")
+    Image.open(io.BytesIO(data)).save(picture, compress_level=0)  # megabytes: more than a message may be
+    assert picture.stat().st_size > 256 * 1024
+    page = context.new_page()
+    log_in(page, live_server.url)
+    page.click("text=Cek fakta baru")
+    page.fill("input[name=title]", "Vaksin COVID-19 berisi chip")
+    page.fill("input[name=verdict]", "HOAKS")
+    page.set_input_files("input[name=images]", str(picture))
+    page.fill("textarea[name=appearances]", "https://www.facebook.com/groups/1/posts/2\nhttps://t.me/kanal/3")
+    # The preview keeps working with a large picture chosen: it never uploads pictures.
+    expect(page.locator("#preview")).to_contain_text("Vaksin COVID-19 berisi chip")
+    page.click("button[value=publish]")
+    expect(page.locator(".flash.ok")).to_contain_text("published")
+    expect(page.locator("fieldset.pictures")).to_contain_text("tangkapan-layar.png")
+    expect(page.locator("textarea[name=appearances]")).to_have_value(
+        "https://www.facebook.com/groups/1/posts/2\nhttps://t.me/kanal/3")
+    shot(page, "claim-form-pictures")
+    with claims.db.session_scope(app) as session:
+        [claim] = session.query(Claim).all()
+        assert {"image": image_hash(Image.open(picture)), "name": "tangkapan-layar.png"} in claim.appearances

@@ -348,9 +348,10 @@ def test_bad_claimreview_names_the_item_and_its_property(scratch, tmp_path, cont
     assert snapshot(scratch) == before
 
 
-def test_read_claimreview_keeps_appearances_out(tmp_path):
+def test_read_claimreview_keeps_where_the_claim_appeared_first_appearance_first(tmp_path):
     rows = read_claimreview(write(tmp_path, "cr.json", json.dumps(claimreview(1))))
-    assert "appearance" not in json.dumps(rows[0].data)
+    assert rows[0].data["appearances"] == [{"url": "https://social.example/p/0"},
+                                           {"url": "https://social.example/p/1"}]
     assert rows[0].line == 1
 
 

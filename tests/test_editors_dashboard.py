@@ -71,3 +71,24 @@ def test_a_match_answered_0_is_reopened_and_counted_against_its_fact_check(tmp_p
         assert "1 / 2" in page and "/editors/claims/c1/edit" in page
     finally:
         app.extensions["factcheck.db"].engine.dispose()
+
+
+@pytest.mark.db
+def test_voice_notes_and_videos_count_as_unanswered_questions(tmp_path):
+    from claims.db import get_session
+    from tipline.conversation import respond
+
+    app = make_app(tmp_path, **editors_config())
+    try:
+        with app.app_context():
+            for n, kind in enumerate(("audio/ogg", "video/mp4", "audio/ogg")):
+                reply = respond(get_session(), None, text="", sender_key=f"whatsapp:+628120000003{n}",
+                                channel="whatsapp", num_media=1, media_types=(kind,))
+                assert reply.decision == "media_only"
+        with app.app_context(), claims.db.session_scope(app) as session:
+            numbers = stats(session, date.today(), date.today())
+            assert numbers["total"] == 3 and numbers["answered"] == 0
+            assert [r.media_kind for r in session.query(RequestLog).order_by(RequestLog.id)] == ["audio", "video", "audio"]
+    finally:
+        app.extensions["cekfakta"].searcher.stop()
+        app.extensions["factcheck.db"].engine.dispose()

@@ -4,11 +4,11 @@ import pytest
 import claims.db
 from claims.db import get_session
 from editors.inbox import assign_groups, group_summaries
-from editors.models import InboxGroup, InboxMember
+from editors.models import EditorAccount, InboxGroup, InboxMember
 from app import parts
 from index import Match, SearchResult
 from tests.conftest import add_claims, make_app
-from tests.editors_support import CHIP_CLAIM, editors_app, logged_in, csrf, editors_config
+from tests.editors_support import CHIP_CLAIM, confirm_link, csrf, editors_app, editors_config, logged_in
 from tipline.conversation import respond
 from tipline.models import RequestLog
 
@@ -102,7 +102,7 @@ def test_group_search_and_link(app, client):
     group_id = only_group_id(app)
     page = client.get(f"/editors/inbox/{group_id}?q=vaksin+chip").text
     assert "Vaksin mengandung chip" in page
-    client.post(f"/editors/inbox/{group_id}/link", data={"csrf_token": csrf(client), "claim_id": "c1"})
+    confirm_link(client, group_id, "c1")
     with claims.db.session_scope(app) as session:
         group = session.get(InboxGroup, group_id)
         assert (group.status, group.claim_id) == ("linked", "c1")
@@ -148,3 +148,73 @@ def test_every_open_request_is_in_exactly_one_group(app):
     groups(app)  # a second pass adds nothing
     with claims.db.session_scope(app) as session:
         assert session.query(InboxMember).count() == session.query(RequestLog).filter_by(status="open").count()
+
+
+# --- most askers first, search, assignment, bulk dismissal, reopening ----------------------------
+
+
+def ask_web(app, text, session, address):
+    """A web chat message from one session at one client address."""
+    with app.app_context():
+        return respond(get_session(), parts(app).searcher, text=text, sender_key="web:" + session,
+                       channel="web", client_key=address)
+
+
+def test_groups_are_ordered_by_askers_and_one_web_address_counts_for_few(app, client):
+    for n in range(5):  # one WhatsApp sender, five times
+        ask(app, "gempa besar jakarta minggu depan", "whatsapp:+6281200000001")
+    for n in range(2):  # two senders, once each
+        ask(app, "harga cabai naik tiga kali lipat", f"whatsapp:+628120000010{n}")
+    for n in range(12):  # one address rotating session ids
+        ask_web(app, "ada virus baru dari kelelawar di bandung", f"rotating-{n}", "203.0.113.9")
+    with app.app_context(), claims.db.session_scope(app) as session:
+        found = [(item["group"].label, item["askers"], item["count"]) for item in group_summaries(session)]
+    assert found == [("ada virus baru dari kelelawar di bandung", 3, 12),
+                     ("harga cabai naik tiga kali lipat", 2, 2),
+                     ("gempa besar jakarta minggu depan", 1, 5)]
+    page = client.get("/editors/inbox").text
+    assert page.index("kelelawar") < page.index("harga cabai") < page.index("gempa besar")
+
+
+def test_the_inbox_is_searched_and_filtered_by_assignee(app, client):
+    ask(app, "gempa besar jakarta minggu depan")
+    ask(app, "harga cabai naik tiga kali lipat", "whatsapp:+6281200000002")
+    page = client.get("/editors/inbox", query_string={"q": "CABAI"}).text
+    assert "harga cabai" in page and "gempa besar" not in page
+    assert "Tidak ada pertanyaan" in client.get("/editors/inbox", query_string={"q": "50%_"}).text
+    with claims.db.session_scope(app) as session:
+        gempa = session.query(InboxGroup).filter_by(label="gempa besar jakarta minggu depan").one().id
+        me = session.query(EditorAccount).one().id
+    client.post(f"/editors/inbox/{gempa}/assign", data={"csrf_token": csrf(client), "assignee_id": me})
+    mine = client.get("/editors/inbox", query_string={"who": "me"}).text
+    assert "gempa besar" in mine and "harga cabai" not in mine
+    nobody = client.get("/editors/inbox", query_string={"who": "none"}).text
+    assert "harga cabai" in nobody and "gempa besar" not in nobody
+    client.post(f"/editors/inbox/{gempa}/assign", data={"csrf_token": csrf(client), "assignee_id": ""})
+    assert "gempa besar" in client.get("/editors/inbox", query_string={"who": "none"}).text
+
+
+def test_bulk_dismiss_and_reopen(app, client):
+    for n, text in enumerate(["gempa besar jakarta minggu depan", "harga cabai naik tiga kali lipat",
+                              "ada virus baru dari kelelawar di bandung"]):
+        ask(app, text, f"whatsapp:+62812000000{n}")
+    with claims.db.session_scope(app) as session:
+        ids = {g.label.split()[0]: g.id for g in session.query(InboxGroup)}
+    client.post("/editors/inbox/dismiss", data={"csrf_token": csrf(client),
+                                                "group": [ids["gempa"], ids["harga"]]})
+    page = client.get("/editors/inbox").text
+    assert "kelelawar" in page and "gempa besar" not in page and "harga cabai" not in page
+    with claims.db.session_scope(app) as session:
+        assert session.query(RequestLog).filter_by(status="dismissed").count() == 2
+    client.post(f"/editors/inbox/{ids['gempa']}/reopen", data={"csrf_token": csrf(client)})
+    assert "gempa besar" in client.get("/editors/inbox").text
+    with claims.db.session_scope(app) as session:
+        assert session.get(InboxGroup, ids["gempa"]).status == "open"
+        assert session.query(RequestLog).filter_by(status="dismissed").count() == 1
+
+
+def test_the_inbox_page_groups_nothing_itself(app, client, monkeypatch):
+    ask(app, "gempa besar jakarta minggu depan")
+    import editors.inbox
+    monkeypatch.setattr(editors.inbox, "catch_up", lambda *a, **k: pytest.fail("grouped on open"))
+    assert "gempa besar" in client.get("/editors/inbox").text

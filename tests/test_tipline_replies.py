@@ -5,7 +5,7 @@ from types import SimpleNamespace
 import pytest
 
 from tipline import replies
-from tipline.whatsapp import MAX_CHARS, wa_len
+from tipline.whatsapp import to_html, MAX_CHARS, wa_len
 
 
 def fact_check(title="Vaksin COVID-19 mengandung chip pelacak", verdict="false",
@@ -105,9 +105,16 @@ def test_the_link_is_never_cut_even_when_title_and_summary_are_huge(title):
     assert wa_len(text) <= MAX_CHARS
 
 
-def test_titles_lose_stray_format_marks_so_bold_stays_bold():
-    text = replies.match(fact_check(title="*Viral* _video_ ~banjir~ `Jakarta`"), "id")
-    assert text.splitlines()[1] == "*Viral video banjir Jakarta*"
+@pytest.mark.parametrize("title, shown", [
+    ("*Viral* _video_ ~banjir~ ```Jakarta```", "*Viral video banjir Jakarta*"),
+    ("{{7*7}} = 49", "*{{7*7}} = 49*"),  # marks WhatsApp leaves alone stay
+    ("Harga 2*3 naik_turun ~ 5 * 4", "*Harga 2*3 naik_turun ~ 5 * 4*"),
+    ("Video `lama`", "*Video `lama`*"),
+])
+def test_titles_lose_the_format_marks_whatsapp_would_act_on_and_keep_the_rest(title, shown):
+    text = replies.match(fact_check(title=title), "id")
+    assert text.splitlines()[1] == shown
+    assert "<strong>" + shown.strip("*").replace("&", "&amp;") + "</strong>" in to_html(text)
 
 
 def test_control_characters_never_reach_the_reply():

@@ -388,3 +388,37 @@ def test_info_logs_of_a_conversation_hold_no_body_number_or_secret(client, sign,
     for secret in (DIGITS, DIGITS[2:], "rahasia", PROFILE, "test-sender-hash-key",
                    "test-secret-key", app.config["TWILIO_AUTH_TOKEN"]):
         assert secret not in logged
+
+
+def test_rotating_web_sessions_are_limited_by_the_client_address(client, app):
+    app.config.update(RATE_LIMIT_MESSAGES=2, RATE_LIMIT_PER_ADDRESS=5, RATE_LIMIT_WINDOW=60)
+    decisions = [client.post("/api/messages", json={"text": "halo", "session": f"rotating-{n}"},
+                             environ_base={"REMOTE_ADDR": "203.0.113.7"}).json
+                 for n in range(8)]
+    assert [d["decision"] for d in decisions] == ["greeting"] * 5 + ["rate_limited"] * 3
+    assert decisions[5]["reply"] and decisions[6]["reply"] == decisions[7]["reply"] == ""
+    other = client.post("/api/messages", json={"text": "halo", "session": "rotating-0"},
+                        environ_base={"REMOTE_ADDR": "198.51.100.4"})
+    assert other.json["decision"] == "greeting"
+    with app.app_context():
+        rows = get_session().scalars(select(RequestLog)).all()
+    assert len({r.client_hash for r in rows}) == 2 and all(len(r.client_hash) == 64 for r in rows)
+    assert not any("203.0.113.7" in (r.client_hash + r.sender_hash) for r in rows)
+
+
+@pytest.mark.db
+@pytest.mark.parametrize("proxies, limited", [(0, True), (1, False)])
+def test_behind_a_trusted_proxy_the_forwarded_address_counts(tmp_path, proxies, limited):
+    """Off by default: a client's own X-Forwarded-For changes nothing."""
+    from tests.conftest import make_app
+
+    app = make_app(tmp_path, TRUSTED_PROXIES=proxies, RATE_LIMIT_MESSAGES=0, RATE_LIMIT_PER_ADDRESS=2)
+    try:
+        client = app.test_client()
+        decisions = [client.post("/api/messages", json={"text": "halo", "session": f"s{n}"},
+                                 headers={"X-Forwarded-For": f"192.0.2.{n}"},
+                                 environ_base={"REMOTE_ADDR": "10.0.0.1"}).json["decision"]
+                     for n in range(4)]
+        assert ("rate_limited" in decisions) is limited
+    finally:
+        app.extensions["factcheck.db"].engine.dispose()

@@ -1,29 +1,38 @@
 """The conversation: one incoming message in, one reply out, and a line in the request log.
 
-Order of business: a replayed MessageSid gets its first answer again; then empty messages and
-attachments without a caption; then commands (greetings, menu, help, thanks, and "is this
-true?" with nothing to look up); then a number picking from the last list; everything else is
-searched in the library. Reading the message is tipline/reading.py, the rate limit
-tipline/ratelimit.py, the request log's lines tipline/requestlog.py.
+Order of business: a replayed MessageSid gets its first answer again; then a picture (one the
+library knows is answered at once, else its words and the caption are searched); then empty
+messages and other attachments without a caption; then commands (greetings, menu, help, thanks,
+and "is this true?" with nothing to look up); then a number picking from the last list; then
+links (a link the library knows is answered at once, else the page's words are searched);
+everything else is searched in the library. Reading the message is tipline/reading.py, pictures
+tipline/media.py, pages tipline/links.py, the rate limit tipline/ratelimit.py, the request
+log's lines tipline/requestlog.py.
 """
 
 import hashlib
 import hmac
 import logging
 import time
-from dataclasses import dataclass
+from concurrent.futures import TimeoutError as FuturesTimeout
+from dataclasses import dataclass, replace
 from datetime import timedelta
 
 from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from claims.store import load_published
+from claims.db import session_scope
+from claims.models import Claim
+from claims.store import claims_for_image, claims_for_url, library_revision, load_published
+from claims.urls import find_urls
 
-from . import replies
+from . import followup, hoaxes, replies, reply_addresses
+from .links import LinkUnread
+from .media import Attachment, MediaUnavailable
 from .models import RequestLog, SenderState, as_utc, utcnow
 from .ratelimit import count_message, rate_limited
-from .reading import choice_number, clean_text, command_for, language_of, readable
+from .reading import choice_number, clean_text, command_for, language_of, readable, vocabulary_of
 from .requestlog import OPEN_DECISIONS, Reply, earlier_reply, log_request, stored_sid
 from .wiring import wiring
 
@@ -52,8 +61,18 @@ def respond(
     message_sid: str | None = None,
     num_media: int = 0,
     media_types=(),
+    client_key: str | None = None,
+    reply_lang: str | None = None,
+    followup_url=None,
+    media: tuple[Attachment, ...] = (),
 ) -> Reply:
-    """Answer one message, remember what the sender needs next, and log it."""
+    """Answer one message, remember what the sender needs next, and log it.
+
+    client_key: the web client's address (its sessions are the client's to pick): counted
+    against RATE_LIMIT_PER_ADDRESS and kept as a keyed hash. reply_lang: the language the asker
+    chose (the web page's switch), over the one read from the message. followup_url(code): the
+    page where a web asker comes back for the desk's answer (tipline/followup.py).
+    """
     started = time.perf_counter()
     message_sid = stored_sid(message_sid)
     if message_sid and (earlier := earlier_reply(session, message_sid)) is not None:
@@ -63,25 +82,117 @@ def respond(
     config = current_app.config
     who = sender_hash(config["SENDER_HASH_KEY"], sender_key)
     limit = int(config.get("RATE_LIMIT_MESSAGES") or 0)
-    if limit > 0:
-        window = max(1, int(config.get("RATE_LIMIT_WINDOW") or 60))
-        sent = count_message(session, who, window)
+    client = sender_hash(config["SENDER_HASH_KEY"], "addr:" + client_key) if client_key else None
+    window = max(1, int(config.get("RATE_LIMIT_WINDOW") or 60))
+    for key, limit in ((who, int(config.get("RATE_LIMIT_MESSAGES") or 0)),
+                       (client, int(config.get("RATE_LIMIT_PER_ADDRESS") or 0))):
+        if key is None or limit <= 0:
+            continue
+        sent = count_message(session, key, window)
         if sent > limit:
             return rate_limited(session, who, sent == limit + 1, window, channel, message_sid,
-                                started, config.get("DEFAULT_LANG", "id"))
+                                started, config.get("DEFAULT_LANG", "id"), client, reply_lang)
     state = session.get(SenderState, who)
     body = clean_text(text)
-    detected = language_of(body)
-    lang = replies.pick_lang(detected or (state.lang if state else None)
+    detected = language_of(body, _library_words(session))
+    lang = replies.pick_lang(reply_lang or detected or (state.lang if state else None)
                              or config.get("DEFAULT_LANG", "id"))
     settings = _Settings(
         newsroom=config.get("NEWSROOM_NAME", "Cek Fakta"),
         k=max(1, int(config.get("SEARCH_K", 3))),
     )
 
-    reply = _answer(session, searcher, body, lang, state, settings, num_media, media_types)
+    reply = _answer(session, searcher, body, lang, state, settings, num_media, media_types, media)
+    desk = wiring().desk
+    if reply.decision == "no_match" and desk is not None:
+        reply = _desk_answer(session, desk, body, lang) or reply
+    if channel == "web" and followup_url is not None and \
+            reply.decision in ("no_match", "choice_none", "rejected"):
+        code = followup.new_code()
+        reply = Reply(replies.no_match(lang, settings.newsroom, (code, followup_url(code))),
+                      reply.decision, reply.claim_id, reply.score, reply.lang,
+                      reopened=reply.reopened, followup=code)
+        if reply.reopened is not None:
+            session.get(RequestLog, reply.reopened).followup = code
 
     now = utcnow()
+    _remember(session, state, who, reply, detected, now)
+
+    entry = dict(
+        message_sid=message_sid or None,
+        channel=channel,
+        sender_hash=who,
+        client_hash=client,
+        followup=reply.followup if reply.reopened is None else None,
+        text=clean_text(reply.searched) if reply.searched else body,
+        lang=reply.lang,
+        decision=reply.decision,
+        claim_id=reply.claim_id,
+        score=reply.score,
+        elapsed_ms=round((time.perf_counter() - started) * 1000, 2),
+        reply=reply.text,
+        created_at=now,
+        status="open" if reply.decision in OPEN_DECISIONS else "answered",
+        media_kind=reply.media_kind or (replies.media_kind(media_types) if num_media else None),
+        image_hash=reply.image_hash,
+        via=reply.via,
+    )
+    try:
+        row_id = log_request(session, entry, reply, channel, sender_key, desk)
+    except IntegrityError:
+        # Two deliveries of one message, or two first messages of one sender, at once.
+        session.rollback()
+        if message_sid and (earlier := earlier_reply(session, message_sid)) is not None:
+            return earlier
+        # keep the log line, drop the sender-state change
+        row_id = log_request(session, entry, reply, channel, sender_key, desk)
+    if reply.later is not None:
+        _answer_later(current_app._get_current_object(), reply.later, row_id, who, sender_key, settings)
+    log.info(
+        "tipline %s message %s: %s in %.0f ms",
+        channel, message_sid or "-", reply.decision, entry["elapsed_ms"],
+    )
+    return reply
+
+
+_WORDS_CACHE: dict = {}  # (database, library revision) -> the library's words by language
+
+
+def _library_words(session) -> dict:
+    """The published library's words by language, remade when the library changes."""
+    key = (str(session.get_bind().url), library_revision(session))
+    found = _WORDS_CACHE.get(key)
+    if found is None:
+        rows = session.execute(select(Claim.lang, Claim.title, Claim.claim)
+                               .where(Claim.status == "published")).all()
+        found = vocabulary_of((lang, f"{title} {claim}") for lang, title, claim in rows)
+        _WORDS_CACHE.clear()  # one library per process: only the newest revision is kept
+        _WORDS_CACHE[key] = found
+    return found
+
+
+def _desk_answer(session, desk, body: str, lang: str) -> Reply | None:
+    """The fact-check the desk linked to questions like this one, as the reply, or None."""
+    try:
+        claim_id = desk.answer_for(session, body)
+    except Exception:
+        log.exception("the desk's answers could not be read; the question goes to the inbox")
+        return None
+    found = load_published(session, [claim_id]) if claim_id else []
+    if not found:
+        return None
+    return Reply(replies.match(found[0], lang, not_this=True), "match", found[0].id, None, lang,
+                 from_desk=True)
+
+
+@dataclass(frozen=True)
+class _Settings:
+    newsroom: str
+    k: int
+
+
+def _remember(session, state, who: str, reply: Reply, detected: str | None, now) -> None:
+    """Keep what the sender needs next: their language, the list a number picks from."""
     if state is None and (detected or reply.decision in ("choices", "match")):
         state = SenderState(sender_hash=who, last_choices=[])
         session.add(state)
@@ -95,40 +206,78 @@ def respond(
         elif reply.decision in ("no_match", "choice_none", "rejected"):
             state.last_choices, state.choices_at = [], None
 
-    entry = dict(
-        message_sid=message_sid or None,
-        channel=channel,
-        sender_hash=who,
-        text=body,
-        lang=reply.lang,
-        decision=reply.decision,
-        claim_id=reply.claim_id,
-        score=reply.score,
-        elapsed_ms=round((time.perf_counter() - started) * 1000, 2),
-        reply=reply.text,
-        created_at=now,
-        status="open" if reply.decision in OPEN_DECISIONS else "answered",
-    )
-    try:
-        log_request(session, entry, reply, channel, sender_key)
-    except IntegrityError:
-        # Two deliveries of one message, or two first messages of one sender, at once.
-        session.rollback()
-        if message_sid and (earlier := earlier_reply(session, message_sid)) is not None:
-            return earlier
-        # keep the log line, drop the sender-state change
-        log_request(session, entry, reply, channel, sender_key)
-    log.info(
-        "tipline %s message %s: %s in %.0f ms",
-        channel, message_sid or "-", reply.decision, entry["elapsed_ms"],
-    )
-    return reply
-
 
 @dataclass(frozen=True)
-class _Settings:
-    newsroom: str
-    k: int
+class _Later:
+    """A picture whose words were not ready in time: what answering it later needs."""
+
+    job: object  # concurrent.futures.Future giving the words
+    caption: str
+    lang: str
+    image_hash: str
+
+
+def _words(reader, picture) -> str:
+    """Read a picture's words on the reading thread; "" when Tesseract fails."""
+    started = time.perf_counter()
+    try:
+        words = reader.words(picture)
+    except MediaUnavailable as exc:
+        log.warning("tipline could not read a picture: %s", exc)
+        return ""
+    log.info("tipline read a picture in %.0f ms (fetched in %.0f ms): %d characters",
+             (time.perf_counter() - started) * 1000, picture.fetch_ms, len(words))
+    return words
+
+
+def _answer_later(app, later: _Later, row_id: int, who: str, sender_key: str, settings: _Settings):
+    """When a picture's words are read, search them, update its log line and send the answer."""
+    queue = wiring().reading
+
+    def finish(job) -> None:
+        with app.app_context(), session_scope(app) as session:
+            try:
+                reply = _read_reply(session, wiring().searcher, later.caption, job.result(),
+                                    later.lang, settings, later.image_hash)
+                row = session.get(RequestLog, row_id)
+                if row is not None:
+                    row.text, row.decision, row.claim_id, row.score = (
+                        clean_text(reply.searched or ""), reply.decision, reply.claim_id, reply.score)
+                    row.reply, row.via, row.lang = reply.text, reply.via, reply.lang
+                    row.status = "open" if reply.decision in OPEN_DECISIONS else "answered"
+                    _remember(session, session.get(SenderState, who), who, reply, None, utcnow())
+                    session.commit()
+                send = wiring().send
+                if send is None:
+                    raise RuntimeError("no sender: the tipline was handed no way to send")
+                sid = send(sender_key, reply.text)
+                log.info("tipline sent a picture's answer later as %s", sid)
+                if row is not None and row.status == "answered":
+                    reply_addresses.forget(session, row_id)
+                    session.commit()
+            except Exception:
+                # The line stays open with its reply address: the desk can answer it.
+                log.exception("tipline could not answer a picture later (request %s)", row_id)
+                session.rollback()
+                row = session.get(RequestLog, row_id)
+                if row is not None:
+                    row.status = "open"
+                    session.commit()
+
+    # On the reading thread, after the words: never on the webhook's own thread.
+    later.job.add_done_callback(lambda job: queue.submit(finish, job))
+
+
+def _read_reply(session, searcher, caption, words, lang, settings, image_hash) -> Reply:
+    """Answer a picture's words and caption as a typed message, saying what was read."""
+    seen = dict(media_kind="image", image_hash=image_hash)
+    text = clean_text("\n".join(part for part in (caption, words) if part))
+    if not readable(text):
+        return Reply(replies.picture_unread(lang), "media_only", lang=lang, via="ocr", **seen)
+    lang = replies.pick_lang(language_of(text) or lang)
+    reply = _search(session, searcher, text, lang, settings)
+    shown = replies.with_words(reply.text, words, lang) if words else reply.text
+    return replace(reply, text=shown, via="ocr" if words else "text", searched=text, **seen)
 
 
 def _behind() -> bool:
@@ -139,7 +288,10 @@ def _behind() -> bool:
     return limit > 0 and backlog is not None and backlog.waiting() >= limit
 
 
-def _answer(session, searcher, body, lang, state, settings, num_media, media_types) -> Reply:
+def _answer(session, searcher, body, lang, state, settings, num_media, media_types, media) -> Reply:
+    pictures = [a for a in media if a.kind == "image"]
+    if pictures and wiring().media is not None:
+        return _picture(session, searcher, body, lang, settings, pictures[0])
     if not body and num_media:
         return Reply(replies.media_only(lang, media_types), "media_only", lang=lang)
     command = command_for(body) if body else None
@@ -162,7 +314,84 @@ def _answer(session, searcher, body, lang, state, settings, num_media, media_typ
     if number is not None:
         return _choose(session, state, number, lang, settings)
 
+    links = find_urls(body)
+    if links:
+        return _link(session, searcher, body, links, lang, settings)
     return _search(session, searcher, body, lang, settings)
+
+
+def _picture(session, searcher, caption: str, lang: str, settings: _Settings,
+             attachment: Attachment) -> Reply:
+    """Answer a picture: from the fact-check of the same picture, else by its words and caption."""
+    reader = wiring().media
+    try:
+        picture = reader.fetch(attachment)
+    except MediaUnavailable as exc:
+        log.warning("tipline could not fetch a picture: %s", exc)
+        if readable(caption):
+            return replace(_search(session, searcher, caption, lang, settings), media_kind="image")
+        return Reply(replies.picture_unread(lang), "media_only", lang=lang, media_kind="image")
+    seen = dict(media_kind="image", image_hash=picture.hash)
+    known = _known_picture(session, picture.hash)
+    if known is not None:
+        claim, bits = known
+        return Reply(replies.known_picture(claim, lang), "match", claim.id, 1.0 - bits / 64, lang,
+                     via="image", **seen)
+    job = wiring().reading.submit(_words, reader, picture)
+    try:
+        words = job.result(timeout=float(current_app.config.get("OCR_WAIT") or 0))
+    except FuturesTimeout:
+        log.info("tipline answers a picture later: its words are not read yet")
+        return Reply(replies.reading(lang), "reading", lang=lang, via="ocr",
+                     later=_Later(job, caption, lang, picture.hash), **seen)
+    return _read_reply(session, searcher, caption, words, lang, settings, picture.hash)
+
+
+def _known_picture(session, image: str):
+    """Give the fact-check of a picture, and how many bits its hash is off, or None.
+
+    A picture an editor attached to a fact-check, within a few bits (claims/images.py); else
+    the very same picture answered before with a match nobody turned down.
+    """
+    attached = claims_for_image(session, image)
+    if attached:
+        return attached[0]
+    answered = session.scalars(
+        select(RequestLog.claim_id)
+        .where(RequestLog.image_hash == image, RequestLog.claim_id.is_not(None),
+               RequestLog.decision.in_(("match", "choice")), RequestLog.status == "answered")
+        .order_by(RequestLog.created_at.desc(), RequestLog.id.desc()).limit(5)).all()
+    found = load_published(session, answered)
+    return (found[0], 0) if found else None
+
+
+def _link(session, searcher, body: str, links: list[str], lang: str, settings: _Settings) -> Reply:
+    """Answer a message with links: a link the library knows at once, else with the page's words."""
+    for link in links[:3]:
+        known = claims_for_url(session, link)
+        if known:
+            return Reply(replies.known_link(known[0], lang), "match", known[0].id, 1.0, lang,
+                         media_kind="link", via="link")
+    reader = wiring().links
+    if reader is None:
+        return replace(_search(session, searcher, body, lang, settings), media_kind="link")
+    try:
+        page = reader.read(links[0])
+    except LinkUnread as exc:
+        log.info("tipline did not read a link: %s", exc)
+        return replace(_search(session, searcher, body, lang, settings), media_kind="link",
+                       via=exc.via)
+    rest = body
+    for link in links:
+        rest = rest.replace(link, " ").replace(link.removeprefix("http://"), " ")
+    text = clean_text("\n".join(part for part in (rest.strip(), page.query()) if part))
+    if not readable(text):
+        return replace(_search(session, searcher, body, lang, settings), media_kind="link")
+    reply = _search(session, searcher, text, lang, settings)
+    shown = replies.with_page(reply.text, page.title, lang) if page.title else reply.text
+    # The log keeps the message and the page's title, not the page.
+    logged = "\n".join(part for part in (body, page.title) if part)
+    return replace(reply, text=shown, media_kind="link", via="page", searched=logged)
 
 
 def _choose(session, state, number: int, lang: str, settings: "_Settings") -> Reply:
@@ -182,9 +411,12 @@ def _choose(session, state, number: int, lang: str, settings: "_Settings") -> Re
         ).first()
         if asked is not None:
             asked.status = "open"
+        reopened = asked.id if asked is not None else None
         if asked is not None and asked.decision == "match":
-            return Reply(replies.no_match(lang, settings.newsroom), "rejected", asked.claim_id, lang=lang)
-        return Reply(replies.no_match(lang, settings.newsroom), "choice_none", lang=lang)
+            return Reply(replies.no_match(lang, settings.newsroom), "rejected", asked.claim_id,
+                         lang=lang, reopened=reopened)
+        return Reply(replies.no_match(lang, settings.newsroom), "choice_none", lang=lang,
+                     reopened=reopened)
     if not 1 <= number <= len(ids):
         still_there = load_published(session, ids)
         if not still_there:
@@ -203,23 +435,25 @@ def _search(session, searcher, body: str, lang: str, settings: _Settings) -> Rep
     try:
         if searcher is None:
             raise LookupError("no searcher configured")
-        result = searcher.search(body, k=settings.k + EXTRA_CANDIDATES, embed=not _behind())
+        result = searcher.search(body, k=hoaxes.candidates(settings.k) + EXTRA_CANDIDATES,
+                                 embed=not _behind())
         if result.quick:
             log.info("tipline searched by keywords alone: workers are behind")
         matches = list(result.matches)
-        claims = {c.id: c for c in load_published(session, [m.id for m in matches])}
+        # One per hoax group: two fact-checks of one hoax are never offered side by side.
+        found = hoaxes.collapse(session, matches, settings.k)
     except Exception:
         log.exception("tipline search failed")
         return Reply(replies.search_error(lang), "error", lang=lang)
 
-    ranked = [(m, claims[m.id]) for m in matches if m.id in claims]
-    if result.decision == "match" and ranked and ranked[0][0] is matches[0]:
-        best, claim = ranked[0]
-        return Reply(replies.match(claim, lang, not_this=True), "match", claim.id, float(best.score), lang)
-    if result.decision in ("match", "choices") and ranked:
-        shown = [claim for _, claim in ranked[: settings.k]]
+    if result.decision == "match" and found and found[0].match is matches[0]:
+        claim = hoaxes.answer(session, found[0])
+        return Reply(replies.match(claim, lang, not_this=True), "match", claim.id,
+                     float(found[0].match.score), lang)
+    if result.decision in ("match", "choices") and found:
+        shown = [f.claim for f in found]
         return Reply(
-            replies.choices(shown, lang), "choices", None, float(ranked[0][0].score), lang,
+            replies.choices(shown, lang), "choices", None, float(found[0].match.score), lang,
             choices=tuple(c.id for c in shown),
         )
     top = float(matches[0].score) if matches else None

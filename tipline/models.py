@@ -35,6 +35,11 @@ class RequestLog(Base):
     channel: Mapped[str] = mapped_column(String(16))
     # HMAC-SHA256 of the sender with SENDER_HASH_KEY: never the number itself.
     sender_hash: Mapped[str] = mapped_column(String(64), index=True)
+    # The same HMAC of the web client's address ("addr:<ip>"), so that sessions the client
+    # rotates still count as one client; None for WhatsApp, whose sender is the client.
+    client_hash: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    # A web asker's code to come back for the desk's answer (tipline/followup.py); None elsewhere.
+    followup: Mapped[str | None] = mapped_column(String(24), unique=True, nullable=True)
     text: Mapped[str] = mapped_column(Text, default="")
     lang: Mapped[str] = mapped_column(String(8))
     decision: Mapped[str] = mapped_column(String(32), index=True)
@@ -45,6 +50,13 @@ class RequestLog(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     # no_match requests start "open": the editors' queue of claims to check.
     status: Mapped[str] = mapped_column(String(16), default="answered")
+    # What came besides text: "image", "audio", "video", "other", "link"; None for plain text.
+    media_kind: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    # The first picture's perceptual hash (claims/images.py): repeats group in the inbox.
+    image_hash: Mapped[str | None] = mapped_column(String(16), nullable=True, index=True)
+    # Where the searched text came from: "text", "ocr", "image" (a known picture), "link" (a
+    # known link), "page" (the linked page's words), "refused" (a link not fetched).
+    via: Mapped[str | None] = mapped_column(String(16), nullable=True)
 
     def __repr__(self) -> str:
         return f"<RequestLog {self.id} {self.channel} {self.decision} {self.status}>"

@@ -48,15 +48,17 @@ def count_message(session, who: str, window: int) -> int:
 
 
 def rate_limited(session, who: str, first: bool, window: int, channel: str,
-                 message_sid: str | None, started: float, default_lang: str) -> Reply:
+                 message_sid: str | None, started: float, default_lang: str,
+                 client: str | None = None, asked_lang: str | None = None) -> Reply:
     """Answer a message over the limit: one polite notice, then nothing; no search, no body kept."""
     state = session.get(SenderState, who)
-    lang = replies.pick_lang((state.lang if state else None) or default_lang)
+    lang = replies.pick_lang(asked_lang or (state.lang if state else None) or default_lang)
     text = replies.rate_limited(lang, window) if first else ""
     reply = Reply(text, "rate_limited", lang=lang)
     # Counted in the log (the dashboard and the desk can see a flood), but its bodies are not kept.
     session.add(RequestLog(
-        message_sid=message_sid or None, channel=channel, sender_hash=who, text="", lang=lang,
+        message_sid=message_sid or None, channel=channel, sender_hash=who, client_hash=client,
+        text="", lang=lang,
         decision="rate_limited", elapsed_ms=round((time.perf_counter() - started) * 1000, 2),
         reply=text, created_at=utcnow(), status="dismissed"))
     try:

@@ -70,14 +70,42 @@ def readable(text: str) -> bool:
     return _ALNUM.search(text) is not None
 
 
-def language_of(text: str) -> str | None:
+def language_of(text: str, vocabulary: dict | None = None) -> str | None:
     """Say which language a message is written in ("id" or "en"), None when its words do not tell.
 
-    The search's own guess (index.text.detect_language), counting every marker word rather than
-    the search's only ("hello", "makasih", "you"), and without its default: a message with no
-    clue keeps the language the sender used before.
+    First the search's own guess (index.text.detect_language), counting every marker word rather
+    than the search's only ("hello", "makasih", "you"), and without its default. A message of
+    keywords has no marker ("harga cabai naik"): then the words of the library (vocabulary,
+    {"id": words, "en": words}) decide when most of them belong to one language only. A message
+    with no clue keeps the language the sender used before.
     """
-    return index_text.detect_language(normalize_text(text).split(), chat=True)
+    words = normalize_text(text).split()
+    found = index_text.detect_language(words, chat=True)
+    if found or not vocabulary:
+        return found
+    content = [w for w in words if len(w) > 2 and not w.isdigit()]
+    if not content:
+        return None
+    indonesian, english = vocabulary.get("id", frozenset()), vocabulary.get("en", frozenset())
+    only_id = sum(w in indonesian and w not in english for w in content)
+    only_en = sum(w in english and w not in indonesian for w in content)
+    if only_id * 2 > len(content) and not only_en:
+        return "id"
+    if only_en * 2 > len(content) and not only_id:
+        return "en"
+    return None
+
+
+def vocabulary_of(texts_by_lang) -> dict:
+    """The words of each language's texts, with its stopwords: what language_of reads keywords by.
+
+    texts_by_lang: (lang, text) pairs, e.g. the published fact-checks' titles and claims.
+    """
+    words = {"id": set(index_text.STOPWORDS_ID), "en": set(index_text.STOPWORDS_EN)}
+    for lang, text in texts_by_lang:
+        if lang in words:
+            words[lang].update(normalize_text(text or "").split())
+    return {lang: frozenset(found) for lang, found in words.items()}
 
 
 def command_for(text: str) -> str | None:

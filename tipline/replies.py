@@ -66,6 +66,12 @@ TEXT = {
             "keterangan (caption) yang berisi klaimnya."
         ),
         "media_ask_audio": "Tolong ketik isi klaimnya dalam beberapa kata.",
+        "picture_words": "📷 Teks di gambar: “{words}”",
+        "picture_known": "📷 Gambar ini sudah pernah kami periksa.",
+        "picture_unread": "Maaf, kami tidak menemukan tulisan yang terbaca di gambar ini.",
+        "picture_reading": "📷 Sedang membaca gambar… Jawabannya kami kirim sebentar lagi.",
+        "link_read": "🔗 Dari tautan: “{title}”",
+        "link_known": "🔗 Tautan ini sudah pernah kami periksa.",
         "unclear": (
             "Pesan mana yang ingin Anda cek? Teruskan (forward) pesannya ke sini, kirim "
             "tautannya, atau ketik kata kuncinya, misalnya _vaksin chip_."
@@ -94,6 +100,11 @@ TEXT = {
             "• kirim tautan beritanya, atau\n"
             "• kirim tangkapan layar dengan keterangan (caption).\n\n"
             "Sebelum jelas, sebaiknya jangan disebarkan dulu."
+        ),
+        "followup": (
+            "Chat web ini tidak bisa kami hubungi lagi. Buka halaman ini nanti di peramban yang "
+            "sama: jika redaksi sudah menjawab, jawabannya muncul di sini. Dari perangkat lain: "
+            "{url} (kode *{code}*)."
         ),
         "read_more": "Selengkapnya: {url}",
         "choices_intro": "Ada beberapa cek fakta yang mirip:",
@@ -148,6 +159,12 @@ TEXT = {
             "saying what it claims."
         ),
         "media_ask_audio": "Please type what it claims in a few words.",
+        "picture_words": "📷 Text in the picture: “{words}”",
+        "picture_known": "📷 We have checked this picture before.",
+        "picture_unread": "Sorry, we found no text we could read in this picture.",
+        "picture_reading": "📷 Reading the picture… We will send the answer shortly.",
+        "link_read": "🔗 From the link: “{title}”",
+        "link_known": "🔗 We have checked this link before.",
         "unclear": (
             "Which message would you like us to check? Forward it here, send the link, or "
             "type a few key words, for example _vaccine chip_."
@@ -176,6 +193,11 @@ TEXT = {
             "• send a link to the story, or\n"
             "• send a screenshot with a caption.\n\n"
             "Until it is clear, please don't share it further."
+        ),
+        "followup": (
+            "We cannot message this web chat later. Open this page again in the same browser: "
+            "once the desk has answered, the answer shows here. From another device: {url} "
+            "(code *{code}*)."
         ),
         "read_more": "Read more: {url}",
         "choices_intro": "We found several similar fact-checks:",
@@ -206,6 +228,13 @@ PAGE = {
         "toggle_label": "Switch to English",
         "error": "Gagal terkirim. Periksa koneksi lalu coba lagi.",
         "typing": "mengetik…",
+        "paused": "Dijeda: pesan ini tidak dijawab. Coba lagi sebentar lagi.",
+        "answer_intro": "Jawaban redaksi untuk pertanyaan Anda “{question}”:",
+        "followup_code": "Kode pertanyaan Anda:",
+        "to_chat": "Ke chat",
+        "followup_waiting": "Redaksi belum menjawab. Buka lagi halaman ini nanti.",
+        "followup_closed": "Redaksi tidak membuat cek fakta untuk pertanyaan ini.",
+        "followup_unknown": "Kode ini tidak kami kenal. Periksa lagi kodenya.",
         "footer": (
             "Ini layanan tipline {newsroom}. Nomor WhatsApp kami menjawab dengan cara "
             "yang sama."
@@ -228,6 +257,13 @@ PAGE = {
         "toggle_label": "Ganti ke bahasa Indonesia",
         "error": "Not sent. Check your connection and try again.",
         "typing": "typing…",
+        "paused": "Paused: this message was not answered. Try again in a little while.",
+        "answer_intro": "The desk's answer to your question “{question}”:",
+        "followup_code": "Your question's code:",
+        "to_chat": "To the chat",
+        "followup_waiting": "The desk has not answered yet. Open this page again later.",
+        "followup_closed": "The desk is not writing a fact-check for this question.",
+        "followup_unknown": "We do not know this code. Please check it again.",
         "footer": (
             "This is the {newsroom} tipline. Our WhatsApp number answers the same way."
         ),
@@ -306,6 +342,41 @@ def media_only(lang: str, media_types=()) -> str:
     return fit(f"{_t(lang, 'media')[kind]} 🙏\n{ask}")
 
 
+WORDS_SHOWN = 120  # what was read, shown so the sender sees why: short, it is not the answer
+
+
+def picture_unread(lang: str) -> str:
+    """Answer a picture with no words we could read (and no caption): please type the claim."""
+    return fit(f"{_t(lang, 'picture_unread')} 🙏\n{_t(lang, 'media_ask')}")
+
+
+def reading(lang: str) -> str:
+    """Answer a picture whose words take longer than the webhook may wait: the answer follows."""
+    return fit(_t(lang, "picture_reading"))
+
+
+def with_words(reply: str, words: str, lang: str) -> str:
+    """Put what was read in a picture above the reply ("Teks di gambar: …", shortened)."""
+    shown = shorten(plain(words), WORDS_SHOWN)
+    return fit(f"{_t(lang, 'picture_words').format(words=shown)}\n\n{reply}") if shown else reply
+
+
+def with_page(reply: str, title: str, lang: str) -> str:
+    """Put the title of the linked page above the reply, so the sender sees what was read."""
+    shown = shorten(plain(title), WORDS_SHOWN)
+    return fit(f"{_t(lang, 'link_read').format(title=shown)}\n\n{reply}") if shown else reply
+
+
+def known_picture(claim, lang: str) -> str:
+    """Answer a picture the library knows: it was checked, and the fact-check."""
+    return fit(f"{_t(lang, 'picture_known')}\n\n{match(claim, lang, not_this=True)}")
+
+
+def known_link(claim, lang: str) -> str:
+    """Answer a link the library knows: it was checked, and the fact-check."""
+    return fit(f"{_t(lang, 'link_known')}\n\n{match(claim, lang, not_this=True)}")
+
+
 def unclear(lang: str) -> str:
     """Answer "is this true?" sent with nothing to look up: ask for the message itself."""
     return fit(_t(lang, "unclear"))
@@ -331,9 +402,16 @@ def rate_limited(lang: str, seconds: int) -> str:
     return fit(_t(lang, "rate_limited").format(minutes=max(1, -(-int(seconds) // 60))))
 
 
-def no_match(lang: str, newsroom: str) -> str:
-    """Say honestly there is no fact-check yet, that the desk knows, and how to help."""
-    return fit(_t(lang, "no_match").format(newsroom=newsroom))
+def no_match(lang: str, newsroom: str, followup: tuple[str, str] | None = None) -> str:
+    """Say honestly there is no fact-check yet, that the desk knows, and how to help.
+
+    followup: (code, url) for a web asker, who cannot be answered back: how to come back.
+    """
+    text = _t(lang, "no_match").format(newsroom=newsroom)
+    if followup:
+        code, url = followup
+        text += "\n\n" + _t(lang, "followup").format(code=code, url=url)
+    return fit(text)
 
 
 def match(claim, lang: str, not_this: bool = False) -> str:

@@ -1,6 +1,7 @@
 """What the tipline answered, as the conversation writes it to the request log and reads it back."""
 
 import hashlib
+import logging
 from dataclasses import dataclass, field
 
 from sqlalchemy import select
@@ -8,7 +9,13 @@ from sqlalchemy import select
 from . import reply_addresses
 from .models import RequestLog
 
-OPEN_DECISIONS = frozenset({"no_match", "error"})  # what lands in the editors' queue
+log = logging.getLogger(__name__)
+
+# What lands in the editors' queue: no answer, a failure, and attachments not read (voice
+# notes, videos, pictures without words) so the desk sees how many arrive.
+# "reading": a picture whose words come later (its line is updated then; open meanwhile, so that
+# the desk sees it if the reading never ends).
+OPEN_DECISIONS = frozenset({"no_match", "error", "media_only", "reading"})
 SID_CHARS = RequestLog.message_sid.type.length  # 64: Twilio's own are 34
 SID_DIGEST = "sha256:"
 
@@ -38,6 +45,18 @@ class Reply:
     score: float | None = None
     lang: str = "id"
     choices: tuple[str, ...] = field(default=(), compare=False, repr=False)
+    # The earlier request a "0" sent back to the desk, and whether the desk's own answer (a group
+    # it linked) gave this reply.
+    reopened: int | None = field(default=None, compare=False, repr=False)
+    from_desk: bool = field(default=False, compare=False, repr=False)
+    followup: str | None = field(default=None, compare=False, repr=False)
+    # What the message carried and how its text was had (tipline.models.RequestLog's columns),
+    # and the text searched when it is not the body (a picture's words, a page's title).
+    media_kind: str | None = field(default=None, compare=False, repr=False)
+    image_hash: str | None = field(default=None, compare=False, repr=False)
+    via: str | None = field(default=None, compare=False, repr=False)
+    searched: str | None = field(default=None, compare=False, repr=False)
+    later: object = field(default=None, compare=False, repr=False)  # a picture still being read
 
 
 def earlier_reply(session, message_sid: str) -> Reply | None:
@@ -50,11 +69,18 @@ def earlier_reply(session, message_sid: str) -> Reply | None:
     return Reply(row.reply, row.decision, row.claim_id, row.score, row.lang)
 
 
-def log_request(session, entry: dict, reply: Reply, channel: str, sender_key: str) -> None:
-    """Write the request log line and, for a WhatsApp question left open, its reply address."""
+def log_request(session, entry: dict, reply: Reply, channel: str, sender_key: str,
+                desk=None) -> int:
+    """Write the request log line and, for a WhatsApp question left open, its reply address;
+    give the line's id.
+
+    desk (tipline.wiring.Desk): files the question in the inbox in the same transaction.
+    """
     row = RequestLog(**entry)
     session.add(row)
     session.flush()
+    if desk is not None:
+        _file(session, desk, row, reply)
     if channel == "whatsapp" and sender_key:
         if row.status == "open":
             reply_addresses.keep(session, row.id, sender_key)
@@ -70,3 +96,17 @@ def log_request(session, entry: dict, reply: Reply, channel: str, sender_key: st
             if asked is not None:
                 reply_addresses.keep(session, asked.id, sender_key)
     session.commit()
+    return row.id
+
+
+def _file(session, desk, row: RequestLog, reply: Reply) -> None:
+    """Hand the desk what it must group: this question, or the one a "0" sent back."""
+    try:
+        if row.status == "open":
+            desk.file(session, row.id, row.text)
+        elif reply.from_desk:
+            desk.file(session, row.id, row.text, answered_with=reply.claim_id)
+        if reply.reopened is not None and (asked := session.get(RequestLog, reply.reopened)):
+            desk.file(session, asked.id, asked.text)
+    except Exception:  # the inbox catches up later (editors' outbox loop); the reply still goes
+        log.exception("request %s: not grouped now", row.id)

@@ -2,15 +2,17 @@
 
 import logging
 
-from flask import Blueprint, Response, abort, current_app, jsonify, render_template, request
+from flask import (Blueprint, Response, abort, current_app, jsonify, render_template, request,
+                   url_for)
 from twilio.request_validator import RequestValidator
 from twilio.twiml.messaging_response import MessagingResponse
 
 from claims.db import get_session
-from claims.store import load_published
 
-from . import replies
+from . import followup, hoaxes, replies
 from .conversation import Reply, clean_text, respond
+from .whatsapp import to_html
+from .media import Attachment
 from .wiring import wiring
 
 log = logging.getLogger(__name__)
@@ -90,6 +92,8 @@ def whatsapp():
         message_sid=form.get("MessageSid") or form.get("SmsMessageSid") or None,
         num_media=num_media,
         media_types=tuple(form.get(f"MediaContentType{i}", "") for i in range(num_media)),
+        media=tuple(Attachment(form.get(f"MediaUrl{i}", ""), form.get(f"MediaContentType{i}", ""))
+                    for i in range(num_media) if form.get(f"MediaUrl{i}")),
     )
     twiml = MessagingResponse()
     if reply.text:  # past the rate limit's one notice: an empty <Response/>, Twilio sends nothing
@@ -124,23 +128,30 @@ def api_search():
     if searcher is None:
         return _json_error("the search index is not ready", 503)
     try:
-        result = searcher.search(query, k=k, embed=embed)
+        result = searcher.search(query, k=hoaxes.candidates(k), embed=embed)
     except Exception:
         log.exception("search failed")
         return _json_error("the search failed; try again shortly", 503)
-    claims = {c.id: c for c in load_published(get_session(), [m.id for m in result.matches])}
+    # One entry per hoax group, as the tipline offers them; the group's other fact-checks under it.
+    session = get_session()
+    found = hoaxes.collapse(session, result.matches, k)
+    shown = [f.claim for f in found]
+    if result.decision == "match" and found and found[0].match is result.matches[0]:
+        shown[0] = hoaxes.answer(session, found[0])
     matches = [
         {
-            "id": m.id,
-            "title": claims[m.id].title,
-            "verdict": claims[m.id].verdict,
-            "url": claims[m.id].url,
-            "score": float(m.score),
+            **_brief(claim),
+            "score": float(f.match.score),
+            "also": [_brief(c) for c in (f.claim, *f.others) if c.id != claim.id],
         }
-        for m in result.matches
-        if m.id in claims
+        for f, claim in zip(found, shown)
     ]
-    return jsonify(decision=result.decision, matches=matches[:k], quick=result.quick)
+    return jsonify(decision=result.decision, matches=matches, quick=result.quick)
+
+
+def _brief(claim) -> dict:
+    """Give what the search API tells of a fact-check."""
+    return {"id": claim.id, "title": claim.title, "verdict": claim.verdict, "url": claim.url}
 
 
 @bp.post("/api/messages")
@@ -158,9 +169,61 @@ def api_messages():
         return _json_error(f"session is longer than {MAX_SESSION_CHARS} characters", 400)
     if text is not None and not isinstance(text, str):
         return _json_error("text must be a string", 400)
-    # "web:" keeps a web session from ever sharing state with a WhatsApp sender.
-    reply = _answer(text=text or "", sender_key="web:" + session_id, channel="web")
-    return jsonify(reply=reply.text, decision=reply.decision, claim_id=reply.claim_id)
+    lang = data.get("lang")
+    if lang is not None and lang not in replies.TEXT:
+        return _json_error(f"lang must be one of {', '.join(replies.TEXT)}", 400)
+    # "web:" keeps a web session from ever sharing state with a WhatsApp sender. The session is
+    # the client's to pick: the rate limit counts its address too (TRUSTED_PROXIES behind a proxy).
+    reply = _answer(text=text or "", sender_key="web:" + session_id, channel="web",
+                    client_key=request.remote_addr or "-", reply_lang=lang,
+                    followup_url=_followup_url)
+    return jsonify(reply=reply.text, html=str(to_html(reply.text)), decision=reply.decision,
+                   claim_id=reply.claim_id, followup=reply.followup)
+
+
+def _followup_url(code: str) -> str:
+    public = (current_app.config.get("PUBLIC_URL") or "").strip()
+    if public:
+        return public.rstrip("/") + url_for("tipline.followup_page", code=code)
+    return url_for("tipline.followup_page", code=code, _external=True)
+
+
+def _followup(code: str, lang: str | None) -> dict | None:
+    """What a follow-up code shows: the question, and the desk's answer when there is one."""
+    row, claim = followup.look_up(get_session(), code, wiring().desk)
+    if row is None:
+        return None
+    lang = replies.pick_lang(lang or row.lang)
+    if claim is not None:
+        status, text = "answered", replies.match(claim, lang)
+    elif row.status == "dismissed":
+        status, text = "closed", ""
+    else:
+        status, text = "waiting", ""
+    return {"code": followup.clean(code), "question": row.text, "status": status, "reply": text,
+            "html": str(to_html(text)), "lang": lang}
+
+
+@bp.get("/api/followup/<code>")
+def api_followup(code: str):
+    """A web asker's question and the desk's answer, if any, by its follow-up code."""
+    found = _followup(code, request.args.get("lang"))
+    if found is None:
+        return _json_error("no question has this code", 404)
+    return jsonify(found)
+
+
+@bp.get("/jawaban/<code>")
+def followup_page(code: str):
+    """The page a follow-up code opens on any device: the question and the desk's answer."""
+    found = _followup(code, request.args.get("lang"))
+    newsroom = current_app.config.get("NEWSROOM_NAME", "Cek Fakta")
+    lang = found["lang"] if found else replies.pick_lang(request.args.get("lang"))
+    response = Response(render_template(
+        "tipline/followup.html", found=found, words=replies.page_text(lang, newsroom),
+        newsroom=newsroom), status=200 if found else 404)
+    _page_headers(response)
+    return response
 
 
 @bp.get("/")
@@ -169,18 +232,23 @@ def chat():
     newsroom = current_app.config.get("NEWSROOM_NAME", "Cek Fakta")
     demo = current_app.config.get("ENV") == "demo"
     page = {lang: replies.page_text(lang, newsroom) for lang in replies.PAGE}
-    if not demo:
-        for words in page.values():
+    for words in page.values():
+        words["greeting_html"] = str(to_html(words["greeting"]))
+        if not demo:
             del words["demo"]
     response = Response(
         render_template(
             "tipline/chat.html", page=page, words=page["id"], newsroom=newsroom, demo=demo
         )
     )
+    _page_headers(response)
+    return response
+
+
+def _page_headers(response: Response) -> None:
     response.headers["Content-Security-Policy"] = (
         "default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; "
         "frame-ancestors 'none'"
     )
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Referrer-Policy"] = "no-referrer"
-    return response

@@ -4,8 +4,11 @@ Nothing here knows what the tipline says (tipline/replies.py): only how a text m
 to travel as one WhatsApp message.
 """
 
+import html
 import re
 import unicodedata
+
+from markupsafe import Markup, escape
 
 MAX_CHARS = 1600  # Twilio refuses longer WhatsApp bodies.
 ELLIPSIS = "…"
@@ -14,7 +17,17 @@ ELLIPSIS = "…"
 CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b\u2028\u2029\ufeff]")
 _SPACES = re.compile(r"\s+")
 _SENTENCE_END = re.compile(r"[.!?…](?=\s)")
-_FORMAT_MARKS = re.compile(r"[*_~`]")
+
+# WhatsApp's formatting, matched in text already HTML-escaped (escaping turns only punctuation
+# into entities ending in ";", so the boundaries below read the same): a marker has a non-space
+# inside next to it and no letter or digit outside; bold, italic and strike stay on one line.
+# Links stop at an escaped quote or angle bracket and leave trailing punctuation out.
+_SPANS = re.compile(
+    r"(?P<url>https?://(?:[^\s&]|&amp;)*(?:[^\s&.,;:!?)\]]|&amp;))"
+    r"|```(?P<mono>(?:(?!```).)+?)```"
+    r"|(?<![^\W_])(?P<mark>[*_~])(?=[^\s])(?P<inner>[^\n]*?[^\s])(?P=mark)(?![^\W_])",
+    re.DOTALL)
+_TAGS = {"*": "strong", "_": "em", "~": "s"}
 
 
 def wa_len(text: str) -> int:
@@ -69,6 +82,37 @@ def fit(text: str, limit: int = MAX_CHARS) -> str:
     return head.rstrip() + ELLIPSIS
 
 
+def _render(escaped: str, markup: bool) -> str:
+    out, last = [], 0
+    for found in _SPANS.finditer(escaped):
+        out.append(escaped[last:found.start()])
+        if found["url"]:
+            url = found["url"]
+            out.append(f'<a href="{url}" target="_blank" rel="noopener noreferrer nofollow">{url}</a>'
+                       if markup else url)
+        elif found["mono"] is not None:
+            out.append(f"<code>{found['mono']}</code>" if markup else found["mono"])
+        else:
+            inner = _render(found["inner"], markup)
+            tag = _TAGS[found["mark"]]
+            out.append(f"<{tag}>{inner}</{tag}>" if markup else inner)
+        last = found.end()
+    out.append(escaped[last:])
+    return "".join(out)
+
+
+def to_html(text: str) -> Markup:
+    """Render a message as WhatsApp shows it: *bold*, _italic_, ~strike~, ```mono``` and links.
+
+    The text is escaped first; only the tags above are added, so nothing in it runs. The web
+    chat and the editors' preview both show replies through this one function.
+    """
+    return Markup(_render(str(escape(text or "")), markup=True))
+
+
 def plain(text: str) -> str:
-    """Remove WhatsApp format marks from text we did not write (titles)."""
-    return _FORMAT_MARKS.sub("", text or "")
+    """Remove the format marks WhatsApp would act on from text we did not write (titles).
+
+    Marks WhatsApp leaves as they are stay: "{{7*7}}" keeps its star, "*HOAKS*" loses both.
+    """
+    return html.unescape(_render(str(escape(text or "")), markup=False))

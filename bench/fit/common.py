@@ -273,7 +273,8 @@ class FirstStage:
             ms = [Match(str(i), float(self.fused[qi, i]), float(self.lex[qi, i]), float(self.sem[qi, i]))
                   for i in order[qi, :2]]
             rel = set(self.b.rel[qi].tolist())
-            out.append((decider.evidence(q, ms, self.li.max_score(q.tokens)), order[qi, 0] in rel,
+            head = self.head_terms[int(order[qi, 0])]
+            out.append((decider.evidence(q, ms, self.li, bool(self.foreign[qi]), head), order[qi, 0] in rel,
                         bool(rel & set(order[qi, :shown].tolist()))))
         return out
 

@@ -6,7 +6,7 @@ Unanswered questions about the same hoax should share a group; others should not
 questions with a known "same hoax": CLEF train+dev tweets (several tweets per verified claim)
 and id dev narratives (one per fact-check; two are the same hoax when one's fact-check is
 judged a twin of the other's, id_tbh_2024_2025/twins_dev.tsv). Each set's questions are grouped
-as editors/inbox.py assign_groups does it (greedy, in order, against each group's centroid,
+as editors/grouping.py does it as questions arrive (greedy, in order, against each group's centroid,
 texts embedded as sent); then pairwise precision and recall of "same group" against "same hoax".
 Kept: the threshold, on a 0.01 grid, with the best F1 averaged over the two sets.
 """
@@ -18,7 +18,7 @@ THRESHOLDS = tuple(np.round(np.arange(0.80, 0.961, 0.01), 2))
 
 
 def assign(vectors, threshold):
-    """Group vectors as editors/inbox.py assign_groups does; give each one's group number."""
+    """Group vectors as editors/grouping.py does; give each one's group number."""
     sums, labels = np.zeros((0, vectors.shape[1]), np.float32), []
     for v in vectors:
         if len(sums):

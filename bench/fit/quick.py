@@ -32,7 +32,7 @@ def quick_rows(bset, queries, shown):
         keys, scores = li.score_arrays(q.tokens)
         order = np.lexsort((keys, -scores))[:max(shown, 2)]  # HybridIndex._rank_quick: ties by key
         matches = [Match(str(keys[i]), 0.0, float(scores[i]), 0.0) for i in order if scores[i] > 0]
-        ev = decider.evidence(q, matches, li.max_score(q.tokens))
+        ev = decider.evidence(q, matches, li)
         out.append((ev, bool(set(int(keys[i]) for i in order[:shown]) & set(rel.tolist()))))
     return out
 

@@ -19,20 +19,35 @@
     });
   }
 
+  var tickAll = document.getElementById("tick-all");
+  if (tickAll) {
+    tickAll.addEventListener("change", function () {
+      Array.prototype.forEach.call(document.querySelectorAll("input.tick"), function (box) {
+        box.checked = tickAll.checked;
+      });
+    });
+  }
+
   var form = document.getElementById("claim-form");
   var preview = document.getElementById("preview");
+  var chars = document.getElementById("preview-chars");
   if (!form || !preview) return;
   var timer = null, seq = 0;
   function refresh() {
     var mine = ++seq;
     var body = new FormData(form);
+    body.delete("images");  // the preview needs no pictures: never upload them as you type
     fetch(form.dataset.previewUrl, {
       method: "POST", body: body, credentials: "same-origin",
       headers: {"X-CSRF-Token": body.get("csrf_token")}
     }).then(function (r) { return r.ok ? r.json() : null; })
       .then(function (data) {
-        // textContent, never innerHTML: the claim's text is shown, never run.
-        if (data && mine === seq) preview.textContent = data.text;
+        // The server's rendering (tipline.whatsapp.to_html, the web chat's too): escaped
+        // first, then only WhatsApp's bold, italic, strike, mono and links.
+        if (data && mine === seq) {
+          preview.innerHTML = data.html;
+          if (chars) chars.textContent = data.chars;
+        }
       }).catch(function () { /* keep the last preview */ });
   }
   form.addEventListener("input", function () {

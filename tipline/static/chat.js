@@ -1,6 +1,7 @@
 // The web chat: sends what the reader types to /api/messages and shows the tipline's reply.
-// Replies use WhatsApp formatting; they are turned into DOM nodes, never into HTML strings,
-// so a fact-check title with "<script>" in it shows as text.
+// Replies come with their WhatsApp formatting already rendered by the server
+// (tipline.whatsapp.to_html: escaped first, then only <strong>, <em>, <s>, <code> and links),
+// the same rendering as the editors' preview; what the reader types is shown as text.
 (function () {
   "use strict";
 
@@ -35,65 +36,26 @@
   }
 
   var session = stored("cekfakta.session", randomId);
-  var lang = stored("cekfakta.lang", function () { return "id"; });
-  if (!PAGE[lang]) { lang = "id"; }
-
-  // WhatsApp formatting: *bold*, _italic_, ~strike~, ```mono``` and bare links.
-  var TOKEN = new RegExp(
-    "(https?://[^\\s<>\"]*[^\\s<>\".,;:!?')\\]])" +
-    "|(```)([^]+?)```" +
-    "|(?<![\\p{L}\\p{N}])([*_~])(?!\\s)(.+?)(?<!\\s)\\4(?![\\p{L}\\p{N}])",
-    "gu"
-  );
-  var TAGS = { "*": "strong", "_": "em", "~": "s" };
-
-  function renderFormatted(text, parent) {
-    var last = 0;
-    var found;
-    TOKEN.lastIndex = 0;
-    var pieces = [];
-    while ((found = TOKEN.exec(text)) !== null) {
-      pieces.push([found.index, found[0].length, found.slice(1)]);
-    }
-    pieces.forEach(function (piece) {
-      var start = piece[0], length = piece[1], groups = piece[2];
-      if (start > last) {
-        parent.appendChild(document.createTextNode(text.slice(last, start)));
-      }
-      var node;
-      if (groups[0]) {
-        node = document.createElement("a");
-        node.href = groups[0];
-        node.target = "_blank";
-        node.rel = "noopener noreferrer nofollow";
-        node.textContent = groups[0];
-      } else if (groups[1]) {
-        node = document.createElement("code");
-        node.textContent = groups[2];
-      } else {
-        node = document.createElement(TAGS[groups[3]]);
-        renderFormatted(groups[4], node);
-      }
-      parent.appendChild(node);
-      last = start + length;
-    });
-    if (last < text.length) {
-      parent.appendChild(document.createTextNode(text.slice(last)));
-    }
-  }
+  // The language the reader chose with the switch: replies come in it. Not chosen: each reply
+  // follows the language of the message.
+  var chosen = null;
+  try { chosen = window.localStorage.getItem("cekfakta.lang"); } catch (e) { /* blocked */ }
+  if (!PAGE[chosen]) { chosen = null; }
+  var lang = chosen || "id";
 
   function clock() {
     var now = new Date();
     return ("0" + now.getHours()).slice(-2) + ":" + ("0" + now.getMinutes()).slice(-2);
   }
 
-  function bubble(kind, text) {
+  // kind "in": html is the server's rendering of a reply; otherwise text is shown as text.
+  function bubble(kind, text, html) {
     var node = document.createElement("div");
     node.className = "msg " + kind;
     var body = document.createElement("span");
     body.className = "body";
     if (kind === "in") {
-      renderFormatted(text, body);
+      body.innerHTML = html;
     } else {
       body.textContent = text;
     }
@@ -111,6 +73,48 @@
 
   function words() { return PAGE[lang]; }
 
+  function note(text) {
+    var node = document.createElement("p");
+    node.className = "notice paused";
+    node.textContent = text;
+    chat.appendChild(node);
+    chat.scrollTop = chat.scrollHeight;
+  }
+
+  // Follow-up codes of questions left to the desk: the page asks for their answers when opened.
+  var FOLLOWUPS = "cekfakta.followups";
+  function followups() {
+    try { return JSON.parse(window.localStorage.getItem(FOLLOWUPS) || "[]"); } catch (e) { return []; }
+  }
+  function keep(codes) {
+    try { window.localStorage.setItem(FOLLOWUPS, JSON.stringify(codes.slice(-20))); } catch (e) { /* blocked */ }
+  }
+  function remember(code) {
+    var codes = followups().filter(function (c) { return c !== code; });
+    codes.push(code);
+    keep(codes);
+  }
+  function forget(code) {
+    keep(followups().filter(function (c) { return c !== code; }));
+  }
+  function checkFollowups() {
+    followups().forEach(function (code) {
+      fetch("api/followup/" + encodeURIComponent(code) + "?lang=" + lang).then(function (response) {
+        if (response.status === 404) { forget(code); return null; }
+        return response.ok ? response.json() : null;
+      }).then(function (data) {
+        if (!data) { return; }
+        if (data.status === "answered") {
+          note(words().answer_intro.replace("{question}", data.question));
+          bubble("in", data.reply, data.html).classList.add("followup");
+          forget(code);
+        } else if (data.status === "closed") {
+          forget(code);
+        }
+      }).catch(function () { /* try again next time */ });
+    });
+  }
+
   function applyLang() {
     var w = words();
     document.documentElement.lang = w.html_lang;
@@ -126,7 +130,7 @@
       chip.textContent = w.examples[i] || chip.textContent;
     });
     if (welcome) { welcome.remove(); }
-    welcome = bubble("in", w.greeting);
+    welcome = bubble("in", w.greeting, w.greeting_html);
     chat.insertBefore(welcome, chat.children[1] || null);
   }
 
@@ -143,13 +147,19 @@
     fetch("api/messages", {
       method: "POST",
       headers: { "Content-Type": "application/json" },
-      body: JSON.stringify({ text: text, session: session })
+      body: JSON.stringify(chosen ? { text: text, session: session, lang: chosen }
+                                  : { text: text, session: session })
     }).then(function (response) {
       if (!response.ok) { throw new Error("HTTP " + response.status); }
       return response.json();
     }).then(function (data) {
       typing.remove();
-      bubble("in", data.reply);
+      if (data.reply) {
+        bubble("in", data.reply, data.html);
+      } else {
+        note(words().paused); // past the rate limit's one notice: no reply, and no empty bubble
+      }
+      if (data.followup) { remember(data.followup); }
     }).catch(function () {
       typing.remove();
       bubble("error", words().error);
@@ -183,9 +193,11 @@
   });
   toggle.addEventListener("click", function () {
     lang = lang === "id" ? "en" : "id";
+    chosen = lang;
     try { window.localStorage.setItem("cekfakta.lang", lang); } catch (e) { /* blocked */ }
     applyLang();
   });
 
   applyLang();
+  checkFollowups();
 })();

@@ -1,7 +1,7 @@
 """Several app nodes on one database: 64-bit ids where traffic grows, the index build to follow.
 
 Revision ID: 0006
-Revises: 0001
+Revises: 0004
 Create Date: 2026-12-02
 
 The request log's id (and the columns that point at it), the outbox's and the claims history's
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0006"
-down_revision = "0001"
+down_revision = "0004"
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,140 @@
+"""Refit the hoax-grouping threshold (app.py SETTINGS HOAX_GROUP_THRESHOLD, claims/groups.py).
+
+    python bench/fit/groups.py
+    python bench/fit/groups.py --show 0.955     # also list the links made at this threshold
+
+A newly published fact-check joins the hoax group of its most similar published one when the
+two are similar enough. This replays that on the id dev library as it grew: fact-checks added
+one by one in publication order, each compared the way the product compares it
+(index/searcher.py Searcher.similar: BM25 candidates from its title and claim, scored by the
+cosine of the two fact-checks' fullest vectors), and it also reports the closest one by vectors
+over the whole library, to check that the BM25 candidates miss nothing.
+
+The truth is the hand-judged pairs of id_tbh_2024_2025 (twins_dev_judged.tsv: a dev target and
+a fact-check ranked high for its narrative, judged SAME or DIFF; twins_dev.tsv holds the SAME
+ones). Most links the replay makes were never judged: precision is over the judged links, and
+the unjudged ones are counted (read them with --show before trusting a threshold). Recall is
+the share of SAME pairs that end in one group. A wrong grouping hides an answer from the
+tipline's list, so precision comes first: kept is the lowest threshold, on a 0.005 grid, whose
+judged precision reaches PRECISION over at least MIN_JUDGED judged links.
+"""
+import argparse
+
+import numpy as np
+
+from common import BENCH, Timer, document, encoder, read_set, setting
+from index.lexical import LexicalIndex
+from index.searcher import SIMILAR_CANDIDATES
+from index.text import tokenize
+
+SET = "id_tbh_2024_2025"
+THRESHOLDS = tuple(np.round(np.arange(0.93, 0.9751, 0.005), 3))
+PRECISION = 0.9
+MIN_JUDGED = 10
+
+
+def fullest_vectors(docs):
+    """Give each fact-check's last vector (every field), as Searcher.similar compares them."""
+    texts = [document(d).vector_texts() for d in docs]
+    flat = encoder().encode_documents([t for group in texts for t in group])
+    ends = np.cumsum([len(group) for group in texts]) - 1
+    return flat[ends]
+
+
+def judged_pairs(ids, qrels):
+    """Give {frozenset of two doc indexes: True (SAME) or False (DIFF)} from the judged dev pairs."""
+    pos = {d: i for i, d in enumerate(ids)}
+    labels = {}
+    for line in (BENCH / SET / "twins_dev_judged.tsv").read_text().splitlines():
+        qid, doc, label = line.split("\t")
+        for target in qrels[qid]:
+            if target != doc and target in pos and doc in pos:
+                pair = frozenset((pos[target], pos[doc]))
+                labels[pair] = labels.get(pair, False) or label == "SAME"
+    return labels
+
+
+def replay(docs, vectors):
+    """Add the fact-checks in publication order; give each one's closest earlier one, twice:
+    (new, closest among its BM25 candidates, cosine) and (new, closest by vectors, cosine)."""
+    order = sorted(range(len(docs)), key=lambda i: (docs[i].get("date") or "", docs[i]["id"]))
+    lexical, added, by_bm25, by_vectors = LexicalIndex(), [], [], []
+    for i in order:
+        doc = document(docs[i])
+        if added:
+            scores = lexical.scores(tokenize(" ".join(p for p in (doc.title, doc.claim) if p), doc.lang))
+            candidates = sorted(scores, key=lambda k: -scores[k])[:SIMILAR_CANDIDATES]
+            if candidates:
+                best = max(candidates, key=lambda k: float(vectors[i] @ vectors[k]))
+                by_bm25.append((i, best, float(vectors[i] @ vectors[best])))
+            earlier = np.array(added)
+            best = int(earlier[np.argmax(vectors[earlier] @ vectors[i])])
+            by_vectors.append((i, best, float(vectors[i] @ vectors[best])))
+        lexical.add(i, tokenize(doc.lexical_text(), doc.lang))
+        added.append(i)
+    return by_bm25, by_vectors
+
+
+def groups_of(links, n, threshold):
+    """Give each fact-check's group when every link at or above the threshold joins two groups."""
+    parent = list(range(n))
+
+    def find(i):
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+    for a, b, score in links:
+        if score >= threshold:
+            parent[find(a)] = find(b)
+    return [find(i) for i in range(n)]
+
+
+def measure(links, labels, n, threshold):
+    """Give links made, judged SAME, judged DIFF, unjudged, judged precision, pair recall."""
+    made = [(a, b) for a, b, score in links if score >= threshold]
+    judged = [labels.get(frozenset(pair)) for pair in made]
+    same, diff = judged.count(True), judged.count(False)
+    group = groups_of(links, n, threshold)
+    twins = [tuple(pair) for pair, is_same in labels.items() if is_same]
+    recall = sum(group[a] == group[b] for a, b in twins) / max(len(twins), 1)
+    return len(made), same, diff, judged.count(None), same / max(same + diff, 1), recall
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--show", type=float, help="list the links made at this threshold")
+    args = parser.parse_args()
+    docs, _, qrels = read_set(SET)
+    ids = [d["id"] for d in docs]
+    vectors = fullest_vectors(docs)
+    labels = judged_pairs(ids, qrels)
+    print(f"{SET}: {len(docs)} fact-checks, {len(labels)} judged pairs "
+          f"({sum(labels.values())} SAME)\n")
+    by_bm25, by_vectors = replay(docs, vectors)
+    print("| threshold | links | judged SAME | judged DIFF | unjudged | precision (judged) | recall (SAME pairs) "
+          "| links, closest by vectors |")
+    print("| --- | --- | --- | --- | --- | --- | --- | --- |")
+    kept = None
+    for t in THRESHOLDS:
+        made, same, diff, unjudged, precision, recall = measure(by_bm25, labels, len(docs), t)
+        dense = measure(by_vectors, labels, len(docs), t)
+        print(f"| {t:.3f} | {made} | {same} | {diff} | {unjudged} | {precision:.3f} | {recall:.3f} | "
+              f"{dense[0]} ({dense[1]} SAME, {dense[2]} DIFF) |")
+        if kept is None and precision >= PRECISION and same + diff >= MIN_JUDGED:
+            kept = t
+    shipped = setting("HOAX_GROUP_THRESHOLD")
+    print(f"\nHOAX_GROUP_THRESHOLD: shipped {shipped}  refit {kept} "
+          f"(lowest with judged precision >= {PRECISION} over >= {MIN_JUDGED} judged links)")
+    if args.show is not None:
+        names = {True: "SAME", False: "DIFF", None: "----"}
+        print(f"\nLinks at {args.show} (new || the earlier one it joins):")
+        for a, b, score in sorted(by_bm25, key=lambda link: -link[2]):
+            if score >= args.show:
+                print(f"{score:.3f} {names[labels.get(frozenset((a, b)))]} | {docs[a]['title'][:70]} || "
+                      f"{docs[b]['title'][:70]}")
+
+
+if __name__ == "__main__":
+    with Timer():
+        main()

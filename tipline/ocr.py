@@ -1,0 +1,135 @@
+"""Reading the words in a picture: Tesseract (Indonesian and English) and what it gets wrong.
+
+Screenshots of chats are the common case: a bubble of text between the app's own words
+("Diteruskan", a time, ticks, "Ketik pesan"). `prepare` makes a screenshot easy for Tesseract
+(grey, dark mode turned light, a readable size); `clean_ocr` drops the chat's chrome and joins
+the lines a bubble broke. `python bench/screenshots.py` measures both.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+
+import pytesseract
+import numpy as np
+from PIL import Image, ImageFilter, ImageOps, ImageStat
+
+# Tesseract's OpenMP threads would fight the web workers for the same cores: one each.
+os.environ.setdefault("OMP_THREAD_LIMIT", "1")
+
+LANGUAGES = "ind+eng"
+MIN_WIDTH = 1000  # narrower screenshots are scaled up: small letters are Tesseract's worst case
+MAX_SIDE = 2600  # a camera photo is scaled down: more pixels cost time and add nothing
+TEXT_CHARS = 2000
+
+# Lines a chat app draws around a message: its words, never the sender's.
+_CHROME_LINE = re.compile(
+    r"^(?:diteruskan(?: berkali-kali)?|pesan diteruskan|forwarded(?: many times)?|"
+    r"hari ini|kemarin|today|yesterday|online|daring|mengetik\W*|typing\W*|"
+    r"ketik pesan|type a message|pesan|message|balas|reply|teruskan|forward|salin|copy|"
+    r"pesan ini telah dihapus|this message was deleted|"
+    r"\d{1,2}[./-]\d{1,2}[./-]\d{2,4}|"  # a date alone
+    r"(?:senin|selasa|rabu|kamis|jumat|jum'at|sabtu|minggu|monday|tuesday|wednesday|"
+    r"thursday|friday|saturday|sunday))$",
+    re.IGNORECASE)
+_TIME = r"\d{1,2}[.:]\d{2}(?:\s*[ap]\.?m\.?)?"
+_TICKS = r"(?:\s*[✓✔vVIl|/0oOJW4]{1,3})?"  # the ticks after a time, as Tesseract misreads them
+_TIME_LINE = re.compile(rf"^[\W_]*{_TIME}{_TICKS}[\W_]*$", re.IGNORECASE)
+_STATUS_BAR = re.compile(rf"^{_TIME}\b.*(?:%|\b[45]G\b|\bLTE\b|\bVoLTE\b|\bH\+)", re.IGNORECASE)
+# The time and ticks that end a bubble ("18.46 vv", "08.38 II").
+_TRAILING_TIME = re.compile(rf"\s+{_TIME}{_TICKS}\W{{0,3}}$", re.IGNORECASE)
+_FORWARDED = re.compile(r"^\W*(?:diteruskan|forwarded)\b", re.IGNORECASE)
+_LETTER = re.compile(r"[^\W\d_]")
+_SENTENCE_END = re.compile(r"[.!?…:\"”)]$")
+
+
+class OcrFailed(Exception):
+    """Tesseract could not read the picture (missing, timed out, or broke)."""
+
+
+def prepare(image: Image.Image) -> Image.Image:
+    """Make a phone screenshot easy to read: grey, a readable size, dark mode turned light."""
+    gray = ImageOps.grayscale(image)
+    dark = ImageStat.Stat(gray).mean[0] < 110  # dark mode: light letters on a dark screen
+    longest = max(gray.size)
+    if longest > MAX_SIDE:
+        ratio = MAX_SIDE / longest
+        gray = gray.resize((round(gray.width * ratio), round(gray.height * ratio)), Image.LANCZOS)
+    elif gray.width < MIN_WIDTH:
+        ratio = min(2.0, MIN_WIDTH / gray.width)
+        gray = gray.resize((round(gray.width * ratio), round(gray.height * ratio)), Image.LANCZOS)
+    if dark:
+        return _local_threshold(ImageOps.invert(gray))
+    return ImageOps.autocontrast(gray, cutoff=1)
+
+
+def _local_threshold(gray: Image.Image, radius: int = 20, offset: int = 12) -> Image.Image:
+    """Black where a pixel is darker than its neighbourhood, white elsewhere.
+
+    A dark-mode bubble is a mid grey once inverted, between the screen and the letters: one
+    threshold for the whole picture (Tesseract's own) turns bubble and letters black together.
+    """
+    pixels = np.asarray(gray, dtype=np.int16)
+    around = np.asarray(gray.filter(ImageFilter.BoxBlur(radius)), dtype=np.int16)
+    return Image.fromarray(np.where(pixels < around - offset, 0, 255).astype(np.uint8))
+
+
+def read_text(image: Image.Image, timeout: float = 10.0) -> str:
+    """Give the raw text Tesseract reads in a picture (after `prepare`)."""
+    try:
+        return pytesseract.image_to_string(prepare(image), lang=LANGUAGES, config="--psm 3",
+                                           timeout=timeout)
+    except pytesseract.TesseractNotFoundError:
+        raise OcrFailed("Tesseract is not installed (apt-get install tesseract-ocr "
+                        "tesseract-ocr-ind tesseract-ocr-eng)") from None
+    except (RuntimeError, pytesseract.TesseractError) as exc:  # RuntimeError: the timeout
+        raise OcrFailed(f"Tesseract failed: {exc}") from None
+
+
+def _chrome(line: str) -> bool:
+    core = line.strip(" \t-–—•·|»«>*_~")
+    if len(_LETTER.findall(core)) < 2 and not re.search(r"\d{3,}", core):
+        return True  # a tick, an icon read as a letter, a lone number
+    return bool(_CHROME_LINE.match(core) or _TIME_LINE.match(core) or _STATUS_BAR.match(core))
+
+
+def clean_ocr(text: str) -> str:
+    """Turn Tesseract's lines into the message's text: no chat chrome, broken lines joined."""
+    lines = (text or "").replace("\r", "").split("\n")
+    marks = [n for n, line in enumerate(lines) if _FORWARDED.match(line.strip())]
+    if marks:  # above the first "Diteruskan" is the app's header (the chat's name), not the message
+        lines = lines[marks[0]:]
+    paragraphs, current = [], []
+    for raw in lines:
+        line = " ".join(raw.split())
+        if not line:
+            if current:
+                paragraphs.append(current)
+                current = []
+            continue
+        if _chrome(line):
+            continue
+        line = _TRAILING_TIME.sub("", line).strip()
+        if line:
+            current.append(line)
+    if current:
+        paragraphs.append(current)
+    out = []
+    for lines in paragraphs:
+        joined = lines[0]
+        for line in lines[1:]:
+            if joined.endswith("-") and line[:1].islower():  # a word the bubble split
+                joined = joined[:-1] + line
+            else:
+                joined += " " + line
+        out.append(joined)
+    # A bubble's lines are one paragraph even when Tesseract saw a gap between them: join
+    # paragraphs unless the first ends a sentence.
+    merged: list[str] = []
+    for paragraph in out:
+        if merged and not _SENTENCE_END.search(merged[-1]) and paragraph[:1].islower():
+            merged[-1] += " " + paragraph
+        else:
+            merged.append(paragraph)
+    return "\n".join(merged)[:TEXT_CHARS].strip()
