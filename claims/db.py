@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -10,8 +11,11 @@ from dataclasses import dataclass
 from flask import Flask, current_app, g
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.pool import StaticPool
+
+log = logging.getLogger(__name__)
 
 EXTENSION_KEY = "factcheck.db"
 _SESSION_KEY = "factcheck_db_session"
@@ -78,9 +82,15 @@ def connect(app: Flask) -> Database:
     url = app.config.get("DATABASE_URL") or default_database_url(app)
     engine = make_engine(url, int(app.config.get("DATABASE_POOL_SIZE", 5)),
                          int(app.config.get("DATABASE_POOL_OVERFLOW", 10)))
-    state = migrate.prepare(engine)
-    if not (state.empty or state.current):
-        migrate.warn_when_used(engine, state)
+    try:
+        state = migrate.prepare(engine)
+    except OperationalError as exc:
+        # A server down (restarting, failing over) must not stop a gunicorn worker from starting:
+        # gunicorn would take the whole node down with it. Requests fail until it is back.
+        log.error("cannot reach the database, starting without it: %s", str(exc.orig).strip())
+    else:
+        if not (state.empty or state.current):
+            migrate.warn_when_used(engine, state)
     database = Database(engine, sessionmaker(engine, expire_on_commit=False))
     app.extensions[EXTENSION_KEY] = database
     app.teardown_appcontext(close_session)

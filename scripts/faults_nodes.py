@@ -332,13 +332,21 @@ def _faults(nodes, database, desk, twilio, args, rnd, figures) -> list[str]:
     stream.start()
     stream_started = time.monotonic()
     kills = {"worker": 0, "node": 0, "rebuild": 0, "sender_mid_send": 0}
-    rebuilds_finished = 0
+    rebuilds_finished = stopped_by_itself = 0
     published, queued, n = [], [], 0
     editors = {}
     restart_at = max(1, args.kills // 2)
     while sum(kills.values()) < args.kills:
         n += 1
         time.sleep(rnd.uniform(0.3, 1.2))
+        # A node whose gunicorn stopped by itself (a worker that cannot boot stops it) is counted
+        # and started again, as its supervisor would.
+        for node in nodes:
+            if not node.up():
+                stopped_by_itself += 1
+                log(f"node {node.url} stopped by itself; starting it again")
+                node.start()
+                node.ready()
         # Between faults: an editor publishes on a node that is up, and a few answers are queued.
         live = [node for node in nodes if node.up()]
         node = rnd.choice(live)
@@ -395,6 +403,7 @@ def _faults(nodes, database, desk, twilio, args, rnd, figures) -> list[str]:
                 kills["sender_mid_send"] += 1
     stream.stop()
     figures["database_restarts"] = database.restarts
+    figures["nodes_stopped_by_themselves"] = stopped_by_itself
     figures["apologies_s"] = [round(t - stream_started, 1) for t in stream.apology_times]
     for node in nodes:
         if not node.up():

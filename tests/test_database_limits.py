@@ -103,3 +103,21 @@ def test_the_pool_settings_size_a_server_s_pool(tmp_path):
         from app import parts
         parts(app).searcher.stop()
         claims.db.get_engine(app).dispose()
+
+
+def test_an_app_starts_while_its_database_server_is_down_and_says_so(tmp_path, caplog):
+    """A worker restarting during a database outage must start (gunicorn would stop the node)."""
+    import socket
+
+    with socket.socket() as s:  # a port nothing listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    app = make_app(tmp_path, DATABASE_URL=f"postgresql+psycopg://nobody@127.0.0.1:{port}/none")
+    try:
+        assert "cannot reach the database, starting without it" in caplog.text
+        response = app.test_client().get("/api/search", query_string={"q": "vaksin"})
+        assert response.status_code == 503  # and answers again once the server is back
+    finally:
+        from app import parts
+        parts(app).searcher.stop()
+        claims.db.get_engine(app).dispose()

@@ -2,7 +2,7 @@
 
 from datetime import datetime, timezone
 
-from sqlalchemy import JSON, Float, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import JSON, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from claims.db import Base
@@ -27,7 +27,10 @@ class RequestLog(Base):
     """One incoming message and how the tipline answered it."""
 
     __tablename__ = "tipline_requests"
-    __table_args__ = (Index("ix_tipline_requests_status_created", "status", "created_at"),)
+    # The followup code's constraint is named as revision 0003 names it (PostgreSQL would name an
+    # unnamed one tipline_requests_followup_key, and a database made by create_all would differ).
+    __table_args__ = (Index("ix_tipline_requests_status_created", "status", "created_at"),
+                      UniqueConstraint("followup", name="uq_tipline_requests_followup"))
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     # Twilio's id for the message; unique so a redelivered webhook is answered, not re-logged.
@@ -39,7 +42,7 @@ class RequestLog(Base):
     # rotates still count as one client; None for WhatsApp, whose sender is the client.
     client_hash: Mapped[str | None] = mapped_column(String(64), nullable=True)
     # A web asker's code to come back for the desk's answer (tipline/followup.py); None elsewhere.
-    followup: Mapped[str | None] = mapped_column(String(24), unique=True, nullable=True)
+    followup: Mapped[str | None] = mapped_column(String(24), nullable=True)
     text: Mapped[str] = mapped_column(Text, default="")
     lang: Mapped[str] = mapped_column(String(8))
     decision: Mapped[str] = mapped_column(String(32), index=True)
