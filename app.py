@@ -336,7 +336,10 @@ def prepare_worker(app: Flask, sockets) -> None:
     """
     found = parts(app)
     found.backlog.watch(sockets)
-    found.searcher.warm()
+    try:
+        found.searcher.warm()
+    except Exception:  # the database down, say: a worker that fails to boot stops gunicorn itself
+        log.exception("could not load the index before the first message; it loads on one instead")
 
 
 def _make_searcher(app: Flask) -> Searcher:

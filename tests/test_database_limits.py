@@ -115,6 +115,9 @@ def test_an_app_starts_while_its_database_server_is_down_and_says_so(tmp_path, c
     app = make_app(tmp_path, DATABASE_URL=f"postgresql+psycopg://nobody@127.0.0.1:{port}/none")
     try:
         assert "cannot reach the database, starting without it" in caplog.text
+        from app import prepare_worker
+        prepare_worker(app, [])  # a gunicorn worker booting now: no exception, or gunicorn stops
+        assert "could not load the index before the first message" in caplog.text
         response = app.test_client().get("/api/search", query_string={"q": "vaksin"})
         assert response.status_code == 503  # and answers again once the server is back
     finally:
