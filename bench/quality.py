@@ -94,7 +94,8 @@ def run_set(name, splits, encoder, workdir):
                       "INDEX_DIR": f"{workdir}/{name}-index"}, instance_path=str(workdir))
     runner = app.test_cli_runner()
     started = time.perf_counter()
-    result = runner.invoke(args=["claims", "import", "--no-group", str(BENCH / name / "corpus.jsonl")])
+    result = runner.invoke(args=["claims", "import", "--no-group", str(BENCH / name / "corpus.jsonl"),
+                                 "--allow-incomplete"])
     assert result.exit_code == 0, result.output
     imported = time.perf_counter() - started
     started = time.perf_counter()

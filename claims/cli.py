@@ -13,7 +13,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from claims.db import BackupUnsupported, backup_database, get_engine, restore_database, session_scope
-from claims.errors import ClaimNotFound, ClaimsRejected, InvalidClaim
+from claims.errors import ClaimNotFound, ClaimsRejected, IncompleteClaim, InvalidClaim
 from claims.formats import FORMATS, UnknownFormat, export_file, import_file
 from claims.groups import GroupNew, ungrouped_published
 from claims.models import STATUSES
@@ -45,12 +45,14 @@ _SHOWN_PROBLEMS = 20
 @click.option("--tags", help='Tags separated by "," or "|".')
 @click.option("--publisher", help="Newsroom or fact-checker that published it.")
 @click.option("--status", type=click.Choice(STATUSES),
-              help="draft, published or retired (default for new claims: published).")
+              help="draft, published or retired (default for new claims: published; a published "
+                   "fact-check needs --verdict, --summary and --url).")
 def add_command(claim_id, title, claim_text, verdict, summary, url, date, lang, tags, publisher,
                 status):
     """Add a fact-check, or update one found by --id (else by --url).
 
-    On an existing claim only the options given change.
+    On an existing claim only the options given change. A published fact-check needs a
+    verdict, a summary and a link; save an incomplete one with --status draft.
 
     \b
     Example:
@@ -67,8 +69,13 @@ def add_command(claim_id, title, claim_text, verdict, summary, url, date, lang, 
         raise click.UsageError("give at least --title or --claim (see --help)")
     try:
         with session_scope() as session:
-            report = upsert_claims(session, [(1, data)], actor="cli")
+            report = upsert_claims(session, [(1, data)], actor="cli", require_complete=True)
     except ClaimsRejected as exc:
+        if exc.problem.missing:
+            options = ", ".join(f"--{name}" for name in exc.problem.missing)
+            raise click.ClickException(
+                f"a published fact-check needs --verdict, --summary and --url; missing: "
+                f"{options}. Give them, or save a draft with --status draft.") from None
         field = f"--{exc.field.replace('_', '-')}" if exc.field else "claim"
         raise click.ClickException(f"{field}: {exc.message}") from None
     action = "created" if report.created else "updated" if report.updated else "unchanged"
@@ -110,11 +117,16 @@ def _group(claim_ids: Sequence[str], strict: bool = False) -> None:
               help="Do not group the new fact-checks by hoax now (grouping first indexes them "
                    "in this process): for a first import of a large library, run `flask index "
                    "rebuild`, then `flask claims group`.")
-def import_command(path, fmt, skip_invalid, status, no_group):
+@click.option("--allow-incomplete", is_flag=True,
+              help="Publish rows without a verdict, a summary or a url (an archive loaded for "
+                   "search tests; the tipline then answers with what there is).")
+def import_command(path, fmt, skip_invalid, status, no_group, allow_incomplete):
     """Import fact-checks from JSONL, CSV or schema.org ClaimReview JSON-LD.
 
     Rows update the claim with the same id (else the same url) and add the rest, in one
     transaction: a bad row stops the import and nothing changes, unless --skip-invalid.
+    A row left published needs a verdict, a summary and a url (else it is a bad row; import
+    such rows with --status draft and complete them, or pass --allow-incomplete).
     Columns/keys: id, title, claim, verdict, summary, url, date, lang, tags, publisher,
     status. PATH "-" reads standard input (then --format is needed).
 
@@ -132,10 +144,12 @@ def import_command(path, fmt, skip_invalid, status, no_group):
             if path == "-":
                 with click.open_file("-", "rb") as stdin:
                     report = import_file(session, stdin, fmt=fmt, skip_invalid=skip_invalid,
-                                         status=status, actor="cli")
+                                         status=status, actor="cli",
+                                         require_complete=not allow_incomplete)
             else:
                 report = import_file(session, path, fmt=fmt, skip_invalid=skip_invalid,
-                                     status=status, actor="cli")
+                                     status=status, actor="cli",
+                                     require_complete=not allow_incomplete)
     except ClaimsRejected as exc:
         more = len(exc.problems) - 1
         hint = f" (and {more} more problem{'s' if more > 1 else ''})" if more > 0 else ""
@@ -244,7 +258,7 @@ def list_command(status, verdict, lang, query, limit):
 @click.argument("claim_id")
 @click.argument("status", type=click.Choice(STATUSES))
 def status_command(claim_id, status):
-    """Publish, unpublish (draft) or retire a claim.
+    """Publish, unpublish (draft) or retire a claim (publishing needs a verdict, summary and url).
 
     \b
     Example:
@@ -252,10 +266,15 @@ def status_command(claim_id, status):
     """
     try:
         with session_scope() as session:
-            claim = set_status(session, claim_id, status, actor="cli")
+            claim = set_status(session, claim_id, status, actor="cli", require_complete=True)
             revision = claim.revision
     except ClaimNotFound as exc:
         raise click.ClickException(str(exc)) from None
+    except IncompleteClaim as exc:
+        options = ", ".join(f"--{name}" for name in exc.missing)
+        raise click.ClickException(
+            f"{claim_id} cannot be published: {exc.message}. Complete it first with "
+            f"flask claims add --id {claim_id} {options} …") from None
     click.echo(f"{claim_id} is {status} (library revision {revision})")
     if status == "published":
         _group([claim_id])

@@ -23,6 +23,16 @@ class InvalidClaim(ValueError):
         self.message = message
 
 
+class IncompleteClaim(InvalidClaim):
+    """A fact-check that cannot be published yet; ``missing`` names every field it lacks."""
+
+    def __init__(self, missing: Sequence[str], detail: str = ""):
+        self.missing = tuple(missing)
+        super().__init__(self.missing[0], (
+            f"a published fact-check needs a verdict, a summary and a link; missing: "
+            f"{', '.join(self.missing)}{detail} (a draft may be incomplete)"))
+
+
 @dataclass(frozen=True)
 class ImportProblem:
     """Why one row of a batch was refused, and where it is (``unit`` "line" or "item")."""
@@ -31,6 +41,7 @@ class ImportProblem:
     field: str | None
     message: str
     unit: str = "line"
+    missing: tuple[str, ...] = ()  # what the row lacks to be published (IncompleteClaim)
 
     def __str__(self) -> str:
         parts = [f"{self.unit} {self.line}"] if self.line > 0 else []  # 0: the whole file
@@ -54,4 +65,4 @@ class ClaimsRejected(ValueError):
         self.message = problem.message
 
 
-__all__ = ["ClaimNotFound", "ClaimsRejected", "ImportProblem", "InvalidClaim"]
+__all__ = ["ClaimNotFound", "ClaimsRejected", "ImportProblem", "IncompleteClaim", "InvalidClaim"]

@@ -318,12 +318,13 @@ def detect_format(path: str | os.PathLike[str]) -> str:
 
 def import_file(session: Session, path: Source, fmt: str | None = None,
                 skip_invalid: bool = False, status: str = "published",
-                actor: str = "cli") -> ImportReport:
+                actor: str = "cli", require_complete: bool = False) -> ImportReport:
     """Upsert every claim of a file (by id, else by url) in the session's transaction.
 
     A bad row raises ClaimsRejected naming its line and field and nothing is written; with
     ``skip_invalid`` the good rows go in and ``report.skipped`` lists the others. ``status``
-    is given to new claims whose row names none. The caller commits.
+    is given to new claims whose row names none. ``require_complete``: a row left published
+    without a verdict, a summary and a url is a bad row. The caller commits.
     """
     if fmt is None:
         if not isinstance(path, (str, os.PathLike)):
@@ -340,6 +341,7 @@ def import_file(session: Session, path: Source, fmt: str | None = None,
         status=status, actor=actor, skip_invalid=skip_invalid,
         unit="item" if claimreview else "line",
         field_names=CLAIMREVIEW_FIELDS if claimreview else None,
+        require_complete=require_complete,
     )
 
 

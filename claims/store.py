@@ -13,19 +13,20 @@ import secrets
 import unicodedata
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Any
 
 from sqlalchemy import delete, false, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
-from claims.errors import ClaimNotFound, ClaimsRejected, ImportProblem, InvalidClaim
+from claims.errors import (ClaimNotFound, ClaimsRejected, ImportProblem, IncompleteClaim,
+                           InvalidClaim)
 from claims.images import SAME_PICTURE_BITS, hash_distance
 from claims.models import (CONTENT_FIELDS, STATUSES, Claim, ClaimHistory, ClaimLink, LibraryState,
                            utcnow)
 from claims.urls import find_urls, url_key
-from claims.validation import clean_claim_data, clean_status
+from claims.validation import check_publishable, clean_claim_data, clean_status
 from claims.verdicts import UNRATED, current_vocabulary
 
 DEFAULT_LANG = "id"
@@ -247,8 +248,11 @@ class _Plan:
 
 
 def _plan(session: Session, rows: Sequence[tuple[int, dict[str, Any]]], status: str,
-          unit: str) -> _Plan:
-    """Match cleaned rows to stored claims (by id, else by url) and work out the writes."""
+          unit: str, require_complete: bool = False) -> _Plan:
+    """Match cleaned rows to stored claims (by id, else by url) and work out the writes.
+
+    require_complete: a row that leaves its claim published must make it publishable.
+    """
     table = Claim.__table__
     known: dict[str, dict[str, Any]] = {}
     for row in _fetch(session, table.c.id, {d["id"] for _, d in rows if "id" in d}):
@@ -276,13 +280,16 @@ def _plan(session: Session, rows: Sequence[tuple[int, dict[str, Any]]], status: 
                 raise InvalidClaim("url", f"the same url already appears on {unit} "
                                           f"{seen_urls[url]}")
             merged = _merge(current, data, status)
+            if require_complete and merged["status"] == "published":
+                check_publishable(merged)
             if not claim_id:
                 claim_id = new_claim_id(merged["title"])
             owner = url_owner.get(merged["url"]) if merged["url"] else None
             if owner is not None and owner != claim_id:
                 raise InvalidClaim("url", f"is already the url of claim {owner!r}")
         except InvalidClaim as exc:
-            plan.problems.append(ImportProblem(line, exc.field, exc.message, unit))
+            plan.problems.append(ImportProblem(line, exc.field, exc.message, unit,
+                                               getattr(exc, "missing", ())))
             continue
         seen[claim_id] = line
         if url:
@@ -396,13 +403,17 @@ def claims_for_image(session: Session, image: str,
 def upsert_claims(session: Session, rows: Iterable[tuple[int, Any]], *,
                   status: str = "published", actor: str = "cli", skip_invalid: bool = False,
                   problems: Iterable[ImportProblem] = (), unit: str = "line",
-                  field_names: Mapping[str, str] | None = None) -> ImportReport:
+                  field_names: Mapping[str, str] | None = None,
+                  require_complete: bool = False) -> ImportReport:
     """Create or update many claims (by id, else by url) under one library revision.
 
     ``rows`` are (line number, data) pairs; ``problems`` are rows a reader already refused.
     ``status`` is given to new claims whose data names none. Without ``skip_invalid`` the
     first problem raises ClaimsRejected and nothing is written; with it the good rows go in
     and the report lists the rest. Unchanged rows are counted but not written.
+    ``require_complete``: a row that leaves its claim published without a verdict, a summary
+    and a url is a problem like any other (the doors people publish through ask for this;
+    archives loaded for search alone may not).
     """
     if status not in STATUSES:
         raise InvalidClaim("status", f"must be one of {', '.join(STATUSES)}, got {status!r}")
@@ -419,10 +430,10 @@ def upsert_claims(session: Session, rows: Iterable[tuple[int, Any]], *,
     # Bump first: the write lock (SQLite) or row lock (PostgreSQL) on the library state is
     # held from here to commit, so the plan reads claims no other writer can change meanwhile.
     revision = bump_revision(session)
-    plan = _plan(session, cleaned, status, unit)
+    plan = _plan(session, cleaned, status, unit, require_complete)
     found = sorted(
-        (ImportProblem(p.line, rename.get(p.field, p.field) if p.field else None, p.message,
-                       p.unit) for p in found + plan.problems),
+        (replace(p, field=rename.get(p.field, p.field) if p.field else None)
+         for p in found + plan.problems),
         key=lambda p: p.line)
     refused = bool(found) and not skip_invalid
     if refused or not (plan.creates or plan.updates):
@@ -438,21 +449,29 @@ def upsert_claims(session: Session, rows: Iterable[tuple[int, Any]], *,
 
 
 def save_claim(session: Session, data: Mapping[str, Any], *, actor: str = "cli",
-               status: str = "published") -> Claim:
+               status: str = "published", require_complete: bool = False) -> Claim:
     """Create or update one claim (by id, else by url) and return it; raises InvalidClaim.
 
     Only the fields present in ``data`` change on an existing claim. ``status`` is the
     status of a new claim whose data names none.
     """
     try:
-        report = upsert_claims(session, [(1, data)], status=status, actor=actor)
+        report = upsert_claims(session, [(1, data)], status=status, actor=actor,
+                               require_complete=require_complete)
     except ClaimsRejected as exc:
+        if exc.problem.missing:
+            raise IncompleteClaim(exc.problem.missing) from None
         raise InvalidClaim(exc.field, exc.message) from None
     return session.get(Claim, report.claim_ids[0], populate_existing=True)
 
 
-def set_status(session: Session, claim_id: str, status: str, *, actor: str = "cli") -> Claim:
-    """Publish, unpublish (draft) or retire a claim; a real change bumps the revision."""
+def set_status(session: Session, claim_id: str, status: str, *, actor: str = "cli",
+               require_complete: bool = False) -> Claim:
+    """Publish, unpublish (draft) or retire a claim; a real change bumps the revision.
+
+    require_complete: publishing a claim without a verdict, a summary and a url raises
+    IncompleteClaim and changes nothing.
+    """
     new_status = clean_status(status)
     if new_status is None:
         raise InvalidClaim("status", f"must be one of {', '.join(STATUSES)}")
@@ -463,6 +482,12 @@ def set_status(session: Session, claim_id: str, status: str, *, actor: str = "cl
         if claim is None:
             raise ClaimNotFound(claim_id)
         return claim
+    if require_complete and new_status == "published":
+        try:
+            check_publishable({name: getattr(claim, name) for name in CONTENT_FIELDS})
+        except InvalidClaim:
+            _unbump_revision(session)
+            raise
     now = utcnow()
     session.add(ClaimHistory(claim_id=claim.id, revision=revision, action="status",
                              changes={"status": [claim.status, new_status]}, actor=actor, at=now))

@@ -8,10 +8,10 @@ from datetime import date, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
-from claims.errors import InvalidClaim
+from claims.errors import IncompleteClaim, InvalidClaim
 from claims.images import clean_hash
 from claims.models import ID_MAX, STATUSES, URL_MAX
-from claims.verdicts import Vocabulary, current_vocabulary
+from claims.verdicts import UNRATED, Vocabulary, current_vocabulary
 
 VERDICT_MAX = 200
 PUBLISHER_MAX = 200
@@ -262,4 +262,36 @@ def _clean_verdict(data: Mapping, vocabulary: Vocabulary) -> dict[str, str]:
     return {"verdict": code, "verdict_raw": given}
 
 
-__all__ = ["PUBLISHER_MAX", "TAG_MAX", "VERDICT_MAX", "clean_claim_data", "clean_status"]
+# What a fact-check must carry before the tipline may serve it as an answer.
+PUBLISH_REQUIRES = ("verdict", "summary", "url")
+
+
+def missing_for_publishing(fields: Mapping[str, Any]) -> list[str]:
+    """Name the fields a published fact-check needs that these (cleaned) fields lack.
+
+    A verdict is a label the vocabulary knows other than "unrated": the tipline's answer leads
+    with it. ``fields`` is the stored form (``clean_claim_data``'s output, or a stored claim).
+    """
+    missing = []
+    if (fields.get("verdict") or UNRATED) == UNRATED:
+        missing.append("verdict")
+    if not (fields.get("summary") or "").strip():
+        missing.append("summary")
+    if not fields.get("url"):
+        missing.append("url")
+    return missing
+
+
+def check_publishable(fields: Mapping[str, Any], vocabulary: Vocabulary | None = None) -> None:
+    """Raise IncompleteClaim when these fields cannot be published (see missing_for_publishing)."""
+    missing = missing_for_publishing(fields)
+    if missing:
+        raw = (fields.get("verdict_raw") or "").strip()
+        unknown = "verdict" in missing and raw and \
+            (vocabulary or current_vocabulary()).lookup(raw) is None
+        raise IncompleteClaim(missing, f" ({_short(raw)!r} is not a known verdict label)"
+                                       if unknown else "")
+
+
+__all__ = ["PUBLISHER_MAX", "PUBLISH_REQUIRES", "TAG_MAX", "VERDICT_MAX", "check_publishable",
+           "clean_claim_data", "clean_status", "missing_for_publishing"]

@@ -7,7 +7,7 @@ from datetime import timedelta
 from functools import wraps
 
 from markupsafe import Markup
-from flask import (Blueprint, abort, flash, g, redirect, render_template, request,
+from flask import (Blueprint, abort, flash, g, jsonify, redirect, render_template, request,
                    session, url_for)
 from sqlalchemy import select
 from werkzeug.security import check_password_hash, generate_password_hash
@@ -29,6 +29,8 @@ BASE_DELAY = timedelta(seconds=5)  # doubled with every further failure
 MAX_DELAY = timedelta(minutes=15)
 FORGET_FAILURES = timedelta(hours=24)  # a quiet day resets the counter
 PUBLIC_ENDPOINTS = {"editors.login", "editors.static"}
+# Never echoed back after a CSRF failure: a secret, and the token that failed.
+UNECHOED_FIELDS = {"password", "csrf_token"}
 # Compared against when the username is unknown, so both cases take the same time.
 _DUMMY_HASH = generate_password_hash(secrets.token_hex(16), method=PASSWORD_METHOD)
 
@@ -130,6 +132,40 @@ def _csrf_ok() -> bool:
     return bool(kept) and hmac.compare_digest(sent.encode("utf-8"), kept.encode("utf-8"))
 
 
+# endpoint -> a view that shows its form again with what was submitted (after a CSRF failure)
+_AGAIN: dict = {}
+
+
+def on_csrf_failure(endpoint: str):
+    """Register the view that re-renders an endpoint's form with the submitted values and
+    the message to submit again (it runs for a logged-in editor only)."""
+    def register(view):
+        _AGAIN[endpoint] = view
+        return view
+    return register
+
+
+def csrf_message() -> Markup:
+    """Why the form came back, and what to do (both languages, the page shows one)."""
+    return bilingual("Formulir ini kedaluwarsa (sesi berganti atau halaman terbuka terlalu lama). "
+                     "Isian Anda masih ada: periksa, lalu kirim lagi.",
+                     "This form had expired (the session changed or the page was open too "
+                     "long). What you typed is still here: check it and submit again.")
+
+
+def _csrf_failed():
+    """Answer a POST whose CSRF token is missing or wrong: the form again, nothing done."""
+    if request.accept_mimetypes.best == "application/json" or request.headers.get("X-CSRF-Token"):
+        return jsonify(error="CSRF token missing or wrong: reload the page and try again."), 400
+    again = _AGAIN.get(request.endpoint)
+    if again is not None and (current_account() is not None or request.endpoint == "editors.login"):
+        return again()
+    fields = [(name, value) for name, value in request.form.items(multi=True)
+              if name not in UNECHOED_FIELDS]
+    return render_template("editors/csrf.html", fields=fields, message=csrf_message(),
+                           action=request.path, logged_in=current_account() is not None), 400
+
+
 def current_account() -> EditorAccount | None:
     """The logged-in account of this request, checked against the database, or None."""
     if "account" not in g:
@@ -155,7 +191,7 @@ def _guard():
     if request.endpoint in LARGE_BODIES and current_account() is not None:
         request.max_content_length = LARGE_BODIES[request.endpoint]  # before the form is read
     if request.method == "POST" and not _csrf_ok():
-        abort(400, description="CSRF token missing or wrong: reload the page and try again.")
+        return _csrf_failed()
     if request.endpoint in PUBLIC_ENDPOINTS:
         return None
     if current_account() is None:
@@ -243,7 +279,14 @@ def login():
                 session["uid"], session["ver"] = account.id, account.session_version
                 session["csrf"] = secrets.token_urlsafe(32)
                 return redirect(_safe_next(request.args.get("next")))
-    return render_template("editors/login.html", error=error), status
+    return render_template("editors/login.html", error=error,
+                           username=request.form.get("username", "")), status
+
+
+@on_csrf_failure("editors.login")
+def _login_again():
+    return render_template("editors/login.html", error=csrf_message(),
+                           username=(request.form.get("username") or "")[:80]), 400
 
 
 @bp.post("/logout")

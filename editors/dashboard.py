@@ -76,7 +76,8 @@ def stats(db, start: date, end: date) -> dict:
         "answered": answered,
         "share": (answered / total) if total else None,
         "median_ms": statistics.median([r[3] for r in rows]) if rows else None,
-        "top_groups": group_summaries(db, status="", limit=10, since=since, until=until),
+        # Open groups only: a linked or dismissed topic needs nothing more from the desk.
+        "top_groups": group_summaries(db, status="open", limit=10, since=since, until=until),
         "top_sent": top_claims,
         "top_matched": top_matched,
         "rejected": rejected,

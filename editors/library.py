@@ -2,25 +2,28 @@
 
 import logging
 import os
+import re
 import tempfile
+from dataclasses import asdict, dataclass
 from datetime import date
 from types import SimpleNamespace
 
-from flask import abort, flash, jsonify, redirect, render_template, request, url_for
-from sqlalchemy import func, or_, select
+from flask import abort, current_app, flash, jsonify, redirect, render_template, request, url_for
+from sqlalchemy import and_, func, or_, select
 
 from claims.db import get_session
-from claims.errors import ClaimsRejected, InvalidClaim
+from claims.errors import ClaimsRejected, IncompleteClaim, InvalidClaim
 from claims.formats import FORMATS, UnknownFormat, import_file
 from claims.groups import confirm_group, join_group, members, split_out
 from claims.images import UnreadableImage, image_hash
 from claims.models import STATUSES, Claim
-from claims.store import claim_history, save_claim, set_status, text_contains
+from claims.store import claim_history, load_published, save_claim, set_status, text_contains
+from claims.validation import check_publishable, clean_claim_data
 from claims.verdicts import current_vocabulary
 from tipline import replies
 from tipline.whatsapp import MAX_CHARS, to_html, wa_len
 
-from .auth import actor, bp
+from .auth import actor, bilingual, bp, csrf_message, on_csrf_failure
 from .inbox import groups_published
 from .models import InboxGroup
 from .wiring import wiring
@@ -32,6 +35,11 @@ SUGGESTED = 3  # similar fact-checks offered to join, on a fact-check's page
 FORM_FIELDS = ("title", "claim", "verdict", "summary", "url", "date", "lang", "tags", "publisher",
                "appearances")
 STATUS_ACTIONS = {"publish": "published", "unpublish": "draft", "retire": "retired"}
+SEARCHED = 50  # fact-checks the library's search takes from the tipline's ranking
+SIMILAR = 5  # closest fact-checks shown beside the form
+SIMILAR_CHARS = 1000  # of the title and claim, what the duplicate check searches with
+_CONTROL_RE = re.compile(r"[\x00-\x1f\x7f]")
+COLUMNS = (Claim.id, Claim.title, Claim.claim, Claim.summary, Claim.url, Claim.publisher)
 
 
 def _date_arg(name: str) -> date | None:
@@ -42,6 +50,7 @@ def _date_arg(name: str) -> date | None:
 
 
 def _filters(args) -> list:
+    """The exact filters of the list (verdict, status, language, publisher, dates)."""
     clauses = []
     for name in ("status", "verdict", "lang"):
         if args.get(name):
@@ -52,27 +61,82 @@ def _filters(args) -> list:
         clauses.append(Claim.published >= start)
     if (end := _date_arg("to")) is not None:
         clauses.append(Claim.published <= end)
-    if (q := (args.get("q") or "").strip()):
-        clauses.append(or_(*(text_contains(c, q) for c in (
-            Claim.id, Claim.title, Claim.claim, Claim.summary, Claim.url, Claim.publisher))))
     return clauses
+
+
+def _every_word(q: str):
+    """Every word of q somewhere in a claim's text, id, url or publisher (drafts are found so)."""
+    return and_(*(or_(*(text_contains(c, word) for c in COLUMNS)) for word in q.split()))
+
+
+@dataclass(frozen=True)
+class Searched:
+    """What the tipline's search makes of a text: the ids it ranks and the one it would answer."""
+
+    ids: list[str]
+    answer: str | None  # the fact-check the tipline answers with at once, if it does
+    decision: str
+
+
+def tipline_search(text: str, k: int) -> Searched:
+    """Rank published fact-checks for a text as the tipline does, keeping those it would offer
+    and those that share a word with the text (a ranking alone orders the whole library).
+
+    When the search itself fails, the desk still gets its word-by-word matches: nothing ranked.
+    """
+    try:
+        result = wiring().searcher.search(text, k=k)
+    except Exception:
+        log.exception("the library's search could not use the tipline's search")
+        return Searched([], None, "error")
+    offered = {"match": 1, "choices": int(current_app.config.get("SEARCH_K", 3))}.get(
+        result.decision, 0)
+    ids = [m.id for i, m in enumerate(result.matches) if i < offered or m.lexical > 0]
+    answer = result.matches[0].id if result.decision == "match" and result.matches else None
+    return Searched(ids, answer, result.decision)
+
+
+def _search_ids(db, q: str, clauses: list) -> tuple[list[str], str | None]:
+    """The ids the list shows for a search, best first, and the tipline's answer among them.
+
+    First the tipline's ranking (published fact-checks, the same search a WhatsApp sender
+    gets), then every other fact-check, of any status, holding each word of q.
+    """
+    found = tipline_search(q, SEARCHED)
+    allowed = set(db.scalars(select(Claim.id).where(Claim.id.in_(found.ids), *clauses))) \
+        if found.ids else set()
+    ranked = [claim_id for claim_id in found.ids if claim_id in allowed]
+    rest = db.scalars(select(Claim.id).where(_every_word(q), *clauses)
+                      .order_by(Claim.updated_at.desc(), Claim.id)).all()
+    ranked += [claim_id for claim_id in rest if claim_id not in allowed]
+    return ranked, (found.answer if found.answer in allowed else None)
 
 
 @bp.get("/")
 def library():
-    """The list of fact-checks with search, filters and pages."""
+    """The list of fact-checks: the tipline's search plus exact filters, in pages."""
     db = get_session()
     clauses = _filters(request.args)
+    # Control characters (a NUL, which PostgreSQL refuses) are no part of what anyone searches.
+    q = " ".join(_CONTROL_RE.sub(" ", request.args.get("q") or "").split())
     try:
         page = max(1, int(request.args.get("page", 1)))
     except ValueError:
         page = 1
-    total = db.scalar(select(func.count()).select_from(Claim).where(*clauses)) or 0
-    rows = db.scalars(select(Claim).where(*clauses).order_by(Claim.updated_at.desc(), Claim.id)
-                      .limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)).all()
+    start = (page - 1) * PAGE_SIZE
+    answer = None
+    if q:
+        ids, answer = _search_ids(db, q, clauses)
+        total, shown = len(ids), ids[start:start + PAGE_SIZE]
+        by_id = {c.id: c for c in db.scalars(select(Claim).where(Claim.id.in_(shown)))}
+        rows = [by_id[claim_id] for claim_id in shown if claim_id in by_id]
+    else:
+        total = db.scalar(select(func.count()).select_from(Claim).where(*clauses)) or 0
+        rows = db.scalars(select(Claim).where(*clauses).order_by(Claim.updated_at.desc(), Claim.id)
+                          .limit(PAGE_SIZE).offset(start)).all()
     args = {k: v for k, v in request.args.items() if k != "page" and v}
     return render_template("editors/library.html", claims=rows, total=total, page=page,
-                           pages=max(1, -(-total // PAGE_SIZE)), args=args,
+                           pages=max(1, -(-total // PAGE_SIZE)), args=args, answer=answer,
                            statuses=STATUSES, vocabulary=current_vocabulary())
 
 
@@ -117,15 +181,56 @@ def preview():
     return jsonify(text=text, html=str(to_html(text)), chars=wa_len(text), max=MAX_CHARS)
 
 
-def _render_form(claim, data, error=None, group=None, status=200):
+@dataclass(frozen=True)
+class Similar:
+    """The duplicate check: the tipline's decision for a text and the closest fact-checks
+    (dicts of id, title, verdict, label, url, edit, answer)."""
+
+    decision: str | None
+    items: list[dict]
+
+
+def similar_claims(data) -> Similar:
+    """The library's closest published fact-checks to a form's title and claim, by the
+    tipline's own search: what a sender asking this would get (the duplicate check)."""
+    text = " ".join(f"{data.get('title') or ''} {data.get('claim') or ''}".split())[:SIMILAR_CHARS]
+    if not text:
+        return Similar(None, [])
+    try:
+        result = wiring().searcher.search(text, k=SIMILAR + 1)
+    except Exception:
+        log.exception("the duplicate check could not use the tipline's search")
+        return Similar("error", [])
+    own = data.get("id") or ""
+    found = [c for c in load_published(get_session(), [m.id for m in result.matches]) if c.id != own]
+    vocabulary = current_vocabulary()
+    top = result.matches[0].id if result.matches else None
+    items = [{"id": c.id, "title": c.title, "verdict": c.verdict,
+              "label": c.verdict_raw or vocabulary.label(c.verdict, "id"), "url": c.url or "",
+              "edit": url_for("editors.claim_edit", claim_id=c.id),
+              "answer": result.decision == "match" and c.id == top}
+             for c in found[:SIMILAR]]
+    return Similar(result.decision, items)
+
+
+@bp.post("/claims/similar")
+def similar():
+    """JSON: the closest fact-checks to the form's title and claim (the form asks as you type)."""
+    return jsonify(asdict(similar_claims(request.form)))
+
+
+def _render_form(claim, data, error=None, group=None, status=200, missing=(), similar=None):
     if "images" not in data:
         data = {**data, "images": [i for i in (claim.appearances or []) if i.get("image")] if claim else []}
     history = claim_history(get_session(), claim.id) if claim is not None else []
     hoax, suggestions = _hoax_group(claim) if claim is not None else ([], [])
+    if similar is None and (data.get("title") or data.get("claim")):
+        similar = similar_claims(data)
     return render_template("editors/claim_form.html", claim=claim, data=data, error=error,
                            history=history, preview=preview_text(data), group=group,
                            hoax=hoax, suggestions=suggestions,
                            hoax_confirmed=all(m is not None and m.confirmed for _, m in hoax),
+                           missing=set(missing), similar=similar,
                            vocabulary=current_vocabulary()), status
 
 
@@ -164,6 +269,17 @@ def _group_new(db, claim_ids) -> int:
     return report.grouped
 
 
+def _missing_message(missing):
+    """Say, in both languages, what a fact-check lacks before it can be published."""
+    names_id = {"verdict": "label", "summary": "ringkasan", "url": "tautan artikel"}
+    names_en = {"verdict": "verdict", "summary": "summary", "url": "article link"}
+    return bilingual(
+        f"Belum bisa terbit: isi {', '.join(names_id[m] for m in missing)}. "
+        f"Draf boleh belum lengkap.",
+        f"Cannot publish yet: fill in the {', '.join(names_en[m] for m in missing)}. "
+        f"A draft may be incomplete.")
+
+
 def _data_of(claim: Claim) -> dict:
     d = claim.to_dict()
     links = "\n".join(item["url"] for item in d["appearances"] if not item.get("image"))
@@ -173,7 +289,7 @@ def _data_of(claim: Claim) -> dict:
 
 @bp.get("/claims/new")
 def claim_new():
-    """An empty form, or one prefilled from an inbox group."""
+    """An empty form, or one prefilled from an inbox group (with the closest fact-checks)."""
     db = get_session()
     group = db.get(InboxGroup, request.args.get("group", type=int) or 0)
     data = {name: "" for name in FORM_FIELDS}
@@ -192,25 +308,35 @@ def claim_edit(claim_id: str):
 
 @bp.post("/claims/save")
 def claim_save():
-    """Create or update a fact-check; "publish" saves and publishes."""
+    """Create or update a fact-check; "publish" saves and publishes; "similar" only looks for
+    the closest fact-checks (the duplicate check without script)."""
     db = get_session()
     data = _form_data(request.form)
     claim = db.get(Claim, data["id"]) if data.get("id") else None
     group = db.get(InboxGroup, request.form.get("group_id", type=int) or 0)
-    publish = request.form.get("action") == "publish"
+    action = request.form.get("action")
+    if action == "similar":
+        return _render_form(claim, data, group=group, similar=similar_claims(data))
+    publish = action == "publish"
     pictures, unreadable = _pictures(claim, request.form, request.files)
     data["images"] = pictures
     if unreadable:
         return _render_form(claim, data, error=unreadable, group=group, status=400)
     try:
-        saved = save_claim(db, {**data, "appearances": data["appearances"].split() + pictures},
-                           actor=actor(), status="draft")
+        record = {**data, "appearances": data["appearances"].split() + pictures}
+        if publish or (claim is not None and claim.status == "published"):
+            check_publishable(clean_claim_data(record))  # every missing field named at once
+        saved = save_claim(db, record, actor=actor(), status="draft", require_complete=True)
         if publish:
-            saved = set_status(db, saved.id, "published", actor=actor())
+            saved = set_status(db, saved.id, "published", actor=actor(), require_complete=True)
         if group is not None and group.status == "open":
             group.claim_id = saved.id
         waiting = groups_published(db, saved.id) if saved.status == "published" else []
         db.commit()
+    except IncompleteClaim as exc:
+        db.rollback()
+        return _render_form(claim, data, error=_missing_message(exc.missing), group=group,
+                            status=400, missing=exc.missing)
     except InvalidClaim as exc:
         db.rollback()
         return _render_form(claim, data, error=str(exc), group=group, status=400)
@@ -230,15 +356,29 @@ def _more_waiting(waiting) -> None:
               f"kotak masuk. ({len(waiting) - 1} more group(s) wait for it: send from their pages.)", "ok")
 
 
+@on_csrf_failure("editors.claim_save")
+def _claim_form_again():
+    db = get_session()
+    data = _form_data(request.form)
+    claim = db.get(Claim, data["id"]) if data.get("id") else None
+    group = db.get(InboxGroup, request.form.get("group_id", type=int) or 0)
+    return _render_form(claim, data, error=csrf_message(), group=group, status=400)
+
+
 @bp.post("/claims/<path:claim_id>/status")
 def claim_status(claim_id: str):
     """Publish, unpublish (back to draft) or retire."""
     db = get_session()
     status = STATUS_ACTIONS.get(request.form.get("action", "")) or abort(400)
     try:
-        claim = set_status(db, claim_id, status, actor=actor())
+        claim = set_status(db, claim_id, status, actor=actor(), require_complete=True)
     except LookupError:
         abort(404)
+    except IncompleteClaim as exc:
+        db.rollback()
+        claim = db.get(Claim, claim_id)
+        return _render_form(claim, _data_of(claim), error=_missing_message(exc.missing),
+                            status=400, missing=exc.missing)
     waiting = groups_published(db, claim.id) if status == "published" else []
     db.commit()
     if status == "published":
@@ -288,32 +428,51 @@ def claim_group(claim_id: str):
     return redirect(url_for("editors.claim_edit", claim_id=claim_id) + "#hoax-group")
 
 
+def _import_choices(form) -> dict:
+    """The import form's choices: drafts unless published is chosen, the format, skip_invalid."""
+    return {"status": "published" if form.get("status") == "published" else "draft",
+            "format": form.get("format") if form.get("format") in FORMATS else "",
+            "skip_invalid": bool(form.get("skip_invalid"))}
+
+
 @bp.route("/import", methods=["GET", "POST"])
 def claim_import():
-    """Import a JSONL, CSV or ClaimReview file: all of it, or nothing and the first bad line."""
+    """Import a JSONL, CSV or ClaimReview file as drafts (default) or published: all of it or
+    nothing and the first bad line, or (skip_invalid) the good rows and a report of the rest."""
     report = error = None
     grouped = 0
+    problems = []
+    form = _import_choices({})
     if request.method == "POST":
+        form = _import_choices(request.form)
         upload = request.files.get("file")
         if upload is None or not upload.filename:
             error = "Pilih berkas dulu. (Choose a file.)"
         else:
             suffix = os.path.splitext(upload.filename)[1].lower()[:10]
-            fmt = request.form.get("format") or None
-            if fmt not in FORMATS:
-                fmt = None
-            status = "draft" if request.form.get("status") == "draft" else "published"
             db = get_session()
             with tempfile.TemporaryDirectory() as folder:
                 path = os.path.join(folder, "upload" + suffix)
                 upload.save(path)
                 try:
-                    report = import_file(db, path, fmt=fmt, status=status, actor=actor())
+                    report = import_file(db, path, fmt=form["format"] or None, status=form["status"],
+                                         actor=actor(), skip_invalid=form["skip_invalid"],
+                                         require_complete=True)
                     db.commit()
+                    problems = report.skipped
                 except (ClaimsRejected, UnknownFormat, InvalidClaim, UnicodeDecodeError) as exc:
                     db.rollback()
                     error = f"Tidak ada yang diimpor (nothing imported): {exc}"
+                    problems = getattr(exc, "problems", [])
             if report is not None:
                 grouped = _group_new(db, report.claim_ids)
     return render_template("editors/import.html", report=report, error=error, formats=FORMATS,
-                           grouped=grouped), (400 if error else 200)
+                           form=form, problems=problems, grouped=grouped), (400 if error else 200)
+
+
+@on_csrf_failure("editors.claim_import")
+def _import_again():
+    form = _import_choices(request.form)
+    error = csrf_message() + bilingual(" Pilih berkasnya lagi.", " Choose the file again.")
+    return render_template("editors/import.html", report=None, error=error, formats=FORMATS,
+                           form=form, problems=[]), 400

@@ -172,8 +172,9 @@ class Query:
     lang: str
     content_terms: int  # tokens left once chat words (CHAT_TERMS) are dropped
     lang_confidence: float = 0.5  # how surely the message is in lang (language_confidence)
-    # Words of three letters or more, and the stems of those among them that are English words
-    # (english_words): with the library's vocabulary they tell a query in another language.
+    # Content words of three letters or more (no stopword), and the stems of those among them that
+    # are English words (english_words): with the library's vocabulary they tell a query in
+    # another language.
     words: int = 0
     english_stems: tuple[str, ...] = field(default=())
 
@@ -183,7 +184,9 @@ class Query:
         words = normalize_text(text).split()  # once: this runs on every message
         lang = guess_language(words)
         content = [w for w in words if w not in CHAT_TERMS]
-        long_words = [w for w in words if len(w) >= 3 and w.isalpha()]
+        # Stopwords say nothing here: no library indexes them, so each would pass for unknown.
+        long_words = [w for w in words if len(w) >= 3 and w.isalpha()
+                      and w not in STOPWORDS_EN and w not in STOPWORDS_ID]
         english = [w for w in long_words if w in english_words()]
         stems = _stemmer(lang).stemWords(english) if english else []
         return cls(_stem_words(words, lang), lang, len(_stem_words(content, lang)),

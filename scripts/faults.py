@@ -284,7 +284,7 @@ def seed_library(instance: Instance, extra: int):
     with open(path, "w") as fh:
         for i in range(extra):
             fh.write(json.dumps({"id": f"extra-{i}", "title": f"Klaim tambahan nomor {i} tentang topik {i % 17}",
-                                 "claim": f"isi klaim tambahan {i}", "verdict": "HOAKS",
+                                 "claim": f"isi klaim tambahan {i}", "verdict": "HOAKS", "summary": "Uji.",
                                  "url": f"https://example.org/extra/{i}"}) + "\n")
     instance.flask("claims", "import", str(path))
     instance.flask("index", "rebuild")
@@ -306,7 +306,7 @@ def phase_kill(instance: Instance, seconds: float, rate: float, rnd: random.Rand
         # A library change between faults, so that rebuilds and syncs have something to do.
         word = f"uji{n}kilat{rnd.randrange(10**6)}"
         instance.flask("claims", "add", "--id", f"kill-{n}", "--title", f"Kabar {word} beredar",
-                       "--claim", f"{word} beredar di grup", "--verdict", "SALAH",
+                       "--claim", f"{word} beredar di grup", "--verdict", "SALAH", "--summary", "Uji.",
                        "--url", f"https://example.org/kill/{n}")
         published.append((f"kill-{n}", word))
         fault = rnd.choice(["worker", "server", "rebuild", "rebuild", "backup"])
@@ -400,7 +400,7 @@ def phase_load(instance: Instance, seconds: float, rate: float, rnd: random.Rand
                     word_i = f"impor{n}y{i}z{rnd.randrange(10**6)}"
                     batch.append((f"batch-{n}-{i}", word_i))
                     fh.write(json.dumps({"id": f"batch-{n}-{i}", "title": f"Impor {word_i}",
-                                         "claim": f"{word_i} beredar", "verdict": "HOAKS",
+                                         "claim": f"{word_i} beredar", "verdict": "HOAKS", "summary": "Uji.",
                                          "url": f"https://example.org/batch/{n}/{i}"}) + "\n")
             instance.flask("claims", "import", str(path))
             imported += 25
@@ -609,7 +609,7 @@ def phase_diskfull(instance: Instance, figures: dict):
         with open(path, "w") as fh:
             for i in range(3000):
                 fh.write(json.dumps({"id": f"big-{i}", "title": f"Klaim besar nomor {i} " + "panjang " * 20,
-                                     "claim": "isi " * 60, "verdict": "HOAKS",
+                                     "claim": "isi " * 60, "verdict": "HOAKS", "summary": "Uji.",
                                      "url": f"https://example.org/big/{i}"}) + "\n")
         failed = small.flask("claims", "import", str(path), check=False)
         after = small.sql("SELECT count(*), (SELECT revision FROM library_state) FROM claims")[0]

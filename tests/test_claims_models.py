@@ -11,12 +11,13 @@ from sqlalchemy import inspect, select, text
 
 import claims
 from claims.db import get_session, session_scope
-from claims.errors import ClaimNotFound, InvalidClaim
+from claims.errors import ClaimNotFound, IncompleteClaim, InvalidClaim
 from claims.models import Claim, ClaimHistory
 from claims.store import (
     changes_since, claim_history, count_claims, get_claim, library_revision, list_claims,
     published_claims, save_claim, set_status, upsert_claims,
 )
+from claims.validation import clean_claim_data, missing_for_publishing
 from tests.conftest import database_url
 
 
@@ -382,3 +383,31 @@ def test_concurrent_writers_of_the_same_new_claim_do_not_collide(claims_app):
     with session_scope(claims_app) as session:
         assert get_claim(session, "a").title == "from B"
         assert library_revision(session) == 2
+
+
+@pytest.mark.parametrize("change, missing", [
+    ({}, []),
+    ({"verdict": ""}, ["verdict"]),
+    ({"verdict": "kabar burung"}, ["verdict"]),  # not a label the vocabulary knows
+    ({"verdict": "belum dinilai"}, ["verdict"]),
+    ({"summary": "  "}, ["summary"]),
+    ({"url": ""}, ["url"]),
+    ({"verdict": "", "summary": "", "url": ""}, ["verdict", "summary", "url"]),
+])
+def test_publishing_needs_a_verdict_a_summary_and_a_url(session, change, missing):
+    data = {**VAKSIN, "id": "a", **change}
+    assert missing_for_publishing(clean_claim_data(data)) == missing
+    if missing:
+        with pytest.raises(IncompleteClaim) as refused:
+            save_claim(session, data, require_complete=True)
+        assert list(refused.value.missing) == missing and refused.value.field == missing[0]
+        assert library_revision(session) == 0
+        draft = save_claim(session, {**data, "status": "draft"}, require_complete=True)
+        with pytest.raises(IncompleteClaim):
+            set_status(session, draft.id, "published", require_complete=True)
+        assert get_claim(session, "a").status == "draft" and library_revision(session) == 1
+        assert set_status(session, "a", "retired", require_complete=True).status == "retired"
+    else:
+        assert save_claim(session, data, require_complete=True).status == "published"
+    # Without require_complete (archives loaded for search alone) the store takes it.
+    assert save_claim(session, {**data, "id": "b", "url": None}).status == "published"

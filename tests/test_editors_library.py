@@ -1,6 +1,7 @@
 """The library pages: list and filters, the form and its preview, status, import, history, XSS."""
 import io
 import json
+import re
 
 import pytest
 
@@ -37,14 +38,15 @@ def client(app):
 
 @pytest.mark.parametrize("query, expected", [
     ("", {"vaksin-chip", "bansos", "hostile"}),
-    ("q=chip", {"vaksin-chip"}),
     ("verdict=scam", {"bansos"}),
     ("publisher=tempo", {"bansos", "hostile"}),
     ("lang=en", {"hostile"}),
     ("from=2025-01-01", {"vaksin-chip"}),
     ("to=2024-12-31", {"bansos"}),
     ("status=draft", set()),
-    ("q=chip%00", set()),  # no stored text holds a NUL (and PostgreSQL refuses one in a query)
+    ("q=chip&status=draft", set()),
+    ("q=tautan&verdict=false", set()),
+    ("q=daftar&publisher=tempo&lang=id", {"bansos"}),
     ("publisher=tempo%00", set()),
 ])
 def test_the_list_filters(client, query, expected):
@@ -52,6 +54,30 @@ def test_the_list_filters(client, query, expected):
     shown = {claim_id for claim_id in ("vaksin-chip", "bansos", "hostile")
              if f"/editors/claims/{claim_id}/edit" in page}
     assert shown == expected
+
+
+def shown_ids(page: str) -> list[str]:
+    """The fact-checks a list page shows, in order."""
+    return re.findall(r'href="/editors/claims/([^"/]+)/edit"', page)
+
+
+# A NUL is dropped from the search (PostgreSQL refuses one in a query; no stored text has one).
+@pytest.mark.parametrize("q", ["chip", "vaksin chip", "chip%00"])
+def test_the_search_ranks_as_the_tipline_does(client, q):
+    response = client.get(f"/editors/?q={q}")
+    assert response.status_code == 200
+    assert shown_ids(response.text)[0] == "vaksin-chip"
+
+
+def test_the_search_finds_drafts_and_retired_ones_by_every_word(app, client):
+    add_claims(app, [{"id": "draf-garam", "title": "Air garam sembuhkan covid", "claim": "garam"}],
+               status="draft")
+    add_claims(app, [{"id": "lama-garam", "title": "Garam beryodium langka", "claim": "garam"}],
+               status="retired")
+    assert set(shown_ids(client.get("/editors/?q=garam").text)) == {"draf-garam", "lama-garam"}
+    both = shown_ids(client.get("/editors/?q=covid+garam").text)
+    assert "draf-garam" in both and "lama-garam" not in both  # a draft needs every word
+    assert shown_ids(client.get("/editors/?q=garam&status=retired").text) == ["lama-garam"]
 
 
 def test_the_list_pages(app, client):
@@ -106,7 +132,8 @@ def test_create_publish_unpublish_retire_and_history(app, client):
 def test_published_edits_reach_search(app, client):
     client.post("/editors/claims/save", data={
         "csrf_token": csrf(client), "title": "Gerhana bikin hamil", "claim": "gerhana matahari hamil",
-        "verdict": "HOAKS", "lang": "id", "action": "publish"})
+        "verdict": "HOAKS", "summary": "Tidak ada buktinya.", "url": "https://example.org/gerhana",
+        "lang": "id", "action": "publish"})
     answer = client.post("/api/messages", json={"text": "gerhana matahari hamil", "session": "s1"}).json
     assert answer["decision"] in ("match", "choices") and "Gerhana" in answer["reply"]
 
@@ -176,7 +203,8 @@ def test_the_form_keeps_where_a_claim_circulated_links_and_pictures(app, client)
     assert len(photo) > 256 * 1024  # larger than any other request may be
     response = client.post("/editors/claims/save", data={
         "csrf_token": csrf(client), "id": "vaksin-chip", "title": "Vaksin COVID-19 mengandung chip",
-        "verdict": "HOAKS", "lang": "id", "action": "save",
+        "verdict": "HOAKS", "lang": "id", "action": "save", "summary": "Tidak ada chip di vaksin.",
+        "url": "https://cekfakta.example.org/vaksin-chip",
         "appearances": "https://www.facebook.com/groups/9/posts/1\nhttps://t.me/kanal/5",
         "images": [(io.BytesIO(photo), "poster.jpg"), (io.BytesIO(_jpeg()), "tangkapan.png")]},
         content_type="multipart/form-data")
@@ -195,6 +223,7 @@ def test_the_form_keeps_where_a_claim_circulated_links_and_pictures(app, client)
     client.post("/editors/claims/save", data={
         "csrf_token": csrf(client), "id": "vaksin-chip", "title": "Vaksin COVID-19 mengandung chip",
         "verdict": "HOAKS", "lang": "id", "action": "save", "appearances": "",
+        "summary": "Tidak ada chip di vaksin.", "url": "https://cekfakta.example.org/vaksin-chip",
         "keep_image": image_hash(_jpeg())}, content_type="multipart/form-data")
     with claims.db.session_scope(app) as session:
         assert session.get(Claim, "vaksin-chip").appearances == [{"image": image_hash(_jpeg()), "name": "tangkapan.png"}]
@@ -215,3 +244,189 @@ def test_only_a_logged_in_editor_may_send_a_large_form(app):
         "title": "x", "images": [(io.BytesIO(_jpeg(noise=True)), "poster.jpg")]},
         content_type="multipart/form-data")
     assert response.status_code == 413
+@pytest.mark.parametrize("given, missing", [
+    ({"verdict": "HOAKS", "summary": "S.", "url": ""}, {"url"}),
+    ({"verdict": "", "summary": "", "url": ""}, {"verdict", "summary", "url"}),
+    ({"verdict": "kabar burung", "summary": "S.", "url": "https://example.org/k"}, {"verdict"}),
+    ({"verdict": "BELUM DINILAI", "summary": "  ", "url": "https://example.org/k"},
+     {"verdict", "summary"}),
+])
+def test_publishing_names_what_is_missing_in_place_and_keeps_what_was_typed(app, client, given,
+                                                                             missing):
+    typed = {"title": "Gerhana bikin hamil <b>", "claim": "gerhana matahari", "publisher": "Kami",
+             "tags": "langit, mitos", **given}
+    response = client.post("/editors/claims/save", data={
+        "csrf_token": csrf(client), "lang": "id", "action": "publish", **typed})
+    assert response.status_code == 400
+    page = response.text
+    assert "Belum bisa terbit" in page and "Cannot publish yet" in page
+    labels = {re.search(r'name="(\w+)"', body).group(1): (css, body)
+              for css, body in re.findall(r'<label class="([^"]*)">(.*?)</label>', page, re.S)}
+    for name in ("verdict", "summary", "url"):
+        css, body = labels[name]
+        assert (css == "missing") == (name in missing), name
+        assert ('class="need"' in body) == (name in missing), name
+        assert ('aria-invalid="true"' in body) == (name in missing), name
+    assert 'value="Gerhana bikin hamil &lt;b&gt;"' in page and ">gerhana matahari</textarea>" in page
+    assert 'value="Kami"' in page and 'value="langit, mitos"' in page
+    with claims.db.session_scope(app) as session:
+        assert session.query(Claim).count() == 3  # nothing saved, not even a draft
+
+
+def test_a_draft_may_be_partial_and_is_published_once_complete(app, client):
+    response = client.post("/editors/claims/save", data={
+        "csrf_token": csrf(client), "title": "Hanya judul", "action": "save"})
+    assert response.status_code == 302
+    claim_id = response.headers["Location"].split("/claims/")[1].split("/edit")[0]
+    refused = client.post(f"/editors/claims/{claim_id}/status",
+                          data={"csrf_token": csrf(client), "action": "publish"})
+    assert refused.status_code == 400 and "Belum bisa terbit" in refused.text
+    assert 'value="Hanya judul"' in refused.text
+    client.post("/editors/claims/save", data={
+        "csrf_token": csrf(client), "id": claim_id, "title": "Hanya judul", "verdict": "SALAH",
+        "summary": "Sudah diperiksa.", "url": "https://example.org/judul", "action": "save"})
+    published = client.post(f"/editors/claims/{claim_id}/status",
+                            data={"csrf_token": csrf(client), "action": "publish"})
+    assert published.status_code == 302
+    with claims.db.session_scope(app) as session:
+        assert session.get(Claim, claim_id).status == "published"
+    # Saving a published fact-check may not empty what publishing needs.
+    emptied = client.post("/editors/claims/save", data={
+        "csrf_token": csrf(client), "id": claim_id, "title": "Hanya judul", "verdict": "SALAH",
+        "summary": "", "url": "https://example.org/judul", "action": "save"})
+    assert emptied.status_code == 400 and "ringkasan" in emptied.text
+    with claims.db.session_scope(app) as session:
+        assert session.get(Claim, claim_id).summary == "Sudah diperiksa."
+
+
+def test_the_form_shows_the_closest_fact_checks(app, client):
+    typed = {"title": "Benarkah vaksin covid ada chip?", "claim": "vaksin ada chip pelacak"}
+    found = client.post("/editors/claims/similar", data=typed,
+                        headers={"X-CSRF-Token": csrf(client)})
+    assert found.status_code == 200
+    assert found.json["items"][0]["id"] == "vaksin-chip"
+    assert found.json["items"][0]["label"] == "HOAKS"
+    assert found.json["items"][0]["edit"] == "/editors/claims/vaksin-chip/edit"
+    assert found.json["decision"] in ("match", "choices", "no_match")
+    assert client.post("/editors/claims/similar", data=typed).status_code == 400  # CSRF
+    # Without script: the form's "check for duplicates" button shows them and saves nothing.
+    page = client.post("/editors/claims/save", data={
+        "csrf_token": csrf(client), "action": "similar", **typed})
+    assert page.status_code == 200 and 'href="/editors/claims/vaksin-chip/edit"' in page.text
+    assert 'value="Benarkah vaksin covid ada chip?"' in page.text
+    with claims.db.session_scope(app) as session:
+        assert session.query(Claim).count() == 3
+    # An edited fact-check is not its own duplicate.
+    own = client.post("/editors/claims/similar", headers={"X-CSRF-Token": csrf(client)},
+                      data={"id": "vaksin-chip", "title": "Vaksin COVID-19 mengandung chip"})
+    assert "vaksin-chip" not in [item["id"] for item in own.json["items"]]
+    assert client.post("/editors/claims/similar", data={"title": " "},
+                       headers={"X-CSRF-Token": csrf(client)}).json == {"decision": None,
+                                                                        "items": []}
+
+
+def post_import(client, body: bytes, name: str, **form):
+    return client.post("/editors/import", data={
+        "csrf_token": csrf(client), "file": (io.BytesIO(body), name), **form},
+        content_type="multipart/form-data")
+
+
+def test_the_import_page_says_drafts_by_default(client):
+    page = client.get("/editors/import").text
+    assert re.search(r'name="status" value="draft"\s+checked', page)
+    assert not re.search(r'name="status" value="published"\s+checked', page)
+    assert 'name="skip_invalid"' in page
+
+
+def test_import_arrives_as_drafts_unless_published_is_chosen(app, client):
+    body = "title,claim,verdict,url\nDari CSV,klaim csv,SALAH,https://example.org/csv\n".encode()
+    response = post_import(client, body, "x.csv")
+    assert response.status_code == 200 and "sebagai draf" in response.text
+    with claims.db.session_scope(app) as session:
+        assert session.query(Claim).filter_by(url="https://example.org/csv").one().status == "draft"
+    # Published rows need a verdict, a summary and a link: this one has no summary.
+    body = body.replace(b"/csv", b"/csv2")
+    refused = post_import(client, body, "x.csv", status="published")
+    assert refused.status_code == 400 and "missing: summary" in refused.text
+    assert re.search(r'name="status" value="published"\s+checked', refused.text)
+    body = ("title,claim,verdict,summary,url\nTerbit,klaim,SALAH,Sudah dicek.,"
+            "https://example.org/terbit\n").encode()
+    assert post_import(client, body, "y.csv", status="published").status_code == 200
+    with claims.db.session_scope(app) as session:
+        assert session.query(Claim).filter_by(url="https://example.org/terbit").one().status == \
+            "published"
+
+
+def test_import_can_skip_bad_rows_and_report_each(app, client):
+    rows = [{"title": "Baik", "verdict": "HOAKS", "summary": "S.", "url": "https://example.org/b1"},
+            {"title": "Tanggal salah", "date": "kemarin"},
+            {"title": "Tanpa tautan", "verdict": "HOAKS", "summary": "S."}]
+    body = "".join(json.dumps(r) + "\n" for r in rows).encode()
+    response = post_import(client, body, "rows.jsonl", status="published", skip_invalid="1")
+    assert response.status_code == 200
+    problems = re.findall(r"<tr><td>(\d+)</td><td>([^<]*)</td><td>([^<]*)</td></tr>", response.text)
+    assert [(line, field) for line, field, _ in problems] == [("2", "date"), ("3", "url")]
+    assert "missing: url" in problems[1][2]
+    assert '1 <span class="i18n-id">baru' in response.text
+    assert '2 <span class="i18n-id">dilewati' in response.text
+    with claims.db.session_scope(app) as session:
+        assert session.query(Claim).count() == 4
+        assert session.query(Claim).filter_by(url="https://example.org/b1").one().status == "published"
+
+
+@pytest.mark.parametrize("token", [None, "forged"])
+def test_a_csrf_failure_gives_the_form_back_with_what_was_typed(app, client, token):
+    typed = {"title": "Judul yang panjang diketik", "claim": "klaim <i>penting</i>",
+             "summary": "Ringkasan yang lama ditulis.", "verdict": "HOAKS", "action": "publish"}
+    data = typed if token is None else {**typed, "csrf_token": token}
+    response = client.post("/editors/claims/save", data=data)
+    assert response.status_code == 400
+    page = response.text
+    assert "kedaluwarsa" in page and "had expired" in page and 'class="i18n-en"' in page
+    assert 'value="Judul yang panjang diketik"' in page
+    assert ">klaim &lt;i&gt;penting&lt;/i&gt;</textarea>" in page
+    assert ">Ringkasan yang lama ditulis.</textarea>" in page
+    assert f'name="csrf_token" value="{csrf(client)}"' in page  # a fresh token to submit again
+    with claims.db.session_scope(app) as session:
+        assert session.query(Claim).count() == 3
+
+
+def test_a_csrf_failure_elsewhere_keeps_the_values_on_a_page_in_both_languages(app, client):
+    response = client.post("/editors/accounts", data={
+        "username": "baru", "password": "rahasia-sekali-123", "role": "editor"})
+    assert response.status_code == 400
+    page = response.text
+    assert "Kirim lagi" in page and "Submit again" in page
+    assert 'name="username" value="baru"' in page and "rahasia-sekali-123" not in page
+    assert f'name="csrf_token" value="{csrf(client)}"' in page
+    assert client.post("/editors/preview", data={"title": "x"},
+                       headers={"X-CSRF-Token": "forged"}).json["error"].startswith("CSRF")
+
+
+def test_a_csrf_failure_after_the_session_ended_shows_what_was_typed(app):
+    anonymous = app.test_client()
+    response = anonymous.post("/editors/claims/save", data={"title": "Diketik sebelum keluar",
+                                                            "csrf_token": "old"})
+    assert response.status_code == 400
+    assert "Diketik sebelum keluar" in response.text and 'href="/editors/login"' in response.text
+    login = anonymous.post("/editors/login", data={"username": "redaksi", "password": "x"})
+    assert login.status_code == 400 and 'value="redaksi"' in login.text
+    assert "kedaluwarsa" in login.text
+
+
+class BrokenSearcher:
+    """A search that fails, as a corrupt index or a missing encoder would."""
+
+    def search(self, text, k=5, embed=True):
+        raise RuntimeError("index unreadable")
+
+
+def test_without_the_tipline_search_the_desk_still_finds_by_words(app, client, caplog):
+    from editors.wiring import KEY, Wiring
+    app.extensions[KEY] = Wiring(BrokenSearcher(), app.extensions[KEY].outbox)
+    page = client.get("/editors/?q=bansos+tautan")
+    assert page.status_code == 200 and shown_ids(page.text) == ["bansos"]
+    found = client.post("/editors/claims/similar", data={"title": "bansos"},
+                        headers={"X-CSRF-Token": csrf(client)})
+    assert found.json == {"decision": "error", "items": []}
+    assert "could not use the tipline's search" in caplog.text

@@ -135,7 +135,8 @@ def test_cli_add_and_publish_group_too_and_claims_group_catches_up(app, tmp_path
     runner = app.test_cli_runner()
     import_rows(app, tmp_path, [OLD])
     result = runner.invoke(args=["claims", "add", "--id", "sim-new", "--title", NEW["title"],
-                                 "--claim", NEW["claim"], "--status", "draft"])
+                                 "--claim", NEW["claim"], "--status", "draft", "--verdict", NEW["verdict"],
+                                 "--summary", NEW["summary"], "--url", NEW["url"]])
     assert result.exit_code == 0 and group_of(app, "sim-new") == {}  # a draft is not grouped
     result = runner.invoke(args=["claims", "status", "sim-new", "published"])
     assert "grouped 1 with a fact-check of the same hoax" in result.output
@@ -170,7 +171,9 @@ def test_a_first_release_database_upgraded_gets_groups(tmp_path):
         assert runner.invoke(args=["claims", "group"]).exit_code == 0
         result = runner.invoke(args=["claims", "add", "--id", "chip-lagi", "--title",
                                      "Vaksin COVID-19 berisi microchip pelacak", "--claim",
-                                     "Vaksin COVID-19 mengandung microchip untuk melacak penduduk"])
+                                     "Vaksin COVID-19 mengandung microchip untuk melacak penduduk",
+                                     "--verdict", "HOAKS", "--summary", "Tidak ada chip di vaksin.",
+                                     "--url", "https://cekfakta.example.org/chip-lagi"])
         assert "grouped 1" in result.output, result.output
         groups = group_of(app, "vaksin-chip", "chip-lagi", "banjir-foto-lama")
         assert groups["vaksin-chip"] == groups["chip-lagi"] and "banjir-foto-lama" not in groups
@@ -233,7 +236,8 @@ def test_publishing_from_the_form_groups_it(app, editor):
     token = csrf(editor)
     response = editor.post("/editors/claims/save", data={
         "csrf_token": token, "action": "publish", "title": VAKSIN["title"] + " (ulang)",
-        "claim": VAKSIN["claim"], "summary": VAKSIN["summary"], "verdict": "HOAKS", "lang": "id"},
+        "claim": VAKSIN["claim"], "summary": VAKSIN["summary"], "verdict": "HOAKS", "lang": "id",
+        "url": "https://cekfakta.example.org/vaksin-ulang"},
         follow_redirects=True)
     assert "Digabung dengan cek fakta lain" in response.text
     with claims.db.session_scope(app) as session:
@@ -244,7 +248,8 @@ def test_publishing_from_the_form_groups_it(app, editor):
 def test_an_import_from_the_page_groups_too(app, editor):
     twin = {**VAKSIN, "id": "vaksin-lagi", "url": "https://cekfakta.example.org/vaksin-lagi"}
     response = editor.post("/editors/import", data={
-        "csrf_token": csrf(editor), "file": (io.BytesIO(json.dumps(twin).encode()), "batch.jsonl")},
+        "csrf_token": csrf(editor), "status": "published",
+        "file": (io.BytesIO(json.dumps(twin).encode()), "batch.jsonl")},
         content_type="multipart/form-data")
     assert response.status_code == 200
     assert "; 1 <span class=\"i18n-id\">digabung dengan cek fakta lain" in response.text

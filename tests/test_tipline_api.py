@@ -1,14 +1,19 @@
 """The JSON API (/api/search, /api/messages) and the chat page's HTML."""
 
+import http.client
+import io
+import json
 import re
 
 import pytest
 from sqlalchemy import func, select
+from werkzeug.test import EnvironBuilder
 
 from claims.db import get_session, session_scope
 from claims.store import save_claim
 from index import Match, SearchResult
 from tipline import hoaxes
+from tests.conftest import LiveServer
 from tipline.models import RequestLog, SenderState
 
 CLAIMS = [
@@ -270,3 +275,72 @@ def test_whatsapp_questions_get_no_code(app, client, fake):
     fake.decision, fake.ids = "no_match", []
     reply = ask(app, "gempa besok di jakarta", searcher=fake)
     assert reply.followup is None and "kode" not in reply.text
+
+
+@pytest.mark.parametrize("k, asked", [(None, 5), (1, 1), ("2", 2), (50, 50), (500, 50)])
+def test_search_by_post_takes_a_json_body_and_clamps_k_as_get_does(client, fake, k, asked):
+    fake.ids = ["banjir-video", "vaksin-chip", "bansos-wa"]
+    body = {"q": "video banjir " * 1000} if k is None else {"q": "video", "k": k}
+    response = client.post("/api/search", json=body)
+    assert response.status_code == 200
+    # the search is asked for more, so that the list still fills once one hoax's twins collapse
+    assert fake.asked == [hoaxes.candidates(asked)] and response.get_json()["k"] == asked
+    if k is not None:
+        got = client.get("/api/search", query_string={"q": "video", "k": k}).get_json()
+        assert got == response.get_json()
+
+
+@pytest.mark.parametrize("body", [
+    {}, {"q": ""}, {"q": 12}, {"q": ["vaksin"]}, {"q": "vaksin", "k": 0}, {"q": "vaksin", "k": 2.5},
+    {"q": "vaksin", "k": True}, {"q": "vaksin", "k": "lima"}, {"q": "vaksin", "quick": "yes"},
+    ["vaksin"], "vaksin"])
+def test_search_by_post_refuses_bad_bodies_with_a_json_error(client, fake, body):
+    response = client.post("/api/search", json=body)
+    assert response.status_code == 400 and response.get_json()["error"]
+    assert fake.asked == []
+    broken = client.post("/api/search", data="{broken", content_type="application/json")
+    assert broken.status_code == 400 and broken.get_json()["error"]
+
+
+def chunks(body: bytes):
+    """A body sent in pieces, with Transfer-Encoding: chunked and no Content-Length."""
+    for start in range(0, len(body), 16 * 1024):
+        yield body[start:start + 16 * 1024]
+
+
+def post_chunked(server, path, body: bytes):
+    connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=30)
+    try:
+        connection.request("POST", path, body=chunks(body), encode_chunked=True,
+                           headers={"Content-Type": "application/json"})
+        response = connection.getresponse()
+        return response.status, json.loads(response.read())
+    finally:
+        connection.close()
+
+
+# Beyond the API's 64 KB, and beyond MAX_CONTENT_LENGTH (256 KB), where werkzeug would cut the
+# stream short and the JSON would look broken (a 400) rather than too large.
+@pytest.mark.parametrize("size", [70_000, 300_000])
+@pytest.mark.parametrize("path, field", [("/api/search", "q"), ("/api/messages", "text")])
+def test_an_oversized_chunked_body_gets_413_from_a_real_server(app, saved, size, path, field):
+    body = json.dumps({field: "x" * size, "session": "s1"}).encode()
+    with LiveServer(app) as server:
+        status, answer = post_chunked(server, path, body)
+        assert status == 413 and answer["error"]
+        small = json.dumps({field: "vaksin chip", "session": "s1"}).encode()
+        status, answer = post_chunked(server, path, small)  # chunked but small: served
+        assert status == 200
+    assert count(app, RequestLog) == (1 if path == "/api/messages" else 0)
+
+
+def test_an_oversized_streamed_body_gets_413_through_the_test_client(client, fake):
+    body = json.dumps({"q": "x" * 70_000}).encode()
+    environ = EnvironBuilder(path="/api/search", method="POST", input_stream=io.BytesIO(body),
+                             content_type="application/json").get_environ()
+    # What a server does with a chunked body: no Content-Length, the stream ends by itself.
+    del environ["CONTENT_LENGTH"]
+    environ["wsgi.input_terminated"] = True
+    response = client.open(environ)
+    assert response.status_code == 413 and response.get_json()["error"]
+    assert fake.asked == []

@@ -2,10 +2,13 @@
 
 import logging
 
+import json
+
 from flask import (Blueprint, Response, abort, current_app, jsonify, render_template, request,
                    url_for)
 from twilio.request_validator import RequestValidator
 from twilio.twiml.messaging_response import MessagingResponse
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from claims.db import get_session
 
@@ -26,8 +29,8 @@ bp = Blueprint(
 )
 
 SEARCH_K_DEFAULT = 5
-SEARCH_K_MAX = 50
-MAX_JSON_BYTES = 64 * 1024
+SEARCH_K_MAX = 50  # a larger k is served as this many (the response says which k it used)
+MAX_JSON_BYTES = 64 * 1024  # a JSON body to the API; a forwarded message is far smaller
 MAX_SESSION_CHARS = 200
 MAX_MEDIA = 10  # WhatsApp sends at most 10 attachments with one message
 
@@ -105,25 +108,82 @@ def _json_error(message: str, status: int):
     return jsonify(error=message), status
 
 
-@bp.get("/api/search")
+class BadRequest(ValueError):
+    """A request the API refuses; the message says what to send instead."""
+
+
+def _json_body(limit: int = MAX_JSON_BYTES):
+    """Read and parse a JSON body of at most limit bytes; None when it is not JSON.
+
+    A chunked body has no Content-Length, and werkzeug cuts a stream short at
+    MAX_CONTENT_LENGTH instead of refusing it: read past the limit here, so that an
+    oversized body is refused (413) rather than parsed truncated (a 400 that blames the JSON).
+    """
+    if (request.content_length or 0) > limit:
+        raise RequestEntityTooLarge()
+    stream, body = request.stream, bytearray()
+    while chunk := stream.read(min(64 * 1024, limit + 1 - len(body))):
+        body += chunk
+        if len(body) > limit:
+            raise RequestEntityTooLarge()
+    try:
+        return json.loads(body)
+    except ValueError:
+        return None
+
+
+def _search_k(value) -> int:
+    """The k to search with: a whole number from 1; above SEARCH_K_MAX, SEARCH_K_MAX."""
+    if value is None:
+        return SEARCH_K_DEFAULT
+    if isinstance(value, bool) or not isinstance(value, (int, str)):
+        raise BadRequest(f"k must be a whole number from 1 (at most {SEARCH_K_MAX} are returned)")
+    try:
+        k = int(value)
+    except ValueError:
+        raise BadRequest(f"k must be a whole number from 1 (at most {SEARCH_K_MAX} are "
+                         f"returned)") from None
+    if k < 1:
+        raise BadRequest(f"k must be a whole number from 1 (at most {SEARCH_K_MAX} are returned)")
+    return min(k, SEARCH_K_MAX)
+
+
+def _search_request() -> tuple[str, int, bool]:
+    """The (q, k, quick) of a search: query string for GET, a JSON object for POST."""
+    if request.method == "POST":
+        data = _json_body()
+        if not isinstance(data, dict):
+            raise BadRequest('send JSON like {"q": "vaksin chip", "k": 3}')
+        q, k, quick = data.get("q"), data.get("k"), data.get("quick", False)
+        if q is not None and not isinstance(q, str):
+            raise BadRequest("q must be a string")
+        if not isinstance(quick, bool):
+            raise BadRequest("quick must be true or false")
+    else:
+        q, k = request.args.get("q"), request.args.get("k")
+        quick = request.args.get("quick", "0") in ("1", "true", "yes")
+    query = clean_text(q or "")
+    if not query:
+        raise BadRequest('missing q, e.g. /api/search?q=vaksin+chip or POST {"q": "vaksin chip"}')
+    return query, _search_k(k), quick
+
+
+@bp.route("/api/search", methods=["GET", "POST"])
 def api_search():
     """Search the library: the top k fact-checks for q, and the tipline's decision.
 
-    Not written to the request log: this is a search API (the benchmark calls it), not a
-    conversation with a sender.
+    GET ?q=…&k=…, or POST a JSON object {"q": …, "k": …} (a long forwarded message does not
+    fit in a URL). Not written to the request log: this is a search API (the benchmark calls
+    it), not a conversation with a sender.
     """
-    query = clean_text(request.args.get("q", ""))
-    if not query:
-        return _json_error("missing q, e.g. /api/search?q=vaksin+chip", 400)
     try:
-        k = int(request.args.get("k", SEARCH_K_DEFAULT))
-    except ValueError:
-        return _json_error("k must be a whole number from 1 to 50", 400)
-    if k < 1:
-        return _json_error("k must be a whole number from 1 to 50", 400)
-    k = min(k, SEARCH_K_MAX)
-    # quick=1: the search a busy tipline falls back to (keywords alone, choices at most)
-    embed = request.args.get("quick", "0") not in ("1", "true", "yes")
+        query, k, quick = _search_request()
+    except BadRequest as exc:
+        return _json_error(str(exc), 400)
+    except RequestEntityTooLarge:
+        return _json_error(f"request body larger than {MAX_JSON_BYTES} bytes", 413)
+    # quick: the search a busy tipline falls back to (keywords alone, choices at most)
+    embed = not quick
     searcher = _searcher()
     if searcher is None:
         return _json_error("the search index is not ready", 503)
@@ -146,7 +206,7 @@ def api_search():
         }
         for f, claim in zip(found, shown)
     ]
-    return jsonify(decision=result.decision, matches=matches, quick=result.quick)
+    return jsonify(decision=result.decision, matches=matches[:k], quick=result.quick, k=k)
 
 
 def _brief(claim) -> dict:
@@ -157,9 +217,10 @@ def _brief(claim) -> dict:
 @bp.post("/api/messages")
 def api_messages():
     """The web chat: the same conversation as WhatsApp, as JSON."""
-    if (request.content_length or 0) > MAX_JSON_BYTES:
+    try:
+        data = _json_body()
+    except RequestEntityTooLarge:
         return _json_error("message too large", 413)
-    data = request.get_json(silent=True)
     if not isinstance(data, dict):
         return _json_error('send JSON like {"text": "vaksin chip", "session": "abc123"}', 400)
     session_id, text = data.get("session"), data.get("text", "")
