@@ -21,6 +21,10 @@ class Build:
     full: bool = False
 
 
+class _Stopped(Exception):
+    """The searcher was stopped while it rebuilt as another node did."""
+
+
 class Library(Protocol):
     """What the index needs of a library of documents (the app hands one over)."""
 
@@ -207,10 +211,13 @@ class Searcher:
                 spec = wanted.encoder_spec if wanted is not None else self.service.encoder_spec
                 report = rebuild(store, revision, documents, spec, self.service.index_options,
                                  reuse=not (wanted is not None and wanted.full),
-                                 build=wanted.id if wanted is not None else meta.get("build"))
+                                 build=wanted.id if wanted is not None else meta.get("build"),
+                                 progress=self._unless_stopped)
             log.info("index rebuilt as build %s: snapshot %s, %d documents at library revision %d",
                      wanted.id if wanted is not None else "-", report.snapshot, report.documents,
                      report.revision)
+        except _Stopped:
+            return
         except Exception:
             log.exception("could not rebuild the index as build %s; the current index keeps "
                           "answering", wanted.id if wanted is not None else "-")
@@ -232,10 +239,16 @@ class Searcher:
             self._thread.start()
 
     def stop(self) -> None:
-        """Stop the background loop."""
+        """Stop the background loop, and a rebuild that follows another node (left unfinished)."""
         self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=10)
+        for thread in (self._thread, self._follower):
+            if thread is not None:
+                thread.join(timeout=10)
+
+    def _unless_stopped(self, _done: int) -> None:
+        """Between batches of a following rebuild: give up when the searcher is stopped."""
+        if self._stop.is_set():
+            raise _Stopped
 
     def _loop(self) -> None:
         """Catch up every interval; a failure is logged and retried, never fatal."""
