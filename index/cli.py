@@ -27,7 +27,8 @@ def make_cli(searcher: Searcher) -> AppGroup:
         """Re-embed the whole library into a new index and swap it in atomically.
 
         The tipline keeps answering from the old index while this runs, and if it is stopped half
-        way. Running workers pick the new index up within seconds.
+        way. Running workers pick the new index up within seconds; other nodes on the same
+        database rebuild their own index the same way (their workers follow by themselves).
 
         Example: flask index rebuild --encoder sentence-transformers:intfloat/multilingual-e5-small
         """
@@ -42,8 +43,10 @@ def make_cli(searcher: Searcher) -> AppGroup:
         except (UnknownEncoder, OSError, ValueError) as exc:
             raise click.ClickException(f"Cannot load encoder {spec!r}: {exc}") from exc
         with click.progressbar(length=len(documents), label=f"Indexing with {spec}") as bar:
+            # --if-needed is what a node runs as it starts: it catches up with the other nodes'
+            # build rather than make them all rebuild.
             report = searcher.rebuild(spec, reuse=not full, progress=bar.update,
-                                      library=(revision, documents))
+                                      library=(revision, documents), everywhere=not if_needed)
         click.echo(f"Snapshot {report.snapshot}: {report.documents} documents at library revision "
                    f"{report.revision} ({report.embedded} embedded, {report.reused} reused), "
                    f"encoder {report.encoder_id}.")
@@ -56,6 +59,9 @@ def make_cli(searcher: Searcher) -> AppGroup:
             return False
         if meta.get("format") != FORMAT or meta["encoder_spec"] != spec:
             return False
+        wanted = searcher.wanted_build()
+        if wanted is not None and wanted.encoder_spec == spec and meta.get("build") != wanted.id:
+            return False  # another node rebuilt: this one follows
         changes = library.changes(meta["revision"])
         return not (changes.upserts or changes.removals)
 
@@ -73,6 +79,12 @@ def make_cli(searcher: Searcher) -> AppGroup:
         click.echo(f"Snapshot:   {store.current_name()} (created {meta['created']})")
         click.echo(f"Encoder:    {meta['encoder_id']} ({meta['dim']} dims; spec {meta['encoder_spec']})")
         click.echo(f"Documents:  {meta['documents']} at library revision {meta['revision']}")
+        wanted = searcher.wanted_build()
+        if wanted is not None and meta.get("build") != wanted.id:
+            click.echo(f"Build:      {meta.get('build') or '-'}, not the last rebuild recorded by the nodes "
+                       f"({wanted.id}, {wanted.encoder_spec}): running workers rebuild to it")
+        elif wanted is not None:
+            click.echo(f"Build:      {wanted.id}, the last rebuild recorded by the nodes")
         click.echo(f"Library:    revision {library.revision()}; {len(behind.upserts)} to add or update, "
                    f"{len(behind.removals)} to remove since the snapshot")
         if searcher.service.encoder_spec != meta["encoder_spec"]:

@@ -2,6 +2,7 @@
 import logging
 import threading
 import time
+import uuid
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -9,6 +10,19 @@ from .hybrid import Document, SearchResult
 from .service import Changes, RebuildReport, SearchService, rebuild
 
 log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Build:
+    """A rebuild that every node's index follows: its id, its encoder, whether nothing was reused."""
+
+    id: str
+    encoder_spec: str
+    full: bool = False
+
+
+class _Stopped(Exception):
+    """The searcher was stopped while it rebuilt as another node did."""
 
 
 class Library(Protocol):
@@ -25,6 +39,10 @@ class Library(Protocol):
 
     def titles(self, ids: list[str]) -> dict[str, str]:
         """Give the titles of some documents."""
+
+    # Optional, for several nodes (each with its own index folder) on one library:
+    # def wanted_build(self) -> Build | None: the last rebuild recorded, which every node follows
+    # def record_build(self, build: Build) -> None: record a rebuild for every node to follow
 
 
 @dataclass(frozen=True)
@@ -45,6 +63,11 @@ class Searcher:
 
     interval > 0: a background thread (started lazily, after any fork) catches up every
     `interval` seconds; interval <= 0: every search catches up first.
+
+    Several nodes, each with its own index folder, share one library: a rebuild on one is
+    recorded with the library (Library.record_build), and every other node rebuilds its own
+    index as that build (same encoder, vectors reused) when it next catches up. So does a node
+    whose library went back to an earlier revision (a database restored from a backup).
     """
 
     def __init__(self, service: SearchService, library: Library, interval: float):
@@ -52,6 +75,9 @@ class Searcher:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
+        self._follower: threading.Thread | None = None  # rebuilding as another node did
+        self._given_up: str | None = None  # a build this process failed to follow: not retried
+        self._unfollowable = False  # the recorded build could not be read (said once)
 
     @property
     def encoder(self):
@@ -99,8 +125,10 @@ class Searcher:
         """Swap in a newer snapshot if one was built, then apply library changes since."""
         with self._lock:
             self.service.reload()
-            if self.library.revision() != self.service.revision:
+            revision = self.library.revision()
+            if revision != self.service.revision:
                 self.service.apply(self.library.changes(self.service.revision))
+        self._follow(revision)
 
     def catch_up(self, snapshot_from: int) -> None:
         """Bring this process's index up to the library now.
@@ -116,13 +144,84 @@ class Searcher:
         self.sync_once()
 
     def rebuild(self, encoder_spec: str | None = None, reuse: bool = True, progress=None,
-                library: tuple[int, list[Document]] | None = None) -> RebuildReport:
+                library: tuple[int, list[Document]] | None = None,
+                everywhere: bool = True) -> RebuildReport:
         """Index the whole library anew into a new snapshot and swap it in (every process follows).
 
-        library: the (revision, documents) to index when the caller has read them already."""
-        revision, documents = library or self.library.documents()
-        return rebuild(self.service.store, revision, documents, encoder_spec or self.service.encoder_spec,
-                       self.service.index_options, reuse=reuse, progress=progress)
+        library: the (revision, documents) to index when the caller has read them already.
+        everywhere: record the rebuild, so that every node rebuilds too; False: catch this node
+        up with the recorded build when it has the same encoder (a node starting), else record.
+        """
+        spec = encoder_spec or self.service.encoder_spec
+        store = self.service.store
+        # Held while recording too: this node's other processes see the new build at once and
+        # must wait for this snapshot, not start their own.
+        with store.rebuild_lock():
+            wanted = self.wanted_build()
+            if not everywhere and wanted is not None and wanted.encoder_spec == spec:
+                build = wanted
+            else:
+                build = Build(uuid.uuid4().hex, spec, full=not reuse)
+                if hasattr(self.library, "record_build"):
+                    self.library.record_build(build)
+            revision, documents = library or self.library.documents()
+            return rebuild(store, revision, documents, spec, self.service.index_options,
+                           reuse=reuse, progress=progress, build=build.id)
+
+    def wanted_build(self) -> Build | None:
+        """Give the build every node should serve, or None (none recorded, or a lone library)."""
+        wanted_build = getattr(self.library, "wanted_build", None)
+        return wanted_build() if wanted_build is not None else None
+
+    def _follow(self, revision: int) -> None:
+        """Rebuild this node's index in the background when it serves another build than the
+        recorded one, or when the library went back behind it (a restored database)."""
+        try:
+            wanted = self.wanted_build()
+        except Exception:  # say, a database not upgraded yet: following is not worth failing for
+            if not self._unfollowable:
+                log.exception("cannot read which index build to follow; this node keeps its own")
+            self._unfollowable = True
+            return
+        self._unfollowable = False
+        stale = wanted is not None and wanted.id not in (self.service.build, self._given_up)
+        # Revision 0 is an empty library, or one pg_restore is still filling: not worth indexing.
+        went_back = 0 < revision < self.service.revision
+        if not (stale or went_back) or (self._follower is not None and self._follower.is_alive()):
+            return
+        self._follower = threading.Thread(target=self._rebuild_as, args=(wanted,),
+                                          name="index-follow", daemon=True)
+        self._follower.start()
+
+    def _rebuild_as(self, wanted: Build | None) -> None:
+        """Rebuild this node's index as a recorded build, unless another process of it does."""
+        store = self.service.store
+        try:
+            with store.rebuild_lock(wait=False) as mine:
+                if not mine:  # another process of this node is at it: its snapshot will do
+                    return
+                revision, documents = self.library.documents()
+                try:
+                    meta = store.meta()
+                except LookupError:
+                    meta = {}
+                if store.current_name() != self.service.snapshot and meta.get("revision", -1) <= revision \
+                        and (wanted is None or meta.get("build") == wanted.id):
+                    return  # built meanwhile; this process loads it at its next catch-up
+                spec = wanted.encoder_spec if wanted is not None else self.service.encoder_spec
+                report = rebuild(store, revision, documents, spec, self.service.index_options,
+                                 reuse=not (wanted is not None and wanted.full),
+                                 build=wanted.id if wanted is not None else meta.get("build"),
+                                 progress=self._unless_stopped)
+            log.info("index rebuilt as build %s: snapshot %s, %d documents at library revision %d",
+                     wanted.id if wanted is not None else "-", report.snapshot, report.documents,
+                     report.revision)
+        except _Stopped:
+            return
+        except Exception:
+            log.exception("could not rebuild the index as build %s; the current index keeps "
+                          "answering", wanted.id if wanted is not None else "-")
+            self._given_up = wanted.id if wanted is not None else None
 
     def warm(self) -> None:
         """Load the index, the encoder and the recent query vectors before the first message."""
@@ -140,10 +239,16 @@ class Searcher:
             self._thread.start()
 
     def stop(self) -> None:
-        """Stop the background loop."""
+        """Stop the background loop, and a rebuild that follows another node (left unfinished)."""
         self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=10)
+        for thread in (self._thread, self._follower):
+            if thread is not None:
+                thread.join(timeout=10)
+
+    def _unless_stopped(self, _done: int) -> None:
+        """Between batches of a following rebuild: give up when the searcher is stopped."""
+        if self._stop.is_set():
+            raise _Stopped
 
     def _loop(self) -> None:
         """Catch up every interval; a failure is logged and retried, never fatal."""

@@ -31,6 +31,7 @@ class SearchService:
         # One for every index this process loads: a query's vector outlives snapshots.
         self.query_vectors = query_vectors or QueryCache()
         self.snapshot: str | None = None
+        self.build: str | None = None  # the rebuild the live snapshot belongs to (store.save)
         self._refused: str | None = None  # a snapshot this process cannot load, reported once
         self._index: HybridIndex | None = None
         self._write_lock = threading.Lock()  # one writer at a time; searches never wait on it
@@ -74,6 +75,7 @@ class SearchService:
                 return False
             index.query_vectors = self.query_vectors
             self._index, self.snapshot = index, name
+            self.build = self.store.meta(name).get("build")
             log.info("index snapshot %s live: %d documents at revision %d", name, len(index), index.revision)
             return True
 
@@ -104,11 +106,12 @@ class RebuildReport:
 
 def rebuild(store: IndexStore, revision: int, documents: list[Document], encoder_spec: str,
             index_options: dict | None = None, reuse: bool = True, batch: int = 128,
-            progress=None) -> RebuildReport:
+            progress=None, build: str | None = None) -> RebuildReport:
     """Index every document anew in a new snapshot, then swap it in.
 
     Vectors of unchanged documents are taken from the live snapshot when it was built with the
-    same encoder (embedding is the slow part); `reuse=False` embeds everything again.
+    same encoder (embedding is the slow part); `reuse=False` embeds everything again. build:
+    the rebuild the snapshot belongs to (None: the live snapshot's).
     """
     encoder = load_encoder(encoder_spec)
     new = HybridIndex(encoder, **(index_options or {}))
@@ -134,6 +137,6 @@ def rebuild(store: IndexStore, revision: int, documents: list[Document], encoder
         if progress:
             progress(len(chunk))
     new.partition()
-    name = store.save(new)
+    name = store.save(new, build=build)
     store.prune()
     return RebuildReport(name, len(new), embedded, reused, revision, encoder.id)

@@ -5,12 +5,15 @@ snapshot. A new snapshot is written in full under a temporary name, renamed into
 then does CURRENT change (os.replace is atomic): a reader sees the old index or the new one,
 never half of one, and a build killed half way leaves the old one live.
 """
+import fcntl
 import json
 import os
 import pickle
 import shutil
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from .encoders import load_encoder
@@ -69,8 +72,13 @@ class IndexStore:
             index.restore(pickle.load(fh))
         return name, index
 
-    def save(self, index: HybridIndex) -> str:
-        """Write an index as a new snapshot and make it the live one."""
+    def save(self, index: HybridIndex, build: str | None = None) -> str:
+        """Write an index as a new snapshot and make it the live one.
+
+        build: the rebuild it belongs to (Searcher's Build.id); None keeps the live snapshot's.
+        """
+        if build is None:
+            build = self.current_build()
         self.snapshots.mkdir(parents=True, exist_ok=True)
         name = time.strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:6]
         tmp = self.snapshots / f".tmp-{name}"
@@ -84,7 +92,7 @@ class IndexStore:
             "format": FORMAT, "encoder_spec": index.encoder.spec, "encoder_id": index.encoder.id,
             "dim": index.encoder.dim, "revision": index.revision, "documents": len(index),
             "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-            "partitioned": index.partitioned,
+            "partitioned": index.partitioned, "build": build,
         }
         (tmp / "meta.json").write_text(json.dumps(meta, indent=1))
         os.replace(tmp, self.snapshots / name)
@@ -92,6 +100,31 @@ class IndexStore:
         pointer.write_text(name)
         os.replace(pointer, self.root / "CURRENT")
         return name
+
+    def current_build(self) -> str | None:
+        """Give the rebuild the live snapshot belongs to, or None."""
+        try:
+            return self.meta().get("build")
+        except SnapshotMissing:
+            return None
+
+    @contextmanager
+    def rebuild_lock(self, wait: bool = True) -> Iterator[bool]:
+        """Hold this folder's rebuild lock, so that one process of a node rebuilds at a time.
+
+        Gives True once held; with wait=False, False at once when another process holds it.
+        """
+        self.root.mkdir(parents=True, exist_ok=True)
+        with open(self.root / "rebuild.lock", "a") as fh:
+            try:
+                fcntl.flock(fh, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
+            except BlockingIOError:
+                yield False
+                return
+            try:
+                yield True
+            finally:
+                fcntl.flock(fh, fcntl.LOCK_UN)
 
     def prune(self, keep: int = 2) -> list[str]:
         """Delete old snapshots and leftovers of interrupted builds, keeping the newest few."""

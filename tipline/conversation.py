@@ -33,7 +33,7 @@ from .media import Attachment, MediaUnavailable
 from .models import RequestLog, SenderState, as_utc, utcnow
 from .ratelimit import count_message, rate_limited
 from .reading import choice_number, clean_text, command_for, language_of, readable, vocabulary_of
-from .requestlog import OPEN_DECISIONS, Reply, earlier_reply, log_request
+from .requestlog import OPEN_DECISIONS, Reply, earlier_reply, log_request, stored_sid
 from .wiring import wiring
 
 log = logging.getLogger(__name__)
@@ -74,6 +74,7 @@ def respond(
     page where a web asker comes back for the desk's answer (tipline/followup.py).
     """
     started = time.perf_counter()
+    message_sid = stored_sid(message_sid)
     if message_sid and (earlier := earlier_reply(session, message_sid)) is not None:
         log.info("tipline %s message %s replayed", channel, message_sid)
         return earlier

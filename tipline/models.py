@@ -2,11 +2,11 @@
 
 from datetime import datetime, timezone
 
-from sqlalchemy import JSON, Float, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import JSON, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from claims.db import Base
-from claims.models import UTCDateTime
+from claims.models import BigId, UTCDateTime
 
 STATUSES = ("open", "answered", "dismissed")
 
@@ -27,9 +27,12 @@ class RequestLog(Base):
     """One incoming message and how the tipline answered it."""
 
     __tablename__ = "tipline_requests"
-    __table_args__ = (Index("ix_tipline_requests_status_created", "status", "created_at"),)
+    # The followup code's constraint is named as revision 0003 names it (PostgreSQL would name an
+    # unnamed one tipline_requests_followup_key, and a database made by create_all would differ).
+    __table_args__ = (Index("ix_tipline_requests_status_created", "status", "created_at"),
+                      UniqueConstraint("followup", name="uq_tipline_requests_followup"))
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     # Twilio's id for the message; unique so a redelivered webhook is answered, not re-logged.
     message_sid: Mapped[str | None] = mapped_column(String(64), unique=True)
     channel: Mapped[str] = mapped_column(String(16))
@@ -39,7 +42,7 @@ class RequestLog(Base):
     # rotates still count as one client; None for WhatsApp, whose sender is the client.
     client_hash: Mapped[str | None] = mapped_column(String(64), nullable=True)
     # A web asker's code to come back for the desk's answer (tipline/followup.py); None elsewhere.
-    followup: Mapped[str | None] = mapped_column(String(24), unique=True, nullable=True)
+    followup: Mapped[str | None] = mapped_column(String(24), nullable=True)
     text: Mapped[str] = mapped_column(Text, default="")
     lang: Mapped[str] = mapped_column(String(8))
     decision: Mapped[str] = mapped_column(String(32), index=True)
@@ -90,7 +93,7 @@ class ReplyAddress(Base):
     __tablename__ = "reply_addresses"
 
     request_id: Mapped[int] = mapped_column(
-        Integer, ForeignKey("tipline_requests.id", ondelete="CASCADE"), primary_key=True)
+        BigId, ForeignKey("tipline_requests.id", ondelete="CASCADE"), primary_key=True)
     ciphertext: Mapped[str] = mapped_column(Text)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
 
@@ -104,5 +107,6 @@ class RateWindow(Base):
     __tablename__ = "tipline_rate"
 
     sender_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
-    window_start: Mapped[int] = mapped_column(Integer)  # unix seconds, a multiple of the window
+    # Unix seconds, a multiple of the window: 64-bit, since 32 bits end in January 2038.
+    window_start: Mapped[int] = mapped_column(BigId)
     count: Mapped[int] = mapped_column(Integer, default=0)

@@ -1,5 +1,6 @@
 """What the tipline answered, as the conversation writes it to the request log and reads it back."""
 
+import hashlib
 import logging
 from dataclasses import dataclass, field
 
@@ -15,6 +16,23 @@ log = logging.getLogger(__name__)
 # "reading": a picture whose words come later (its line is updated then; open meanwhile, so that
 # the desk sees it if the reading never ends).
 OPEN_DECISIONS = frozenset({"no_match", "error", "media_only", "reading"})
+SID_CHARS = RequestLog.message_sid.type.length  # 64: Twilio's own are 34
+SID_DIGEST = "sha256:"
+
+
+def stored_sid(message_sid: str | None) -> str | None:
+    """Give the form a MessageSid is logged and looked up under: itself, or a digest of it when
+    it is too long or not printable ASCII (Twilio's own are 34 letters and digits).
+
+    The same on every database: PostgreSQL would refuse an over-long one or a NUL (the message
+    then got the error reply and no log line) where SQLite kept it whole.
+    """
+    if not message_sid:
+        return None
+    if len(message_sid) <= SID_CHARS and message_sid.isascii() and message_sid.isprintable():
+        return message_sid
+    digest = hashlib.sha256(message_sid.encode("utf-8", "surrogatepass")).hexdigest()
+    return SID_DIGEST + digest[:SID_CHARS - len(SID_DIGEST)]
 
 
 @dataclass(frozen=True)
