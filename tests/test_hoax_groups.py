@@ -311,12 +311,16 @@ def real_library(tmp_path):
 def test_the_signed_webhook_through_the_real_index(real_library, sign):
     # The twins rank first and second for these: without groups both would be listed.
     client = real_library.test_client()
+    lists = 0
     for n, text in enumerate(["kartu sim didaftarkan ulang lewat tautan", "tautan kartu SIM diblokir",
                               "daftar ulang kartu sim tautan bansos"]):
         reply = twiml_reply(post(client, sign, message(text, sid=f"SM{n:032d}")))
         lines = listed(reply)
-        assert len(lines) == 3 and "Kartu SIM wajib" in lines[0], reply
-        assert sum("Kartu SIM wajib" in line for line in lines) == 1, reply
+        assert reply.count("Kartu SIM wajib") == 1, reply  # one of the hoax, as a match or listed
+        if lines:  # a list: the hoax first, the next groups after it
+            assert len(lines) == 3 and "Kartu SIM wajib" in lines[0], reply
+            lists += 1
+    assert lists, "no list was offered: the collapse was never put to the test"
 
 
 def test_a_single_match_shows_the_confirmed_groups_best_member(library, client, sign, monkeypatch):
