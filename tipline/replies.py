@@ -89,8 +89,7 @@ TEXT = {
             "kami jawab lagi dalam {minutes} menit. Terima kasih atas pengertiannya 🙏"
         ),
         "search_error": (
-            "Maaf, pencarian sedang bermasalah. Pesan Anda sudah kami catat; "
-            "coba kirim lagi beberapa menit lagi."
+            "Maaf, pencarian sedang bermasalah. Coba kirim lagi pesan Anda beberapa menit lagi."
         ),
         "no_match": (
             "Maaf, kami belum punya cek fakta tentang ini. Pesan Anda sudah kami teruskan "
@@ -182,8 +181,8 @@ TEXT = {
             "will answer again in {minutes} minute(s). Thank you for understanding 🙏"
         ),
         "search_error": (
-            "Sorry, our search is having trouble. We have noted your message; please try "
-            "again in a few minutes."
+            "Sorry, our search is having trouble. Please send your message again in a few "
+            "minutes."
         ),
         "no_match": (
             "Sorry, we don't have a fact-check on this yet. We have passed your message to "
