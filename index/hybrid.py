@@ -143,6 +143,13 @@ class HybridIndex:
             return np.zeros((0, self.encoder.dim), np.float32)
         return self._vectors.reconstruct_batch(np.arange(count, dtype=np.int64) + key * FIELD_SLOTS)
 
+    def primary_vectors_of(self, doc_id: str) -> np.ndarray:
+        """Give a document's vectors as its primary encoder made them (a blend's first part):
+        what cosine thresholds such as hoax grouping's were fitted on."""
+        vectors = self.vectors_of(doc_id)
+        part = getattr(self.encoder, "primary_part", None)
+        return part(vectors) if part is not None else vectors
+
     def embed(self, docs: list[Document]) -> list[np.ndarray]:
         """Embed documents' texts (slow: do it outside any lock), one array per document."""
         texts = [d.vector_texts() for d in docs]
@@ -255,9 +262,9 @@ class HybridIndex:
         nearest = dict.fromkeys(int(v) // FIELD_SLOTS for v in vector_ids[0] if v >= 0)
         keys = list(dict.fromkeys(lex_top + list(nearest)[:n]))
         lex = _lookup(lex_keys, lex_scores, keys).astype(np.float32)
-        sem, per_field = self._cosines(keys, query_vec[0])
+        ranked, sem, per_field = self._cosines(keys, query_vec[0])
         lex_norm = lex / lex.max() if lex.size and lex.max() > 0 else lex
-        sem_norm = _minmax(sem)
+        sem_norm = _minmax(ranked)
         foreign = self._foreign(query)
         if foreign:
             weight = self.ranking.lexical_weight_foreign
@@ -290,29 +297,43 @@ class HybridIndex:
                        self._lexical, self._heads, max_lexical,
                        self.ranking.rerank_top, query.lang_confidence)
 
-    def _cosines(self, keys: list[int], query: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def _cosines(self, keys: list[int], query: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Give each document's weighted mean of its field cosines (Ranking.field_weights).
 
         The max over fields lets short title vectors win too often; a weighted mean that leans
-        on the vector with the summary ranks better (`python bench/fit/fusion.py`). Also give the
-        (len(keys), FIELD_SLOTS) cosines of each vector, -1 where a field is absent.
+        on the vector with the summary ranks better (`python bench/fit/fusion.py`). Gives the
+        means the ranking fuses, the primary encoder's means (the same unless the encoder is a
+        blend, index/encoders.py BlendEncoder: what the decision and the re-ranker were fitted
+        on), and the primary (len(keys), FIELD_SLOTS) cosines of each vector, -1 where a field
+        is absent.
         """
         counts = np.fromiter((self._nvec.get(key, 0) for key in keys), np.int64, len(keys))
         fields = np.full((len(keys), FIELD_SLOTS), -1.0, np.float32)
         if not counts.sum():
-            return np.zeros(len(keys), np.float32), fields
+            zeros = np.zeros(len(keys), np.float32)
+            return zeros, zeros, fields
         rows = np.repeat(np.arange(len(keys)), counts)
         slots = np.arange(len(rows)) - np.repeat(np.cumsum(counts) - counts, counts)
         ids = np.asarray(keys, np.int64)[rows] * FIELD_SLOTS + slots
-        fields[rows, slots] = self._vectors.reconstruct_batch(ids) @ query
+        vectors = self._vectors.reconstruct_batch(ids)
+        fields[rows, slots] = vectors @ query
         present = np.arange(FIELD_SLOTS)[None, :] < counts[:, None]
         weights = np.zeros(FIELD_SLOTS, np.float32)
         given = np.asarray(self.ranking.field_weights[:FIELD_SLOTS], np.float32)
         weights[:len(given)] = given
         total = (present * weights).sum(axis=1)
-        weighted = (np.where(present, fields, 0) * weights).sum(axis=1)
-        out = np.where(total > 0, weighted / np.where(total > 0, total, 1), 0).astype(np.float32)
-        return out, fields
+
+        def mean(cosines):
+            weighted = (np.where(present, cosines, 0) * weights).sum(axis=1)
+            return np.where(total > 0, weighted / np.where(total > 0, total, 1), 0).astype(np.float32)
+
+        ranked = mean(fields)
+        part = getattr(self.encoder, "primary_part", None)
+        if part is None:
+            return ranked, ranked, fields
+        primary = np.full_like(fields, -1.0)
+        primary[rows, slots] = part(vectors) @ part(query)
+        return ranked, mean(primary), primary
 
     @property
     def partitioned(self) -> bool:

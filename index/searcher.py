@@ -6,6 +6,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Protocol
 
+from .encoders import primary_encoder
 from .hybrid import Document, SearchResult
 from .service import Changes, RebuildReport, SearchService, rebuild
 
@@ -81,8 +82,9 @@ class Searcher:
 
     @property
     def encoder(self):
-        """Give the encoder of the live index (what its vectors mean)."""
-        return self.service.index.encoder
+        """Give the encoder whose cosines the callers' thresholds were fitted on: the live
+        index's, or its primary one when the index blends two (index/encoders.py)."""
+        return primary_encoder(self.service.index.encoder)
 
     def search(self, text: str, k: int = 5, embed: bool = True) -> SearchResult:
         """Rank the library for a text and decide whether the best answers it.
@@ -108,7 +110,7 @@ class Searcher:
             index = self.service.index
             if document.id not in index:
                 return []
-            mine = index.vectors_of(document.id)
+            mine = index.primary_vectors_of(document.id)
             if not len(mine):
                 return []
             text = " ".join(part for part in (document.title, document.claim) if part)
@@ -116,7 +118,7 @@ class Searcher:
             for match in index.search(text, k + 1, embed=False).matches:
                 if match.id == document.id or match.id not in index:
                     continue
-                theirs = index.vectors_of(match.id)
+                theirs = index.primary_vectors_of(match.id)
                 if len(theirs):
                     found.append(Similar(match.id, float(mine[-1] @ theirs[-1])))
         return sorted(found, key=lambda s: -s.similarity)[:k]
