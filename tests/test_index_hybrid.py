@@ -273,7 +273,8 @@ def test_document_cosines_are_the_weighted_mean_of_their_vectors_cosines():
     index.add(docs)
     query = index.encoder.encode_queries(["judul vaksin ringkasan"])[0]
     keys = [index._keys[d.id] for d in docs]
-    cosines, fields = index._cosines(keys, query)
+    ranked, cosines, fields = index._cosines(keys, query)
+    assert np.array_equal(ranked, cosines)  # one encoder: the ranking reads the same cosines
     for doc, cosine, row in zip(docs, cosines, fields):
         per_vector = index.vectors_of(doc.id) @ query
         weights = np.array((0.3, 0.7)[:len(per_vector)])

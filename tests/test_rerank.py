@@ -191,7 +191,7 @@ def test_only_surely_indonesian_queries_get_the_indonesian_model(index, monkeypa
 def test_cosines_per_field_marks_missing_vectors(index):
     keys = [index._keys["a"], index._keys["b"]]
     query = index.encoder.encode_queries(["gempa lombok"])[0]
-    mean, fields = index._cosines(keys, query)
+    _, mean, fields = index._cosines(keys, query)
     assert fields.shape[0] == 2
     assert fields[0, 1] == -1.0  # "a" has no summary: one vector
     assert fields[1, 1] > -1.0
