@@ -6,10 +6,10 @@ import secrets
 from datetime import timedelta
 from functools import wraps
 
-from markupsafe import Markup
 from flask import (Blueprint, abort, flash, g, jsonify, redirect, render_template, request,
                    session, url_for)
 from sqlalchemy import select
+from flask_babel import gettext as _
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from claims.db import get_session
@@ -17,6 +17,7 @@ from claims.models import utcnow
 from tipline.whatsapp import MAX_CHARS, to_html, wa_len
 
 from .models import ROLES, EditorAccount, LoginFailure
+from .words import name_of, verdict_shown
 from .wiring import wiring
 
 bp = Blueprint("editors", __name__, url_prefix="/editors", template_folder="templates",
@@ -50,20 +51,20 @@ def hash_password(password: str) -> str:
 def check_new_password(password: str) -> None:
     """Refuse passwords too short to resist guessing."""
     if len(password or "") < MIN_PASSWORD:
-        raise AccountError(f"Kata sandi minimal {MIN_PASSWORD} karakter "
-                           f"(password: at least {MIN_PASSWORD} characters).")
+        raise AccountError(_("The password needs at least %(n)d characters.", n=MIN_PASSWORD))
 
 
 def create_account(db, username: str, password: str, role: str = "editor") -> EditorAccount:
     """Create an account; raises AccountError on a taken name, a bad role or a short password."""
     username = (username or "").strip()
     if not username or len(username) > 80 or any(c.isspace() for c in username):
-        raise AccountError("Nama pengguna harus diisi, tanpa spasi (username: no spaces).")
+        raise AccountError(_("Give a username, without spaces."))
     if role not in ROLES:
-        raise AccountError(f"Peran harus salah satu dari {', '.join(ROLES)}.")
+        raise AccountError(_("The role must be one of: %(roles)s.",
+                             roles=", ".join(name_of("role", r) for r in ROLES)))
     check_new_password(password)
     if db.scalar(select(EditorAccount).where(EditorAccount.username == username)):
-        raise AccountError(f"Nama pengguna {username!r} sudah dipakai (username taken).")
+        raise AccountError(_("The username %(name)s is taken.", name=username))
     account = EditorAccount(username=username, password_hash=hash_password(password), role=role,
                             active=True, session_version=1, created_at=utcnow())
     db.add(account)
@@ -145,12 +146,10 @@ def on_csrf_failure(endpoint: str):
     return register
 
 
-def csrf_message() -> Markup:
-    """Why the form came back, and what to do (both languages, the page shows one)."""
-    return bilingual("Formulir ini kedaluwarsa (sesi berganti atau halaman terbuka terlalu lama). "
-                     "Isian Anda masih ada: periksa, lalu kirim lagi.",
-                     "This form had expired (the session changed or the page was open too "
-                     "long). What you typed is still here: check it and submit again.")
+def csrf_message() -> str:
+    """Why the form came back, and what to do, in the page's language."""
+    return _("This form had expired (the session changed or the page was open too long). "
+             "What you typed is still here: check it and submit again.")
 
 
 def _csrf_failed():
@@ -211,15 +210,10 @@ def _headers(response):
     return response
 
 
-def bilingual(indonesian: str, english: str) -> Markup:
-    """Both languages of a label; the page shows one (Indonesian unless switched)."""
-    return Markup('<span class="i18n-id">{}</span><span class="i18n-en" lang="en">{}</span>').format(
-        indonesian, english)
-
-
 @bp.context_processor
 def _template_helpers():
-    return {"csrf_token": csrf_token, "me": current_account, "t": bilingual, "max_chars": MAX_CHARS}
+    return {"csrf_token": csrf_token, "me": current_account, "max_chars": MAX_CHARS,
+            "name_of": name_of, "verdict_shown": verdict_shown}
 
 
 # WhatsApp text as the sender sees it, rendered as the web chat renders it.
@@ -261,20 +255,22 @@ def login():
         ip = request.remote_addr or "-"
         wait = locked_for(db, username, ip)
         if wait:
-            error = (f"Terlalu banyak percobaan gagal. Coba lagi dalam {wait} detik. "
-                     f"(Too many failed attempts: try again in {wait} s.)")
+            error = _("Too many failed attempts: try again in %(n)d s.", n=wait)
             status = 429
         else:
             account = authenticate(db, username, password)
             if account is None:
                 record_failure(db, username, ip)
                 db.commit()
-                error = "Nama pengguna atau kata sandi salah. (Wrong username or password.)"
+                error = _("Wrong username or password.")
                 status = 401
             else:
                 clear_failures(db, username, ip)
                 db.commit()
-                session.clear()  # a new session: nothing of the anonymous one carries over
+                lang = session.get("lang")  # the language chosen with the switch carries over
+                session.clear()  # a new session: nothing else of the anonymous one carries over
+                if lang:
+                    session["lang"] = lang
                 session.permanent = True
                 session["uid"], session["ver"] = account.id, account.session_version
                 session["csrf"] = secrets.token_urlsafe(32)
@@ -291,8 +287,11 @@ def _login_again():
 
 @bp.post("/logout")
 def logout():
-    """End the session."""
+    """End the session (the language chosen with the switch stays)."""
+    lang = session.get("lang")
     session.clear()
+    if lang:
+        session["lang"] = lang
     return redirect(url_for("editors.login"))
 
 
@@ -316,7 +315,7 @@ def account_create():
         create_account(db, request.form.get("username", ""), request.form.get("password", ""),
                        request.form.get("role", "editor"))
         db.commit()
-        flash("Akun dibuat. (Account created.)", "ok")
+        flash(_("Account created."), "ok")
     except AccountError as exc:
         db.rollback()
         flash(str(exc), "error")
@@ -333,8 +332,7 @@ def account_update(account_id: int):
     me = current_account()
     try:
         if action in ("deactivate", "role") and account.id == me.id:
-            raise AccountError("Anda tidak bisa menonaktifkan atau menurunkan akun sendiri. "
-                               "(You cannot deactivate or demote yourself.)")
+            raise AccountError(_("You cannot deactivate or demote yourself."))
         if action == "deactivate":
             account.active = False
             account.session_version += 1
@@ -348,13 +346,13 @@ def account_update(account_id: int):
         elif action == "role":
             role = request.form.get("role")
             if role not in ROLES:
-                raise AccountError("Peran tidak dikenal. (Unknown role.)")
+                raise AccountError(_("Unknown role."))
             account.role = role
             account.session_version += 1
         else:
             abort(400)
         db.commit()
-        flash("Akun diperbarui. (Account updated.)", "ok")
+        flash(_("Account updated."), "ok")
     except AccountError as exc:
         db.rollback()
         flash(str(exc), "error")
