@@ -17,7 +17,7 @@ from claims.models import utcnow
 from tipline.whatsapp import MAX_CHARS, to_html, wa_len
 
 from .models import ROLES, EditorAccount, LoginFailure
-from .words import name_of, verdict_shown
+from .words import name_of, verdict_shown, why_shown
 from .wiring import wiring
 
 bp = Blueprint("editors", __name__, url_prefix="/editors", template_folder="templates",
@@ -155,7 +155,7 @@ def csrf_message() -> str:
 def _csrf_failed():
     """Answer a POST whose CSRF token is missing or wrong: the form again, nothing done."""
     if request.accept_mimetypes.best == "application/json" or request.headers.get("X-CSRF-Token"):
-        return jsonify(error="CSRF token missing or wrong: reload the page and try again."), 400
+        return jsonify(error=_("CSRF token missing or wrong: reload the page and try again.")), 400
     again = _AGAIN.get(request.endpoint)
     if again is not None and (current_account() is not None or request.endpoint == "editors.login"):
         return again()
@@ -213,7 +213,7 @@ def _headers(response):
 @bp.context_processor
 def _template_helpers():
     return {"csrf_token": csrf_token, "me": current_account, "max_chars": MAX_CHARS,
-            "name_of": name_of, "verdict_shown": verdict_shown}
+            "name_of": name_of, "verdict_shown": verdict_shown, "why_shown": why_shown}
 
 
 # WhatsApp text as the sender sees it, rendered as the web chat renders it.

@@ -4,7 +4,9 @@ Codes stay codes in the database, URLs and CSS classes; a page shows only these 
 gettext in the page's language. A code with no name here (one added later) shows as it is.
 """
 
-from flask_babel import lazy_gettext as _l
+import re
+
+from flask_babel import gettext as _, lazy_gettext as _l
 
 from claims.verdicts import current_vocabulary, published_label
 
@@ -34,6 +36,40 @@ def name_of(kind: str, code) -> str:
         return ""
     name = NAMES[kind].get(code)
     return str(name) if name is not None else str(code)
+
+
+# What the outbox records of a send that did not go as planned (editors/outbox.py, inbox.py),
+# kept in English in the database: shown in the page's language. Twilio's and the network's
+# own words stay as they came.
+_FIXED_WHY = {
+    "not sent (outside 24 h)": _l("not sent (outside 24 h)"),
+    "the fact-check is not published": _l("the fact-check is not published"),
+    "interrupted while sending: check Twilio's message log before resending":
+        _l("interrupted while sending: check Twilio's message log before resending"),
+}
+_RETRIED = re.compile(r"^retried by (?P<who>.+?) after: (?P<rest>.*)$", re.S)
+_BEFORE = re.compile(r"^(?P<why>.+?); before: (?P<rest>.*)$", re.S)
+_RELINKED = re.compile(r"^linked to another fact-check by (?P<who>.+)$", re.S)
+_UNLINKED = re.compile(r"^unlinked by (?P<who>.+)$", re.S)
+_UNKNOWN = re.compile(r"^unknown outcome: (?P<rest>.*)$", re.S)
+
+
+def why_shown(error: str | None) -> str:
+    """Give an outbox row's recorded reason in the page's language."""
+    error = error or ""
+    if error in _FIXED_WHY:
+        return str(_FIXED_WHY[error])
+    if found := _RETRIED.match(error):
+        return _("retried by %(who)s after: %(before)s", who=found["who"], before=why_shown(found["rest"]))
+    if found := _BEFORE.match(error):
+        return _("%(why)s; before: %(before)s", why=why_shown(found["why"]), before=why_shown(found["rest"]))
+    if found := _RELINKED.match(error):
+        return _("linked to another fact-check by %(who)s", who=found["who"])
+    if found := _UNLINKED.match(error):
+        return _("unlinked by %(who)s", who=found["who"])
+    if found := _UNKNOWN.match(error):
+        return _("unknown outcome: %(error)s", error=found["rest"])
+    return error
 
 
 def verdict_shown(code: str | None, raw: str | None, lang: str) -> str:
