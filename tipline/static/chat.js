@@ -134,7 +134,9 @@
       return response.text();
     }).then(function (html) {
       var fresh = new DOMParser().parseFromString(html, "text/html");
-      PAGE = JSON.parse(fresh.getElementById("page-data").textContent);
+      var data = fresh.getElementById("page-data").textContent;
+      PAGE = JSON.parse(data);
+      document.getElementById("page-data").textContent = data; // the old words go altogether
       document.documentElement.lang = fresh.documentElement.lang;
       document.title = fresh.title;
       Array.prototype.forEach.call(document.querySelectorAll("[data-t]"), function (node) {
