@@ -25,6 +25,7 @@ NAMES = {
     "action": {"created": _l("created"), "updated": _l("updated"), "status": _l("status changed")},
     "field": {"title": _l("Title"), "claim": _l("Claim"), "verdict": _l("Label"),
               "summary": _l("Summary"), "url": _l("Article link"), "published": _l("Date"),
+              "date": _l("Date"),
               "lang": _l("Language"), "tags": _l("Tags"), "publisher": _l("Publisher"),
               "status": _l("Status"), "appearances": _l("Where it circulated")},
 }

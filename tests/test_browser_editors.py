@@ -279,7 +279,7 @@ def _inbox_walk(app, browser, twilio):
 
         page.goto(server.url + "/editors/outbox?status=all")
         expect(page.locator("table.outbox")).to_contain_text("Twilio 400")
-        expect(page.locator("table.outbox")).to_contain_text("unlinked by redaksi")
+        expect(page.locator("table.outbox")).to_contain_text("tautan dilepas oleh redaksi")
         shot(page, "outbox")
         context.close()
 def test_attach_the_picture_and_links_where_a_hoax_circulated(app, live_server, context, tmp_path):

@@ -98,6 +98,9 @@ def test_the_form_shows_duplicates_and_names_what_publishing_needs(desk, page):
 
     page.fill("textarea[name=summary]", "Tidak ada bukti ilmiah gerhana memengaruhi kehamilan.")
     page.fill("input[name=url]", "https://cekfakta.example.org/gerhana")
+    # As a person would, after the preview has caught up: a preview answered after the save
+    # would put back the session cookie it was sent with, without the save's message.
+    expect(page.locator("#preview")).to_contain_text("cekfakta.example.org/gerhana")
     page.click("button[value=publish]")
     expect(page.locator(".flash.ok")).to_contain_text("Tersimpan (terbit)")
     expect(page.locator("label.missing")).to_have_count(0)

@@ -368,7 +368,7 @@ def test_import_can_skip_bad_rows_and_report_each(app, client):
     response = post_import(client, body, "rows.jsonl", status="published", skip_invalid="1")
     assert response.status_code == 200
     problems = re.findall(r"<tr><td>(\d+)</td><td>([^<]*)</td><td>([^<]*)</td></tr>", response.text)
-    assert [(line, field) for line, field, _ in problems] == [("2", "date"), ("3", "url")]
+    assert [(line, field) for line, field, _ in problems] == [("2", "Tanggal"), ("3", "Tautan artikel")]
     assert "missing: url" in problems[1][2]
     assert "1 baru" in response.text and "2 dilewati" in response.text
     with claims.db.session_scope(app) as session:

@@ -340,8 +340,9 @@ def test_the_history_shows_labels_and_names_not_codes_or_lists(desk):
 def test_the_browsers_language_is_the_default(desk, header, lang):
     app = desk[0]
     headers = {"Accept-Language": header} if header else {}
-    page = app.test_client().get("/", headers=headers).text
-    assert f'<html lang="{lang}">' in page
+    page = app.test_client().get("/", headers=headers)
+    assert f'<html lang="{lang}">' in page.text
+    assert "Accept-Language" in page.headers["Vary"]  # no shared cache serves it in another
 
 
 @pytest.mark.db

@@ -343,3 +343,4 @@ def _page_headers(response: Response) -> None:
     )
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Referrer-Policy"] = "no-referrer"
+    response.vary.add("Accept-Language")  # the page's language is the browser's, unless chosen
