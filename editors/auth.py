@@ -6,8 +6,9 @@ import secrets
 from datetime import timedelta
 from functools import wraps
 
-from flask import (Blueprint, abort, flash, g, jsonify, redirect, render_template, request,
-                   session, url_for)
+from flask import (Blueprint, abort, flash, g, has_request_context, jsonify, redirect,
+                   render_template, request, session, url_for)
+from flask.sessions import SecureCookieSessionInterface
 from sqlalchemy import select
 from flask_babel import gettext as _
 from werkzeug.security import check_password_hash, generate_password_hash
@@ -163,6 +164,21 @@ def _csrf_failed():
               if name not in UNECHOED_FIELDS]
     return render_template("editors/csrf.html", fields=fields, message=csrf_message(),
                            action=request.path, logged_in=current_account() is not None), 400
+
+
+class ScriptSafeSessions(SecureCookieSessionInterface):
+    """Signed-cookie sessions that a page's background request never writes back unchanged.
+
+    The cookie holds the whole session, and a permanent one is sent again with every response:
+    a preview or duplicate check (sent by the page's script, with X-CSRF-Token) answered after a
+    save would put back the cookie it was sent with, losing the save's message or bringing
+    back one already shown. Such a request sets the cookie only when it changed the session.
+    """
+
+    def should_set_cookie(self, app, session) -> bool:
+        if has_request_context() and request.headers.get("X-CSRF-Token") and not session.modified:
+            return False
+        return super().should_set_cookie(app, session)
 
 
 def current_account() -> EditorAccount | None:
