@@ -2,6 +2,7 @@
 import json
 import logging
 import os
+import re
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
@@ -253,11 +254,13 @@ def _from_this_site() -> bool:
     return origin is None or origin in (request.host_url.rstrip("/"), public)
 
 
+# A path of this site: not "//host", "/\\host" nor "/<tab>/host" (browsers drop tabs and newlines).
+_LOCAL_PATH = re.compile(r"/(?![/\\])[^\s\\\x00-\x1f\x7f]*")
+
+
 def _local(target: str | None) -> str:
-    # A path of this site only: no other host ("//x", "/\\x"), else the chat page.
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return "/"
+    """Give target when it is a path of this site, else the chat page."""
+    return target if target and _LOCAL_PATH.fullmatch(target) else "/"
 
 
 def set_language():

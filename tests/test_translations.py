@@ -367,6 +367,8 @@ def test_the_chosen_language_is_kept_in_the_session_over_the_browsers(desk):
     ({"lang": "en", "next": "//evil.example/x"}, {}, 302, "/"),
     ({"lang": "en", "next": "https://evil.example/"}, {}, 302, "/"),
     ({"lang": "en", "next": "/\\evil.example"}, {}, 302, "/"),
+    ({"lang": "en", "next": "/\t/evil.example"}, {}, 302, "/"),
+    ({"lang": "en", "next": "/editors/inbox?status=linked"}, {}, 302, "/editors/inbox?status=linked"),
     ({"lang": "fr"}, {}, 400, None),
     ({"lang": "en"}, {"Origin": "https://evil.example"}, 403, None),
     ({"lang": "en"}, {"Sec-Fetch-Site": "cross-site"}, 403, None),
