@@ -232,6 +232,17 @@ def _template_helpers():
             "name_of": name_of, "verdict_shown": verdict_shown, "why_shown": why_shown}
 
 
+@bp.errorhandler(403)
+def _forbidden(error):
+    return render_template("editors/message.html", message=_("Only an admin can do this.")), 403
+
+
+@bp.errorhandler(404)
+def _not_found(error):
+    return render_template("editors/message.html", message=_("There is nothing here: it may have been "
+                                                              "deleted, or the link is wrong.")), 404
+
+
 # WhatsApp text as the sender sees it, rendered as the web chat renders it.
 bp.add_app_template_filter(to_html, "whatsapp")
 bp.add_app_template_filter(wa_len, "wa_len")

@@ -417,6 +417,21 @@ def test_a_login_error_and_the_import_are_in_the_editors_language(desk):
 
 
 @pytest.mark.db
+@pytest.mark.parametrize("lang, forbidden, missing", [
+    ("id", "Hanya admin", "Tidak ada apa-apa di sini"),
+    ("en", "Only an admin", "There is nothing here")])
+def test_refusals_and_missing_pages_are_in_the_editors_language(desk, lang, forbidden, missing):
+    app = desk[0]
+    editor = app.test_client()
+    login(editor, "penyunting")
+    refused = editor.get("/editors/accounts", headers={"Accept-Language": lang})
+    assert refused.status_code == 403 and forbidden in refused.text
+    gone = editor.get("/editors/claims/no-such-claim/edit", headers={"Accept-Language": lang})
+    assert gone.status_code == 404 and missing in gone.text
+    assert foreign_words(refused.text, lang) == foreign_words(gone.text, lang) == []
+
+
+@pytest.mark.db
 def test_the_catalog_words_the_checks_look_for_are_real(desk):
     """The page checks are not hollow: an English page does hold English catalog words, and a
     page with an Indonesian word left in it is caught."""
