@@ -2,13 +2,17 @@
 import json
 import logging
 import os
+import re
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
 import click
-from flask import Flask, current_app
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+from flask import Flask, abort, current_app, has_request_context, jsonify, redirect, request, session
+from flask_babel import Babel
 from flask.cli import NoAppException, with_appcontext
 from sqlalchemy import Boolean, Integer, String, select
 from sqlalchemy.exc import IntegrityError
@@ -149,6 +153,7 @@ def create_app(test_config=None, instance_path=None):
         app.config.update(test_config)
     os.makedirs(app.instance_path, exist_ok=True)
     _check_secrets(app)
+    init_languages(app)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
     grouping = HoaxGrouping(float(app.config["HOAX_GROUP_THRESHOLD"]))
@@ -160,11 +165,121 @@ def create_app(test_config=None, instance_path=None):
     if proxies > 0:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)
     tipline.init_app(app, searcher, backlog, after_purge=[editors.drop_empty_groups],
-                     desk=editors.Desk(searcher), send=lambda to, body: send_whatsapp(app, to, body))
+                     desk=editors.Desk(searcher), send=lambda to, body: send_whatsapp(app, to, body),
+                     chosen_lang=chosen_language)
     editors.init_app(app, searcher, grouping)
     index_cli.init_app(app, searcher)
     app.cli.add_command(init_db_command)
     return app
+
+
+# --- the pages' language ------------------------------------------------------------------------
+
+# The languages the pages are written in, each with its name in itself (what the switch shows).
+# The templates and the editors' Python say everything in English (the msgids) and
+# translations/id/ holds the Indonesian catalog: README "Translations".
+LANGUAGES = {"id": "Bahasa Indonesia", "en": "English"}
+DEFAULT_LANGUAGE = "id"
+TRANSLATIONS = Path(__file__).resolve().parent / "translations"
+_CHOSEN = "lang"  # the session's key for the language a person chose with the switch
+
+
+def chosen_language() -> str | None:
+    """Give the pages' language this person chose with the switch (kept in the session), or None."""
+    if not has_request_context():
+        return None
+    chosen = session.get(_CHOSEN)
+    return chosen if chosen in LANGUAGES else None
+
+
+def page_language() -> str:
+    """Give this request's page language: the one chosen, else the browser's, else Indonesian."""
+    if not has_request_context():
+        return DEFAULT_LANGUAGE  # commands: the desk's language
+    return chosen_language() or request.accept_languages.best_match(LANGUAGES) or DEFAULT_LANGUAGE
+
+
+def init_languages(app: Flask) -> None:
+    """Render every page in one language through Flask-Babel's gettext, with a switch."""
+    compile_translations(TRANSLATIONS)
+    Babel(app, locale_selector=page_language, default_locale=DEFAULT_LANGUAGE,
+          default_translation_directories=str(TRANSLATIONS))
+    app.add_url_rule("/lang", "set_language", set_language, methods=["POST"])
+
+    @app.context_processor
+    def _language_switch():
+        here = page_language()
+        other = next(code for code in LANGUAGES if code != here)
+        return {"page_lang": here, "switch_to": other, "switch_name": LANGUAGES[other],
+                "switch_next": _this_page}
+
+
+def compile_translations(folder: Path) -> None:
+    """Compile each catalog (.po) whose .mo is missing or older than it.
+
+    scripts/setup.sh compiles them with `pybabel compile`; this covers a checkout that skipped
+    it and a .po just edited. Written beside the .po, each in one rename.
+    """
+    for po in sorted(folder.glob("*/LC_MESSAGES/*.po")):
+        mo = po.with_suffix(".mo")
+        if mo.exists() and mo.stat().st_mtime >= po.stat().st_mtime:
+            continue
+        with po.open("rb") as source:
+            catalog = read_po(source, locale=po.parent.parent.name)
+        temporary = mo.with_name(f".{mo.name}.{os.getpid()}")
+        try:
+            with temporary.open("wb") as target:
+                write_mo(target, catalog)
+            os.replace(temporary, mo)
+        except OSError as exc:
+            raise StartupError(f"{mo} is missing or older than its .po and cannot be written "
+                               f"({exc.strerror or exc}): run `pybabel compile -d translations`.") from None
+
+
+def _this_page() -> str:
+    """Give the page to come back to after switching language (a form's page for a POST)."""
+    if request.method == "GET":
+        return request.full_path.rstrip("?")
+    back = request.referrer or ""
+    if back.startswith(request.host_url):
+        return "/" + back[len(request.host_url):]
+    return request.path
+
+
+def _from_this_site() -> bool:
+    """Tell whether a request comes from this site's own pages (not another site's form)."""
+    site = request.headers.get("Sec-Fetch-Site")
+    if site is not None:
+        return site in ("same-origin", "none")
+    origin = request.headers.get("Origin")
+    public = (current_app.config.get("PUBLIC_URL") or "").rstrip("/")
+    return origin is None or origin in (request.host_url.rstrip("/"), public)
+
+
+# A path of this site: not "//host", "/\\host" nor "/<tab>/host" (browsers drop tabs and newlines).
+_LOCAL_PATH = re.compile(r"/(?![/\\])[^\s\\\x00-\x1f\x7f]*")
+
+
+def _local(target: str | None) -> str:
+    """Give target when it is a path of this site, else the chat page."""
+    return target if target and _LOCAL_PATH.fullmatch(target) else "/"
+
+
+def set_language():
+    """Switch the pages' language (the switch on every page, a form that needs no script).
+
+    Another site's form may not switch it: it would also start a new session, logging an
+    editor out. JSON callers (the chat page's script) get the language back instead of a
+    redirect."""
+    lang = request.form.get("lang")
+    if lang not in LANGUAGES:
+        abort(400)
+    if not _from_this_site():
+        abort(403)
+    session[_CHOSEN] = lang
+    if request.accept_mimetypes.best == "application/json":
+        return jsonify(lang=lang)
+    return redirect(_local(request.form.get("next")))
 
 
 MIN_SECRET_CHARS = 16

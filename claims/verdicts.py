@@ -309,6 +309,17 @@ def _parse_entry(item: object, base: Vocabulary, where: str) -> tuple[Verdict, b
     return verdict, bool(item.get("replace_aliases", False))
 
 
+_WRAPPED_RE = re.compile(r"^\s*[\[(【「«\"“'‘]\s*([^\[\]()]+?)\s*[\])】」»\"”'’]\s*$")
+
+
+def published_label(raw: str | None) -> str:
+    """Give a published label as pages show it: the publisher's words, unwrapped ("[SALAH]"
+    -> "SALAH"); empty when there is none."""
+    text = " ".join(str(raw or "").split())
+    wrapped = _WRAPPED_RE.match(text)
+    return wrapped.group(1) if wrapped else text
+
+
 def current_vocabulary() -> Vocabulary:
     """Return the vocabulary of the current Flask app, or the built-in one outside an app."""
     if has_app_context():
@@ -341,5 +352,5 @@ def verdict_emoji(code: str, vocabulary: Vocabulary | None = None) -> str:
 __all__ = [
     "BUILTIN_VERDICTS", "DEFAULT_VOCABULARY", "UNRATED", "Verdict", "Vocabulary",
     "VocabularyError", "current_vocabulary", "is_known_verdict", "label_key", "load_vocabulary",
-    "normalize_verdict", "verdict_emoji", "verdict_label",
+    "normalize_verdict", "published_label", "verdict_emoji", "verdict_label",
 ]

@@ -15,13 +15,14 @@ def init_app(app: Flask, searcher, group_new=None) -> None:
     group_new: groups fact-checks the editors publish by hoax (claims.groups.GroupNew).
     """
     from . import dashboard, inbox, library  # noqa: F401  (their routes join the blueprint)
-    from .auth import bp
+    from .auth import ScriptSafeSessions, bp
     from .cli import editors_cli
     from .outbox import OutboxWorker
     from .wiring import KEY, Wiring
 
     app.config["SESSION_COOKIE_HTTPONLY"] = True
     app.config["SESSION_COOKIE_SAMESITE"] = "Lax"
+    app.session_interface = ScriptSafeSessions()
     if app.config.get("ENV") == "production":
         app.config["SESSION_COOKIE_SECURE"] = True
     app.register_blueprint(bp)

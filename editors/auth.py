@@ -6,10 +6,11 @@ import secrets
 from datetime import timedelta
 from functools import wraps
 
-from markupsafe import Markup
-from flask import (Blueprint, abort, flash, g, jsonify, redirect, render_template, request,
-                   session, url_for)
+from flask import (Blueprint, abort, flash, g, has_request_context, jsonify, redirect,
+                   render_template, request, session, url_for)
+from flask.sessions import SecureCookieSessionInterface
 from sqlalchemy import select
+from flask_babel import gettext as _
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from claims.db import get_session
@@ -17,6 +18,7 @@ from claims.models import utcnow
 from tipline.whatsapp import MAX_CHARS, to_html, wa_len
 
 from .models import ROLES, EditorAccount, LoginFailure
+from .words import name_of, verdict_shown, why_shown
 from .wiring import wiring
 
 bp = Blueprint("editors", __name__, url_prefix="/editors", template_folder="templates",
@@ -50,20 +52,20 @@ def hash_password(password: str) -> str:
 def check_new_password(password: str) -> None:
     """Refuse passwords too short to resist guessing."""
     if len(password or "") < MIN_PASSWORD:
-        raise AccountError(f"Kata sandi minimal {MIN_PASSWORD} karakter "
-                           f"(password: at least {MIN_PASSWORD} characters).")
+        raise AccountError(_("The password needs at least %(n)d characters.", n=MIN_PASSWORD))
 
 
 def create_account(db, username: str, password: str, role: str = "editor") -> EditorAccount:
     """Create an account; raises AccountError on a taken name, a bad role or a short password."""
     username = (username or "").strip()
     if not username or len(username) > 80 or any(c.isspace() for c in username):
-        raise AccountError("Nama pengguna harus diisi, tanpa spasi (username: no spaces).")
+        raise AccountError(_("Give a username, without spaces."))
     if role not in ROLES:
-        raise AccountError(f"Peran harus salah satu dari {', '.join(ROLES)}.")
+        raise AccountError(_("The role must be one of: %(roles)s.",
+                             roles=", ".join(name_of("role", r) for r in ROLES)))
     check_new_password(password)
     if db.scalar(select(EditorAccount).where(EditorAccount.username == username)):
-        raise AccountError(f"Nama pengguna {username!r} sudah dipakai (username taken).")
+        raise AccountError(_("The username %(name)s is taken.", name=username))
     account = EditorAccount(username=username, password_hash=hash_password(password), role=role,
                             active=True, session_version=1, created_at=utcnow())
     db.add(account)
@@ -145,18 +147,16 @@ def on_csrf_failure(endpoint: str):
     return register
 
 
-def csrf_message() -> Markup:
-    """Why the form came back, and what to do (both languages, the page shows one)."""
-    return bilingual("Formulir ini kedaluwarsa (sesi berganti atau halaman terbuka terlalu lama). "
-                     "Isian Anda masih ada: periksa, lalu kirim lagi.",
-                     "This form had expired (the session changed or the page was open too "
-                     "long). What you typed is still here: check it and submit again.")
+def csrf_message() -> str:
+    """Why the form came back, and what to do, in the page's language."""
+    return _("This form had expired (the session changed or the page was open too long). "
+             "What you typed is still here: check it and submit again.")
 
 
 def _csrf_failed():
     """Answer a POST whose CSRF token is missing or wrong: the form again, nothing done."""
     if request.accept_mimetypes.best == "application/json" or request.headers.get("X-CSRF-Token"):
-        return jsonify(error="CSRF token missing or wrong: reload the page and try again."), 400
+        return jsonify(error=_("CSRF token missing or wrong: reload the page and try again.")), 400
     again = _AGAIN.get(request.endpoint)
     if again is not None and (current_account() is not None or request.endpoint == "editors.login"):
         return again()
@@ -164,6 +164,21 @@ def _csrf_failed():
               if name not in UNECHOED_FIELDS]
     return render_template("editors/csrf.html", fields=fields, message=csrf_message(),
                            action=request.path, logged_in=current_account() is not None), 400
+
+
+class ScriptSafeSessions(SecureCookieSessionInterface):
+    """Signed-cookie sessions that a page's background request never writes back unchanged.
+
+    The cookie holds the whole session, and a permanent one is sent again with every response:
+    a preview or duplicate check (sent by the page's script, with X-CSRF-Token) answered after a
+    save would put back the cookie it was sent with, losing the save's message or bringing
+    back one already shown. Such a request sets the cookie only when it changed the session.
+    """
+
+    def should_set_cookie(self, app, session) -> bool:
+        if has_request_context() and request.headers.get("X-CSRF-Token") and not session.modified:
+            return False
+        return super().should_set_cookie(app, session)
 
 
 def current_account() -> EditorAccount | None:
@@ -211,15 +226,21 @@ def _headers(response):
     return response
 
 
-def bilingual(indonesian: str, english: str) -> Markup:
-    """Both languages of a label; the page shows one (Indonesian unless switched)."""
-    return Markup('<span class="i18n-id">{}</span><span class="i18n-en" lang="en">{}</span>').format(
-        indonesian, english)
-
-
 @bp.context_processor
 def _template_helpers():
-    return {"csrf_token": csrf_token, "me": current_account, "t": bilingual, "max_chars": MAX_CHARS}
+    return {"csrf_token": csrf_token, "me": current_account, "max_chars": MAX_CHARS,
+            "name_of": name_of, "verdict_shown": verdict_shown, "why_shown": why_shown}
+
+
+@bp.errorhandler(403)
+def _forbidden(error):
+    return render_template("editors/message.html", message=_("Only an admin can do this.")), 403
+
+
+@bp.errorhandler(404)
+def _not_found(error):
+    return render_template("editors/message.html", message=_("There is nothing here: it may have been "
+                                                              "deleted, or the link is wrong.")), 404
 
 
 # WhatsApp text as the sender sees it, rendered as the web chat renders it.
@@ -261,20 +282,22 @@ def login():
         ip = request.remote_addr or "-"
         wait = locked_for(db, username, ip)
         if wait:
-            error = (f"Terlalu banyak percobaan gagal. Coba lagi dalam {wait} detik. "
-                     f"(Too many failed attempts: try again in {wait} s.)")
+            error = _("Too many failed attempts: try again in %(n)d s.", n=wait)
             status = 429
         else:
             account = authenticate(db, username, password)
             if account is None:
                 record_failure(db, username, ip)
                 db.commit()
-                error = "Nama pengguna atau kata sandi salah. (Wrong username or password.)"
+                error = _("Wrong username or password.")
                 status = 401
             else:
                 clear_failures(db, username, ip)
                 db.commit()
-                session.clear()  # a new session: nothing of the anonymous one carries over
+                lang = session.get("lang")  # the language chosen with the switch carries over
+                session.clear()  # a new session: nothing else of the anonymous one carries over
+                if lang:
+                    session["lang"] = lang
                 session.permanent = True
                 session["uid"], session["ver"] = account.id, account.session_version
                 session["csrf"] = secrets.token_urlsafe(32)
@@ -291,8 +314,11 @@ def _login_again():
 
 @bp.post("/logout")
 def logout():
-    """End the session."""
+    """End the session (the language chosen with the switch stays)."""
+    lang = session.get("lang")
     session.clear()
+    if lang:
+        session["lang"] = lang
     return redirect(url_for("editors.login"))
 
 
@@ -316,7 +342,7 @@ def account_create():
         create_account(db, request.form.get("username", ""), request.form.get("password", ""),
                        request.form.get("role", "editor"))
         db.commit()
-        flash("Akun dibuat. (Account created.)", "ok")
+        flash(_("Account created."), "ok")
     except AccountError as exc:
         db.rollback()
         flash(str(exc), "error")
@@ -333,8 +359,7 @@ def account_update(account_id: int):
     me = current_account()
     try:
         if action in ("deactivate", "role") and account.id == me.id:
-            raise AccountError("Anda tidak bisa menonaktifkan atau menurunkan akun sendiri. "
-                               "(You cannot deactivate or demote yourself.)")
+            raise AccountError(_("You cannot deactivate or demote yourself."))
         if action == "deactivate":
             account.active = False
             account.session_version += 1
@@ -348,13 +373,13 @@ def account_update(account_id: int):
         elif action == "role":
             role = request.form.get("role")
             if role not in ROLES:
-                raise AccountError("Peran tidak dikenal. (Unknown role.)")
+                raise AccountError(_("Unknown role."))
             account.role = role
             account.session_version += 1
         else:
             abort(400)
         db.commit()
-        flash("Akun diperbarui. (Account updated.)", "ok")
+        flash(_("Account updated."), "ok")
     except AccountError as exc:
         db.rollback()
         flash(str(exc), "error")

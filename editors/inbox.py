@@ -11,6 +11,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
 from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _, ngettext
 from sqlalchemy import func, or_, select, update
 
 from claims.db import get_session
@@ -275,8 +276,8 @@ def inbox_dismiss_many():
         _dismiss(db, group)
         done += 1
     db.commit()
-    flash(f"{done} grup diabaikan. ({done} group(s) dismissed.)" if done else
-          "Tidak ada grup yang dipilih. (No group ticked.)", "ok" if done else "error")
+    flash(ngettext("%(num)d group dismissed.", "%(num)d groups dismissed.", done) if done else
+          _("No group ticked."), "ok" if done else "error")
     return redirect(url_for("editors.inbox", **{k: v for k, v in request.args.items()}))
 
 
@@ -291,7 +292,7 @@ def inbox_group(group_id: int):
     db = get_session()
     group = db.get(InboxGroup, group_id)
     if group is None:
-        return render_template("editors/message.html", message="Grup tidak ditemukan."), 404
+        return render_template("editors/message.html", message=_("No such group.")), 404
     members = db.scalars(select(RequestLog).join(InboxMember, InboxMember.request_id == RequestLog.id)
                          .where(InboxMember.group_id == group_id)
                          .order_by(RequestLog.created_at.desc())).all()
@@ -328,7 +329,7 @@ def inbox_link(group_id: int):
     group = db.get(InboxGroup, group_id)
     claim = db.get(Claim, request.form.get("claim_id", ""))
     if group is None or claim is None:
-        flash("Grup atau cek fakta tidak ditemukan. (Group or fact-check not found.)", "error")
+        flash(_("Group or fact-check not found."), "error")
         return redirect(url_for("editors.inbox"))
     plan = link_plan(db, group, claim)
     if request.form.get("send", type=int) != plan.send:
@@ -338,12 +339,12 @@ def inbox_link(group_id: int):
     db.commit()
     wiring().outbox.wake()
     if claim.status == "published":
-        flash(f"Ditautkan ke {claim.title}. Dikirim ke {counts.get('pending', 0)} penanya; di luar 24 jam: "
-              f"{counts.get('skipped_window', 0)}. (Linked: sending to {counts.get('pending', 0)}; "
-              f"outside 24 h: {counts.get('skipped_window', 0)}.)", "ok")
+        flash(_("Linked to %(title)s. Sending to %(sending)d asker(s); outside 24 h: %(outside)d.",
+                title=claim.title, sending=counts.get("pending", 0),
+                outside=counts.get("skipped_window", 0)), "ok")
     else:
-        flash(f"Ditautkan ke draf {claim.title}: belum ada yang dikirim. Setelah terbit, tinjau dan "
-              "kirim dari halaman ini. (Linked to a draft: nothing sent until it is published.)", "ok")
+        flash(_("Linked to the draft %(title)s: nothing is sent until it is published; then "
+                "review and send from this page.", title=claim.title), "ok")
     return redirect(url_for("editors.inbox_group", group_id=group_id))
 
 
@@ -354,9 +355,8 @@ def inbox_unlink(group_id: int):
     group = _group_or_404(db, group_id)
     cancelled = unlink_group(db, group, actor())
     db.commit()
-    flash(f"Tautan dilepas; {cancelled} kiriman yang belum terkirim dibatalkan. Yang sudah terkirim "
-          f"tetap tercatat. (Unlinked; {cancelled} unsent answer(s) cancelled, sent ones stay listed.)",
-          "ok")
+    flash(_("Unlinked; %(n)d unsent answer(s) cancelled. Those already sent stay listed.",
+            n=cancelled), "ok")
     return redirect(url_for("editors.inbox_group", group_id=group_id))
 
 
@@ -368,7 +368,7 @@ def inbox_dismiss(group_id: int):
     if group is not None and group.status == "open":
         _dismiss(db, group)
         db.commit()
-        flash("Grup diabaikan. (Group dismissed.)", "ok")
+        flash(_("Group dismissed."), "ok")
     return redirect(url_for("editors.inbox"))
 
 
@@ -381,7 +381,7 @@ def inbox_reopen(group_id: int):
         group.status, group.updated_at = "open", utcnow()
         _set_request_status(db, group.id, "open", only="dismissed")
         db.commit()
-        flash("Grup dibuka lagi. (Group reopened.)", "ok")
+        flash(_("Group reopened."), "ok")
     return redirect(url_for("editors.inbox_group", group_id=group_id))
 
 
@@ -393,12 +393,12 @@ def inbox_assign(group_id: int):
     chosen = request.form.get("assignee_id", type=int)
     account = db.get(EditorAccount, chosen) if chosen else None
     if chosen and (account is None or not account.active):
-        flash("Akun tidak ditemukan. (No such account.)", "error")
+        flash(_("No such account."), "error")
     else:
         group.assignee_id, group.updated_at = (account.id if account else None), utcnow()
         db.commit()
-        flash(f"Ditugaskan ke {account.username}. (Assigned.)" if account else
-              "Tidak ditugaskan ke siapa pun. (Unassigned.)", "ok")
+        flash(_("Assigned to %(name)s.", name=account.username) if account else
+              _("Assigned to nobody."), "ok")
     if request.form.get("back") == "inbox":
         return redirect(url_for("editors.inbox"))
     return redirect(url_for("editors.inbox_group", group_id=group_id))
@@ -433,7 +433,7 @@ def outbox_retry(row_id: int):
     else:
         db.commit()
         wiring().outbox.wake()
-        flash("Dijadwalkan untuk dikirim ulang. (Queued to send again.)", "ok")
+        flash(_("Queued to send again."), "ok")
         if request.form.get("back") == "group" and row.group_id:
             return redirect(url_for("editors.inbox_group", group_id=row.group_id))
     back = request.form.get("back")

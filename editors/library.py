@@ -9,6 +9,7 @@ from datetime import date
 from types import SimpleNamespace
 
 from flask import abort, current_app, flash, jsonify, redirect, render_template, request, url_for
+from flask_babel import get_locale, gettext as _, lazy_gettext as _l, ngettext
 from sqlalchemy import and_, func, or_, select
 
 from claims.db import get_session
@@ -19,14 +20,15 @@ from claims.images import UnreadableImage, image_hash
 from claims.models import STATUSES, Claim
 from claims.store import claim_history, load_published, save_claim, set_status, text_contains
 from claims.validation import check_publishable, clean_claim_data
-from claims.verdicts import current_vocabulary
+from claims.verdicts import UNRATED, current_vocabulary
 from tipline import replies
 from tipline.whatsapp import MAX_CHARS, to_html, wa_len
 
-from .auth import actor, bilingual, bp, csrf_message, on_csrf_failure
+from .auth import actor, bp, csrf_message, on_csrf_failure
 from .inbox import groups_published
 from .models import InboxGroup
 from .wiring import wiring
+from .words import history_rows, name_of, verdict_shown
 
 log = logging.getLogger(__name__)
 
@@ -34,6 +36,7 @@ PAGE_SIZE = 25
 SUGGESTED = 3  # similar fact-checks offered to join, on a fact-check's page
 FORM_FIELDS = ("title", "claim", "verdict", "summary", "url", "date", "lang", "tags", "publisher",
                "appearances")
+FORMAT_NAMES = {"jsonl": "JSONL", "csv": "CSV", "claimreview": "ClaimReview (JSON-LD)"}  # names, not words
 STATUS_ACTIONS = {"publish": "published", "unpublish": "draft", "retire": "retired"}
 SEARCHED = 50  # fact-checks the library's search takes from the tipline's ranking
 SIMILAR = 5  # closest fact-checks shown beside the form
@@ -157,7 +160,7 @@ def _pictures(claim, form, files) -> tuple[list[dict], str | None]:
         try:
             kept.append({"image": image_hash(upload.read()), "name": os.path.basename(upload.filename)[:200]})
         except UnreadableImage:
-            return kept, f"{upload.filename}: bukan gambar yang bisa dibaca. (Not a readable picture.)"
+            return kept, _("%(file)s: not a picture that can be read.", file=upload.filename)
     return kept, None
 
 
@@ -203,10 +206,10 @@ def similar_claims(data) -> Similar:
         return Similar("error", [])
     own = data.get("id") or ""
     found = [c for c in load_published(get_session(), [m.id for m in result.matches]) if c.id != own]
-    vocabulary = current_vocabulary()
     top = result.matches[0].id if result.matches else None
+    lang = str(get_locale())
     items = [{"id": c.id, "title": c.title, "verdict": c.verdict,
-              "label": c.verdict_raw or vocabulary.label(c.verdict, "id"), "url": c.url or "",
+              "label": verdict_shown(c.verdict, c.verdict_raw, lang), "url": c.url or "",
               "edit": url_for("editors.claim_edit", claim_id=c.id),
               "answer": result.decision == "match" and c.id == top}
              for c in found[:SIMILAR]]
@@ -222,7 +225,8 @@ def similar():
 def _render_form(claim, data, error=None, group=None, status=200, missing=(), similar=None):
     if "images" not in data:
         data = {**data, "images": [i for i in (claim.appearances or []) if i.get("image")] if claim else []}
-    history = claim_history(get_session(), claim.id) if claim is not None else []
+    history = history_rows(claim_history(get_session(), claim.id), str(get_locale())) \
+        if claim is not None else []
     hoax, suggestions = _hoax_group(claim) if claim is not None else ([], [])
     if similar is None and (data.get("title") or data.get("claim")):
         similar = similar_claims(data)
@@ -269,21 +273,23 @@ def _group_new(db, claim_ids) -> int:
     return report.grouped
 
 
+MISSING_NAMES = {"verdict": _l("label"), "summary": _l("summary"), "url": _l("article link")}
+
+
 def _missing_message(missing):
-    """Say, in both languages, what a fact-check lacks before it can be published."""
-    names_id = {"verdict": "label", "summary": "ringkasan", "url": "tautan artikel"}
-    names_en = {"verdict": "verdict", "summary": "summary", "url": "article link"}
-    return bilingual(
-        f"Belum bisa terbit: isi {', '.join(names_id[m] for m in missing)}. "
-        f"Draf boleh belum lengkap.",
-        f"Cannot publish yet: fill in the {', '.join(names_en[m] for m in missing)}. "
-        f"A draft may be incomplete.")
+    """Say what a fact-check lacks before it can be published."""
+    return _("Cannot publish yet: fill in the %(fields)s. A draft may be incomplete.",
+             fields=", ".join(str(MISSING_NAMES.get(m, m)) for m in missing))
 
 
 def _data_of(claim: Claim) -> dict:
     d = claim.to_dict()
     links = "\n".join(item["url"] for item in d["appearances"] if not item.get("image"))
-    return {**d, "tags": ", ".join(d["tags"]), "verdict": claim.verdict_raw or claim.verdict,
+    # The label as the desk published it; a fact-check without one gets its code's label (the
+    # vocabulary's, in its own language), never the code itself.
+    verdict = claim.verdict_raw or ("" if claim.verdict == UNRATED else
+                                    current_vocabulary().label(claim.verdict, claim.lang or "id"))
+    return {**d, "tags": ", ".join(d["tags"]), "verdict": verdict,
             "appearances": links, "images": [i for i in d["appearances"] if i.get("image")]}
 
 
@@ -341,9 +347,8 @@ def claim_save():
         db.rollback()
         return _render_form(claim, data, error=str(exc), group=group, status=400)
     grouped = _group_new(db, [saved.id]) if saved.status == "published" else 0
-    flash(f"Tersimpan ({saved.status}). (Saved.)"
-          + (" Digabung dengan cek fakta lain tentang hoaks yang sama. (Grouped with another "
-             "fact-check of the same hoax.)" if grouped else ""), "ok")
+    flash(_("Saved (%(status)s).", status=name_of("claim", saved.status))
+          + (" " + _("Grouped with another fact-check of the same hoax.") if grouped else ""), "ok")
     if waiting:  # answering the askers is its own, confirmed step
         _more_waiting(waiting)
         return redirect(url_for("editors.inbox_link_preview", group_id=waiting[0].id, claim_id=saved.id))
@@ -352,8 +357,9 @@ def claim_save():
 
 def _more_waiting(waiting) -> None:
     if len(waiting) > 1:
-        flash(f"{len(waiting) - 1} grup lain juga menunggu cek fakta ini: kirim dari halaman grupnya di "
-              f"kotak masuk. ({len(waiting) - 1} more group(s) wait for it: send from their pages.)", "ok")
+        flash(ngettext("%(num)d more inbox group waits for this fact-check: send from its page.",
+                       "%(num)d more inbox groups wait for this fact-check: send from their pages.",
+                       len(waiting) - 1), "ok")
 
 
 @on_csrf_failure("editors.claim_save")
@@ -383,7 +389,7 @@ def claim_status(claim_id: str):
     db.commit()
     if status == "published":
         _group_new(db, [claim.id])
-    flash(f"Status: {status}.", "ok")
+    flash(_("Status: %(status)s.", status=name_of("claim", status)), "ok")
     if waiting:  # answering the askers is its own, confirmed step
         _more_waiting(waiting)
         return redirect(url_for("editors.inbox_link_preview", group_id=waiting[0].id, claim_id=claim.id))
@@ -391,9 +397,9 @@ def claim_status(claim_id: str):
 
 
 GROUP_ACTIONS = {
-    "confirm": "Grup dikonfirmasi. (Group confirmed.)",
-    "split": "Dipisahkan dari grupnya. (Split out of its group.)",
-    "join": "Digabungkan ke grup itu. (Joined to that group.)",
+    "confirm": _l("Group confirmed."),
+    "split": _l("Split out of its group."),
+    "join": _l("Joined to that group."),
 }
 
 
@@ -417,14 +423,14 @@ def claim_group(claim_id: str):
             other = (request.form.get("other") or "").strip()
             if db.get(Claim, other) is None or other == claim_id:
                 db.rollback()
-                flash("Cek fakta itu tidak ditemukan. (No such fact-check.)", "error")
+                flash(_("No such fact-check."), "error")
                 return redirect(url_for("editors.claim_edit", claim_id=claim_id))
             join_group(db, claim_id, other, actor=actor())
         db.commit()
     except LookupError:
         db.rollback()
         abort(404)
-    flash(GROUP_ACTIONS[action], "ok")
+    flash(str(GROUP_ACTIONS[action]), "ok")
     return redirect(url_for("editors.claim_edit", claim_id=claim_id) + "#hoax-group")
 
 
@@ -447,7 +453,7 @@ def claim_import():
         form = _import_choices(request.form)
         upload = request.files.get("file")
         if upload is None or not upload.filename:
-            error = "Pilih berkas dulu. (Choose a file.)"
+            error = _("Choose a file.")
         else:
             suffix = os.path.splitext(upload.filename)[1].lower()[:10]
             db = get_session()
@@ -462,17 +468,18 @@ def claim_import():
                     problems = report.skipped
                 except (ClaimsRejected, UnknownFormat, InvalidClaim, UnicodeDecodeError) as exc:
                     db.rollback()
-                    error = f"Tidak ada yang diimpor (nothing imported): {exc}"
+                    error = _("Nothing imported: %(why)s", why=exc)
                     problems = getattr(exc, "problems", [])
             if report is not None:
                 grouped = _group_new(db, report.claim_ids)
     return render_template("editors/import.html", report=report, error=error, formats=FORMATS,
-                           form=form, problems=problems, grouped=grouped), (400 if error else 200)
+                           format_names=FORMAT_NAMES, form=form, problems=problems,
+                           grouped=grouped), (400 if error else 200)
 
 
 @on_csrf_failure("editors.claim_import")
 def _import_again():
     form = _import_choices(request.form)
-    error = csrf_message() + bilingual(" Pilih berkasnya lagi.", " Choose the file again.")
+    error = csrf_message() + " " + _("Choose the file again.")
     return render_template("editors/import.html", report=None, error=error, formats=FORMATS,
-                           form=form, problems=[]), 400
+                           format_names=FORMAT_NAMES, form=form, problems=[]), 400

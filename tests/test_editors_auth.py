@@ -76,6 +76,19 @@ def test_login_rotates_the_session_and_logout_ends_it(app, client):
     assert client.get("/editors/").status_code == 302
 
 
+def test_the_pages_background_requests_never_put_an_old_session_back(app, client):
+    add_account(app)
+    login(client)
+    page = client.get("/editors/")
+    assert "session=" in page.headers.get("Set-Cookie", "")  # a page refreshes the session
+    token = csrf(client)
+    preview = client.post("/editors/preview", data={"title": "x"}, headers={"X-CSRF-Token": token})
+    similar = client.post("/editors/claims/similar", data={"title": "x"}, headers={"X-CSRF-Token": token})
+    assert preview.status_code == similar.status_code == 200
+    # A background answer arriving after a save would otherwise undo the save's message.
+    assert "Set-Cookie" not in preview.headers and "Set-Cookie" not in similar.headers
+
+
 @pytest.mark.db
 def test_production_cookies_are_secure(tmp_path):
     app = make_app(tmp_path, ENV="production", **editors_config())

@@ -4,6 +4,7 @@ from types import SimpleNamespace
 
 import pytest
 
+from claims.verdicts import current_vocabulary
 from tipline import replies
 from tipline.whatsapp import to_html, MAX_CHARS, wa_len
 
@@ -192,12 +193,15 @@ def test_unknown_verdict_codes_still_get_a_label_and_an_emoji():
     assert not line.startswith(" ")
 
 
-def test_page_text_fills_in_the_newsroom_everywhere_it_appears():
-    for lang in ("id", "en"):
-        words = replies.page_text(lang, "Kabar Benar")
-        assert "Kabar Benar" in words["title"] and "Kabar Benar" in words["footer"]
-        assert words["greeting"] == replies.greeting(lang, "Kabar Benar")
-        assert words["examples"]
+@pytest.mark.parametrize("lang", ["id", "en"])
+def test_help_explains_every_label_a_reply_can_carry(lang):
+    text = replies.help_text(lang, "Kabar Benar")
+    meanings = replies.TEXT[lang]["label_meaning"]
+    for code in current_vocabulary().codes:
+        line = f"{replies.verdict_line(code, lang)}: {meanings[code]}"
+        assert line in text.splitlines(), line
+    assert wa_len(text) <= MAX_CHARS
+    assert text.endswith(replies.TEXT[lang]["help"].splitlines()[-1])  # whole, not cut to fit
 
 
 @pytest.mark.parametrize(

@@ -11,18 +11,19 @@ from .views import bp
 from .wiring import KEY, Wiring
 
 
-def init_app(app, searcher, backlog=None, after_purge=(), desk=None, send=None):
+def init_app(app, searcher, backlog=None, after_purge=(), desk=None, send=None, chosen_lang=None):
     """Register the tipline's routes and `flask tipline` commands.
 
     searcher answers messages (index.searcher.Searcher); backlog tells how many wait for a
     worker; after_purge runs in the purge's transaction (other rooms' clean-up); desk
     (wiring.Desk) groups unanswered questions and gives the answers the desk already linked;
     send(to, body) sends a WhatsApp message through Twilio's REST API (the answer to a picture
-    read late).
+    read late); chosen_lang() gives the language the person chose with the pages' switch, or
+    None (the chat page then asks for replies in it).
     """
     media, links = _readers(app.config)
     app.extensions[KEY] = Wiring(searcher, backlog, list(after_purge), desk, media=media, links=links,
-                                 send=send)
+                                 send=send, chosen_lang=chosen_lang or (lambda: None))
     app.register_blueprint(bp)
     app.cli.add_command(tipline_cli)
 

@@ -6,7 +6,7 @@ Every reply goes through `whatsapp.fit`, so none is longer than one WhatsApp mes
 
 import re
 
-from claims.verdicts import is_known_verdict, verdict_emoji, verdict_label
+from claims.verdicts import current_vocabulary, is_known_verdict, verdict_emoji, verdict_label
 
 from .whatsapp import MAX_CHARS, fit, plain, shorten, wa_len
 
@@ -16,9 +16,6 @@ SUMMARY_CHARS = 300
 URL_CHARS = 1000  # a longer link is more likely junk than a page worth opening
 
 DEFAULT_EMOJI = "🔎"  # for a code the vocabulary gives no emoji
-
-# The labels the help text explains, in this order.
-EXPLAINED_VERDICTS = ("false", "misleading", "scam", "true")
 
 TEXT = {
     "id": {
@@ -45,11 +42,19 @@ TEXT = {
             "Belum ada cek faktanya? Pesan Anda kami teruskan ke redaksi.\n"
             "Nomor Anda tidak kami simpan."
         ),
+        # Every label a reply can carry (the vocabulary's codes), explained by "bantuan".
         "label_meaning": {
             "false": "klaimnya salah",
+            "disinformation": "salah, dan sengaja disebarkan untuk menipu",
             "misleading": "ada benarnya, tetapi menyesatkan",
             "scam": "upaya menipu, jangan klik atau transfer",
+            "satire": "lelucon atau parodi, bukan berita",
+            "unproven": "belum ada cukup bukti",
             "true": "klaimnya benar",
+            "partly_true": "benar sebagian, tidak seluruhnya",
+            "mixture": "campuran yang benar dan yang salah",
+            "clarification": "penjelasan untuk meluruskan",
+            "unrated": "redaksi belum memberi label",
         },
         "other_lang": "_English? Just write your message in English._",
         "thanks": (
@@ -141,9 +146,16 @@ TEXT = {
         ),
         "label_meaning": {
             "false": "the claim is wrong",
+            "disinformation": "wrong, and spread on purpose to deceive",
             "misleading": "partly right, but misleading",
             "scam": "a scam, do not click or pay",
+            "satire": "a joke or parody, not news",
+            "unproven": "not enough evidence yet",
             "true": "the claim is right",
+            "partly_true": "true in part, not in full",
+            "mixture": "a mix of true and false",
+            "clarification": "an explanation that sets things straight",
+            "unrated": "the desk has not rated it",
         },
         "other_lang": "_Bahasa Indonesia? Tulis saja pesan Anda dalam bahasa Indonesia._",
         "thanks": "You're welcome! 🙏 Send us anything that looks doubtful, any time.",
@@ -209,67 +221,6 @@ TEXT = {
     },
 }
 
-# Words for the web chat page around the conversation.
-PAGE = {
-    "id": {
-        "html_lang": "id",
-        "title": "{newsroom}: tanya lewat chat",
-        "status": "biasanya membalas dalam hitungan detik",
-        "intro": (
-            "Ragu dengan pesan yang beredar? Ketik kata kuncinya atau tempel pesannya di "
-            "sini. Kami carikan cek fakta yang paling cocok."
-        ),
-        "try": "Coba:",
-        "examples": ["vaksin chip", "halo", "bantuan"],
-        "placeholder": "Ketik pesan",
-        "send": "Kirim",
-        "toggle": "EN",
-        "toggle_label": "Switch to English",
-        "error": "Gagal terkirim. Periksa koneksi lalu coba lagi.",
-        "typing": "mengetik…",
-        "paused": "Dijeda: pesan ini tidak dijawab. Coba lagi sebentar lagi.",
-        "answer_intro": "Jawaban redaksi untuk pertanyaan Anda “{question}”:",
-        "followup_code": "Kode pertanyaan Anda:",
-        "to_chat": "Ke chat",
-        "followup_waiting": "Redaksi belum menjawab. Buka lagi halaman ini nanti.",
-        "followup_closed": "Redaksi tidak membuat cek fakta untuk pertanyaan ini.",
-        "followup_unknown": "Kode ini tidak kami kenal. Periksa lagi kodenya.",
-        "footer": (
-            "Ini layanan tipline {newsroom}. Nomor WhatsApp kami menjawab dengan cara "
-            "yang sama."
-        ),
-        "demo": "Pustaka cek fakta di sini adalah data demo.",
-    },
-    "en": {
-        "html_lang": "en",
-        "title": "{newsroom}: ask in the chat",
-        "status": "usually replies within seconds",
-        "intro": (
-            "Not sure about a message going around? Type a few key words or paste the "
-            "message here. We find the closest fact-check."
-        ),
-        "try": "Try:",
-        "examples": ["vaccine chip", "hello", "help"],
-        "placeholder": "Type a message",
-        "send": "Send",
-        "toggle": "ID",
-        "toggle_label": "Ganti ke bahasa Indonesia",
-        "error": "Not sent. Check your connection and try again.",
-        "typing": "typing…",
-        "paused": "Paused: this message was not answered. Try again in a little while.",
-        "answer_intro": "The desk's answer to your question “{question}”:",
-        "followup_code": "Your question's code:",
-        "to_chat": "To the chat",
-        "followup_waiting": "The desk has not answered yet. Open this page again later.",
-        "followup_closed": "The desk is not writing a fact-check for this question.",
-        "followup_unknown": "We do not know this code. Please check it again.",
-        "footer": (
-            "This is the {newsroom} tipline. Our WhatsApp number answers the same way."
-        ),
-        "demo": "The fact-check library here is demo data.",
-    },
-}
-
 # "[HOAKS] Vaksin …": many desks put the verdict in the title; the reply already shows it.
 _TITLE_TAG = re.compile(r"^\s*[\[(]([^\])]{1,40})[\])]\s*[:\-–—]?\s*")
 
@@ -313,10 +264,14 @@ def menu(lang: str, newsroom: str) -> str:
 
 
 def help_text(lang: str, newsroom: str) -> str:
-    """Answer "bantuan"/"help": how it works and what the labels mean."""
+    """Answer "bantuan"/"help": how it works and what every label a reply can carry means.
+
+    The labels are the vocabulary's (a VERDICTS_FILE may add some): a code with no meaning
+    written here is listed by its label alone."""
     meanings = _t(lang, "label_meaning")
     labels = "\n".join(
-        f"{verdict_line(code, lang)}: {meanings[code]}" for code in EXPLAINED_VERDICTS
+        f"{verdict_line(code, lang)}: {meanings[code]}" if code in meanings else verdict_line(code, lang)
+        for code in current_vocabulary().codes
     )
     return fit(_t(lang, "help").format(newsroom=newsroom, labels=labels))
 
@@ -444,12 +399,3 @@ def choices(claims, lang: str) -> str:
     ]
     return fit(f"{intro}\n\n" + "\n".join(lines) + f"\n\n{_reply_with(len(claims), lang)}\n"
                + _t(lang, "choices_none"))
-
-
-def page_text(lang: str, newsroom: str) -> dict:
-    """The web chat page's own words in one language, with the newsroom's name filled in."""
-    words = dict(PAGE[pick_lang(lang)])
-    for key in ("title", "footer"):
-        words[key] = words[key].format(newsroom=newsroom)
-    words["greeting"] = greeting(lang, newsroom)
-    return words

@@ -6,6 +6,7 @@ import json
 
 from flask import (Blueprint, Response, abort, current_app, jsonify, render_template, request,
                    url_for)
+from flask_babel import get_locale, gettext as _
 from twilio.request_validator import RequestValidator
 from twilio.twiml.messaging_response import MessagingResponse
 from werkzeug.exceptions import RequestEntityTooLarge
@@ -279,9 +280,8 @@ def followup_page(code: str):
     """The page a follow-up code opens on any device: the question and the desk's answer."""
     found = _followup(code, request.args.get("lang"))
     newsroom = current_app.config.get("NEWSROOM_NAME", "Cek Fakta")
-    lang = found["lang"] if found else replies.pick_lang(request.args.get("lang"))
     response = Response(render_template(
-        "tipline/followup.html", found=found, words=replies.page_text(lang, newsroom),
+        "tipline/followup.html", found=found, words=page_words(newsroom),
         newsroom=newsroom), status=200 if found else 404)
     _page_headers(response)
     return response
@@ -292,18 +292,48 @@ def chat():
     """The web chat page: the tipline in a browser, looking like WhatsApp."""
     newsroom = current_app.config.get("NEWSROOM_NAME", "Cek Fakta")
     demo = current_app.config.get("ENV") == "demo"
-    page = {lang: replies.page_text(lang, newsroom) for lang in replies.PAGE}
-    for words in page.values():
-        words["greeting_html"] = str(to_html(words["greeting"]))
-        if not demo:
-            del words["demo"]
+    words = page_words(newsroom)
+    greeting = replies.greeting(words["html_lang"], newsroom)
+    # What the page's script needs: the words it shows itself, the greeting as WhatsApp shows
+    # it, and the language chosen with the switch (replies come in it; None: as each message).
+    page = {"words": {key: words[key] for key in SCRIPT_WORDS}, "greeting_html": str(to_html(greeting)),
+            "chosen": wiring().chosen_lang()}
     response = Response(
-        render_template(
-            "tipline/chat.html", page=page, words=page["id"], newsroom=newsroom, demo=demo
-        )
+        render_template("tipline/chat.html", page=page, words=words, newsroom=newsroom, demo=demo)
     )
     _page_headers(response)
     return response
+
+
+# The words of page_words the chat page's script shows (the template prints the others).
+SCRIPT_WORDS = ("typing", "error", "paused", "answer_intro")
+
+
+def page_words(newsroom: str) -> dict:
+    """The chat and follow-up pages' own words, in the page's language (gettext)."""
+    return {
+        "html_lang": replies.pick_lang(str(get_locale())),
+        "title": _("%(newsroom)s: ask in the chat", newsroom=newsroom),
+        "status": _("usually replies within seconds"),
+        "intro": _("Not sure about a message going around? Type a few key words or paste the "
+                   "message here. We find the closest fact-check."),
+        "try": _("Try:"),
+        "examples": [_("vaccine chip"), _("hello"), _("help")],
+        "placeholder": _("Type a message"),
+        "send": _("Send"),
+        "error": _("Not sent. Check your connection and try again."),
+        "typing": _("typing…"),
+        "paused": _("Paused: this message was not answered. Try again in a little while."),
+        "answer_intro": _("The desk's answer to your question “{question}”:"),
+        "followup_code": _("Your question's code:"),
+        "to_chat": _("To the chat"),
+        "followup_waiting": _("The desk has not answered yet. Open this page again later."),
+        "followup_closed": _("The desk is not writing a fact-check for this question."),
+        "followup_unknown": _("We do not know this code. Please check it again."),
+        "footer": _("This is the %(newsroom)s tipline. Our WhatsApp number answers the same way.",
+                    newsroom=newsroom),
+        "demo": _("The fact-check library here is demo data."),
+    }
 
 
 def _page_headers(response: Response) -> None:
@@ -313,3 +343,4 @@ def _page_headers(response: Response) -> None:
     )
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Referrer-Policy"] = "no-referrer"
+    response.vary.add("Accept-Language")  # the page's language is the browser's, unless chosen

@@ -39,6 +39,7 @@ class Wiring:
     links: LinkReader | None = None  # reads the pages of unknown links (None: searched as words)
     reading: ReadingQueue = field(default_factory=ReadingQueue)  # pictures read on their own thread
     send: object = None  # callable(to, body) -> SID: a WhatsApp message through Twilio's REST API
+    chosen_lang: object = None  # callable() -> "id", "en" or None: the language chosen with the switch
 
 
 def wiring() -> Wiring:

@@ -1,23 +1,7 @@
-// The editors' pages: the language switch and the live WhatsApp preview. No inline script.
+// The editors' pages: ticking groups and the live WhatsApp preview. No inline script. (The
+// language switch is a form: the server renders each page in one language.)
 (function () {
   "use strict";
-  var root = document.documentElement;
-  var toggle = document.getElementById("lang-toggle");
-  function setLang(lang) {
-    root.classList.toggle("en", lang === "en");
-    root.lang = lang;
-    if (toggle) toggle.textContent = lang === "en" ? "Bahasa Indonesia" : "English";
-  }
-  var saved = null;
-  try { saved = localStorage.getItem("cekfakta.editors.lang"); } catch (e) { /* private mode */ }
-  setLang(saved === "en" ? "en" : "id");
-  if (toggle) {
-    toggle.addEventListener("click", function () {
-      var next = root.classList.contains("en") ? "id" : "en";
-      try { localStorage.setItem("cekfakta.editors.lang", next); } catch (e) { /* ignore */ }
-      setLang(next);
-    });
-  }
 
   var tickAll = document.getElementById("tick-all");
   if (tickAll) {

@@ -5,13 +5,13 @@
 (function () {
   "use strict";
 
+  // The page comes in one language (the server's choice: the switch, else the browser's);
+  // PAGE holds the few words this script shows itself, in that language.
   var PAGE = JSON.parse(document.getElementById("page-data").textContent);
   var chat = document.getElementById("chat");
   var form = document.getElementById("composer");
   var input = document.getElementById("message");
   var sendButton = document.getElementById("send");
-  var toggle = document.getElementById("lang-toggle");
-  var chips = document.getElementById("chips");
   var welcome = null;
 
   function stored(key, make) {
@@ -36,12 +36,10 @@
   }
 
   var session = stored("cekfakta.session", randomId);
-  // The language the reader chose with the switch: replies come in it. Not chosen: each reply
-  // follows the language of the message.
-  var chosen = null;
-  try { chosen = window.localStorage.getItem("cekfakta.lang"); } catch (e) { /* blocked */ }
-  if (!PAGE[chosen]) { chosen = null; }
-  var lang = chosen || "id";
+  // The language the reader chose with the switch (kept in their session by the server):
+  // replies come in it. Not chosen: each reply follows the language of the message.
+  function chosen() { return PAGE.chosen; }
+  function lang() { return document.documentElement.lang; }
 
   function clock() {
     var now = new Date();
@@ -71,7 +69,7 @@
     return node;
   }
 
-  function words() { return PAGE[lang]; }
+  function words() { return PAGE.words; }
 
   function note(text) {
     var node = document.createElement("p");
@@ -99,7 +97,7 @@
   }
   function checkFollowups() {
     followups().forEach(function (code) {
-      fetch("api/followup/" + encodeURIComponent(code) + "?lang=" + lang).then(function (response) {
+      fetch("api/followup/" + encodeURIComponent(code) + "?lang=" + lang()).then(function (response) {
         if (response.status === 404) { forget(code); return null; }
         return response.ok ? response.json() : null;
       }).then(function (data) {
@@ -115,23 +113,49 @@
     });
   }
 
-  function applyLang() {
-    var w = words();
-    document.documentElement.lang = w.html_lang;
-    document.title = w.title;
-    Array.prototype.forEach.call(document.querySelectorAll("[data-t]"), function (node) {
-      node.textContent = w[node.getAttribute("data-t")];
-    });
-    input.placeholder = w.placeholder;
-    sendButton.setAttribute("aria-label", w.send);
-    toggle.textContent = w.toggle;
-    toggle.setAttribute("aria-label", w.toggle_label);
-    Array.prototype.forEach.call(chips.querySelectorAll(".chip"), function (chip, i) {
-      chip.textContent = w.examples[i] || chip.textContent;
-    });
+  function greet() {
     if (welcome) { welcome.remove(); }
-    welcome = bubble("in", w.greeting, w.greeting_html);
+    welcome = bubble("in", "", PAGE.greeting_html);
     chat.insertBefore(welcome, chat.children[1] || null);
+  }
+
+  // The switch is a form (it works without script too, reloading the page); here it keeps the
+  // conversation: the server sets the language, and the page's words are taken from the page
+  // as the server now renders it, so that no second language ever sits in this one.
+  function switchLanguage(switchForm) {
+    fetch(switchForm.action, {
+      method: "POST", body: new FormData(switchForm), credentials: "same-origin",
+      headers: { "Accept": "application/json" }
+    }).then(function (response) {
+      if (!response.ok) { throw new Error("HTTP " + response.status); }
+      return fetch(window.location.href, { credentials: "same-origin" });
+    }).then(function (response) {
+      if (!response.ok) { throw new Error("HTTP " + response.status); }
+      return response.text();
+    }).then(function (html) {
+      var fresh = new DOMParser().parseFromString(html, "text/html");
+      var data = fresh.getElementById("page-data").textContent;
+      PAGE = JSON.parse(data);
+      document.getElementById("page-data").textContent = data; // the old words go altogether
+      document.documentElement.lang = fresh.documentElement.lang;
+      document.title = fresh.title;
+      Array.prototype.forEach.call(document.querySelectorAll("[data-t]"), function (node) {
+        var now = fresh.querySelector('[data-t="' + node.getAttribute("data-t") + '"]');
+        if (now) { node.textContent = now.textContent; }
+      });
+      ["header.bar", "#chips", "footer.foot"].forEach(function (selector) {
+        var old = document.querySelector(selector), now = fresh.querySelector(selector);
+        if (old && now) { old.replaceWith(document.importNode(now, true)); }
+      });
+      var freshInput = fresh.getElementById("message");
+      input.placeholder = freshInput.placeholder;
+      sendButton.setAttribute("aria-label", fresh.getElementById("send").getAttribute("aria-label"));
+      greet();
+      var toggle = document.getElementById("lang-toggle");
+      if (toggle) { toggle.focus(); }
+    }).catch(function () {
+      switchForm.submit(); // the plain form: the page reloads in the new language
+    });
   }
 
   function send(text) {
@@ -147,8 +171,8 @@
     fetch("api/messages", {
       method: "POST",
       headers: { "Content-Type": "application/json" },
-      body: JSON.stringify(chosen ? { text: text, session: session, lang: chosen }
-                                  : { text: text, session: session })
+      body: JSON.stringify(chosen() ? { text: text, session: session, lang: chosen() }
+                                    : { text: text, session: session })
     }).then(function (response) {
       if (!response.ok) { throw new Error("HTTP " + response.status); }
       return response.json();
@@ -188,16 +212,17 @@
     }
   });
   input.addEventListener("input", grow);
-  chips.addEventListener("click", function (event) {
+  // On the document: the chips and the switch are replaced when the language changes.
+  document.addEventListener("click", function (event) {
     if (event.target.classList.contains("chip")) { send(event.target.textContent); }
   });
-  toggle.addEventListener("click", function () {
-    lang = lang === "id" ? "en" : "id";
-    chosen = lang;
-    try { window.localStorage.setItem("cekfakta.lang", lang); } catch (e) { /* blocked */ }
-    applyLang();
+  document.addEventListener("submit", function (event) {
+    if (event.target.id === "lang-form") {
+      event.preventDefault();
+      switchLanguage(event.target);
+    }
   });
 
-  applyLang();
+  greet();
   checkFollowups();
 })();
