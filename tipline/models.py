@@ -3,6 +3,8 @@
 from datetime import datetime, timezone
 
 from sqlalchemy import JSON, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Mapped, mapped_column
 
 from claims.db import Base
@@ -81,6 +83,19 @@ class SenderState(Base):
 
     def __repr__(self) -> str:
         return f"<SenderState {self.sender_hash[:8]}… {self.lang}>"
+
+
+def save_sender(session, values: dict) -> None:
+    """Write what the tipline remembers of a sender (every SenderState column): one upsert."""
+    dialect = session.get_bind().dialect.name
+    if dialect not in ("sqlite", "postgresql"):
+        session.merge(SenderState(**values))
+        return
+    table = SenderState.__table__
+    statement = (sqlite_insert if dialect == "sqlite" else postgresql_insert)(table).values(**values)
+    session.execute(statement.on_conflict_do_update(
+        index_elements=[table.c.sender_hash],
+        set_={name: statement.excluded[name] for name in values if name != "sender_hash"}))
 
 
 class ReplyAddress(Base):
