@@ -19,7 +19,7 @@ from dataclasses import dataclass, replace
 from datetime import timedelta
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.exc import IntegrityError
 
 from claims.db import session_scope
@@ -225,12 +225,13 @@ class Sender:
 
 
 _SENDERS = SenderState.__table__
+_SENDER = (select(_SENDERS.c.lang, _SENDERS.c.last_choices, _SENDERS.c.choices_at)
+           .where(_SENDERS.c.sender_hash == bindparam("who")))
 
 
 def read_sender(session, who: str) -> Sender | None:
     """Give what the tipline remembers of a sender, or None for a sender it never kept."""
-    row = session.execute(select(_SENDERS.c.lang, _SENDERS.c.last_choices, _SENDERS.c.choices_at)
-                          .where(_SENDERS.c.sender_hash == who)).first()
+    row = session.execute(_SENDER, {"who": who}).first()
     return Sender(who, row.lang, list(row.last_choices or []), row.choices_at) if row else None
 
 

@@ -85,17 +85,23 @@ class SenderState(Base):
         return f"<SenderState {self.sender_hash[:8]}… {self.lang}>"
 
 
+_SAVE_SENDER = {}  # dialect name -> the upsert, built once
+
+
 def save_sender(session, values: dict) -> None:
     """Write what the tipline remembers of a sender (every SenderState column): one upsert."""
     dialect = session.get_bind().dialect.name
     if dialect not in ("sqlite", "postgresql"):
         session.merge(SenderState(**values))
         return
-    table = SenderState.__table__
-    statement = (sqlite_insert if dialect == "sqlite" else postgresql_insert)(table).values(**values)
-    session.execute(statement.on_conflict_do_update(
-        index_elements=[table.c.sender_hash],
-        set_={name: statement.excluded[name] for name in values if name != "sender_hash"}))
+    if dialect not in _SAVE_SENDER:
+        table = SenderState.__table__
+        statement = (sqlite_insert if dialect == "sqlite" else postgresql_insert)(table)
+        _SAVE_SENDER[dialect] = statement.on_conflict_do_update(
+            index_elements=[table.c.sender_hash],
+            set_={column.name: statement.excluded[column.name]
+                  for column in table.columns if column.name != "sender_hash"})
+    session.execute(_SAVE_SENDER[dialect], values)
 
 
 class ReplyAddress(Base):

@@ -3,7 +3,7 @@
 import logging
 import time
 
-from sqlalchemy import case, select
+from sqlalchemy import bindparam, case, select
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
@@ -20,11 +20,28 @@ def _window_start(window: int) -> int:
     return now - now % window
 
 
+_RATE = RateWindow.__table__
+_COUNTED = select(_RATE.c.window_start, _RATE.c.count).where(_RATE.c.sender_hash == bindparam("who"))
+_UPSERTS = {}  # dialect name -> the counting upsert, built once
+
+
+def _upsert(dialect: str):
+    """The counting upsert of a dialect: a new row, or one more in the current window."""
+    if dialect not in _UPSERTS:
+        insert = sqlite_insert if dialect == "sqlite" else postgresql_insert
+        start = bindparam("start")
+        statement = insert(_RATE).values(sender_hash=bindparam("who"), window_start=start, count=1)
+        _UPSERTS[dialect] = statement.on_conflict_do_update(
+            index_elements=[_RATE.c.sender_hash],
+            set_={"count": case((_RATE.c.window_start == start, _RATE.c.count + 1), else_=1),
+                  "window_start": start},
+        ).returning(_RATE.c.count)
+    return _UPSERTS[dialect]
+
+
 def counted(session, who: str, window: int) -> int:
     """Give how many messages a sender has sent in the current window so far (a read, no write)."""
-    table = RateWindow.__table__
-    row = session.execute(select(table.c.window_start, table.c.count)
-                          .where(table.c.sender_hash == who)).first()
+    row = session.execute(_COUNTED, {"who": who}).first()
     return row.count if row is not None and row.window_start == _window_start(window) else 0
 
 
@@ -36,17 +53,9 @@ def count_message(session, who: str, window: int) -> int:
     counter (the row's lock orders two workers counting one sender).
     """
     start = _window_start(window)
-    table = RateWindow.__table__
     dialect = session.get_bind().dialect.name
     if dialect in ("sqlite", "postgresql"):
-        insert = sqlite_insert if dialect == "sqlite" else postgresql_insert
-        statement = insert(table).values(sender_hash=who, window_start=start, count=1)
-        statement = statement.on_conflict_do_update(
-            index_elements=[table.c.sender_hash],
-            set_={"count": case((table.c.window_start == start, table.c.count + 1), else_=1),
-                  "window_start": start},
-        ).returning(table.c.count)
-        return session.execute(statement).scalar_one()
+        return session.execute(_upsert(dialect), {"who": who, "start": start}).scalar_one()
     # another database: read and write under the row's lock, less cheaply
     row = session.get(RateWindow, who, with_for_update=True)
     if row is None:
@@ -78,13 +87,13 @@ def rate_limited(session, who: str, first: bool, window: int, channel: str,
     text = replies.rate_limited(lang, window) if first else ""
     reply = Reply(text, "rate_limited", lang=lang)
     # Counted in the log (the dashboard and the desk can see a flood), but its bodies are not kept.
-    line = insert_log(dict(
+    line = dict(
         message_sid=message_sid or None, channel=channel, sender_hash=who, client_hash=client,
         text="", lang=lang,
         decision="rate_limited", elapsed_ms=round((time.perf_counter() - started) * 1000, 2),
-        reply=text, created_at=utcnow(), status="dismissed"))
+        reply=text, created_at=utcnow(), status="dismissed")
     try:
-        session.execute(line)
+        insert_log(session, line)
         session.commit()
     except IntegrityError:  # the same message delivered twice at once
         session.rollback()

@@ -4,7 +4,7 @@ import hashlib
 import logging
 from dataclasses import dataclass, field
 
-from sqlalchemy import insert, select
+from sqlalchemy import bindparam, insert, select
 
 from . import reply_addresses
 from .models import RequestLog
@@ -60,22 +60,23 @@ class Reply:
 
 
 _LOG = RequestLog.__table__
+# Built once (SQLAlchemy Core, bound parameters): every message runs them.
+_EARLIER = (select(_LOG.c.reply, _LOG.c.decision, _LOG.c.claim_id, _LOG.c.score, _LOG.c.lang)
+            .where(_LOG.c.message_sid == bindparam("sid")).limit(1))
+_INSERT = insert(_LOG)
 
 
 def earlier_reply(session, message_sid: str) -> Reply | None:
     """Give the answer already logged for a MessageSid (Twilio retries), or None."""
-    row = session.execute(
-        select(_LOG.c.reply, _LOG.c.decision, _LOG.c.claim_id, _LOG.c.score, _LOG.c.lang)
-        .where(_LOG.c.message_sid == message_sid).limit(1)
-    ).first()
+    row = session.execute(_EARLIER, {"sid": message_sid}).first()
     if row is None:
         return None
     return Reply(*row)
 
 
-def insert_log(entry: dict):
-    """Give the statement that writes one request log line (SQLAlchemy Core: no ORM object)."""
-    return insert(_LOG).values(**entry)
+def insert_log(session, entry: dict) -> int:
+    """Write one request log line (SQLAlchemy Core: no ORM object); give its id."""
+    return session.execute(_INSERT, entry).inserted_primary_key[0]
 
 
 def log_request(session, entry: dict, reply: Reply, channel: str, sender_key: str,
@@ -85,7 +86,7 @@ def log_request(session, entry: dict, reply: Reply, channel: str, sender_key: st
 
     desk (tipline.wiring.Desk): files the question in the inbox in the same transaction.
     """
-    row_id = session.execute(insert_log(entry)).inserted_primary_key[0]
+    row_id = insert_log(session, entry)
     status = entry["status"]
     if desk is not None:
         _file(session, desk, row_id, status, entry["text"], reply)
