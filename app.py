@@ -1,4 +1,5 @@
 """The Cek Fakta tipline: the application factory, its settings, and the index kept in step."""
+import gc
 import json
 import logging
 import os
@@ -335,13 +336,33 @@ def parts(app: Flask) -> Parts:
     return app.extensions["cekfakta"]
 
 
+def preload(app: Flask) -> None:
+    """Load what the workers only read (the index, the encoder, recent query vectors) in the
+    server's master, before it forks them: they share those pages instead of a copy each.
+
+    gunicorn.conf.py calls this once the app is loaded (preload_app). No database connection and
+    no thread is left to cross the fork; the loaded objects are frozen out of the garbage
+    collector, whose passes would otherwise write to (and so copy) every page they sit on.
+    """
+    try:
+        parts(app).searcher.load()
+    except Exception:  # the database down, say: each worker loads its own when it can
+        log.exception("could not load the index before forking the workers")
+    claims.db.get_engine(app).dispose()
+    gc.freeze()
+
+
 def prepare_worker(app: Flask, sockets) -> None:
     """Get a freshly forked server worker ready: watch its listening sockets, load the index.
 
     gunicorn.conf.py calls this before the worker takes its first message; otherwise that
-    message waits for the index to load, and so does everyone queued behind it.
+    message waits for the index to load, and so does everyone queued behind it. A worker
+    forked from a master that loaded the app (preload) first drops the master's database
+    connections and opens its own query-vector file.
     """
     found = parts(app)
+    claims.db.get_engine(app).dispose(close=False)
+    found.searcher.after_fork()
     found.backlog.watch(sockets)
     try:
         found.searcher.warm()

@@ -70,8 +70,11 @@ _TAG = re.compile(r"^\s*\[[^\]]*\]\s*")  # "[SALAH]", "[HOAKS]": the verdict, no
 
 
 def keywords(name: str, count: int, seed: int, skip: set[str] = frozenset()) -> list[str]:
-    """Give `count` distinct keyword messages: 4-6 consecutive words of library titles."""
-    titles = [json.loads(line)["title"] for line in open(LIBRARIES[name], encoding="utf-8")]
+    """Give `count` distinct keyword messages: 4-6 consecutive words of library titles.
+
+    name: a library of this script, or a JSONL file of fact-checks."""
+    source = LIBRARIES.get(name, name)
+    titles = [json.loads(line)["title"] for line in open(source, encoding="utf-8")]
     rng = random.Random(seed)
     out: dict[str, None] = {}
     for _ in range(count * 50):
@@ -350,7 +353,11 @@ def profile(inst: Instance, texts: list[str]) -> dict:
     prepare_worker(app, [])
     steps = Steps()
     for spec, attr, name in STEPS:
-        steps.wrap(_resolve(spec), attr, name)
+        try:
+            owner = _resolve(spec)
+        except (ImportError, AttributeError):  # a module this version of the code does not have
+            continue
+        steps.wrap(owner, attr, name)
     client = app.test_client()
     url = inst.url + "/whatsapp"
     validator = RequestValidator(inst.secrets["TWILIO_AUTH_TOKEN"])

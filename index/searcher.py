@@ -234,6 +234,20 @@ class Searcher:
                           "answering", wanted.id if wanted is not None else "-")
             self._given_up = wanted.id if wanted is not None else None
 
+    def load(self) -> None:
+        """Load the index, its encoder and the recent query vectors, starting no thread: what a
+        server's master does before it forks its workers, which then share those pages."""
+        started = time.perf_counter()
+        self.sync_once()
+        index = self.service.index
+        warmed = self.service.query_vectors.warm(index.encoder)
+        log.info("search loaded before the workers start in %.1f s: %d fact-checks, %d query vectors",
+                 time.perf_counter() - started, len(index), warmed)
+
+    def after_fork(self) -> None:
+        """In a forked worker: open its own handles (the shared query vectors' file)."""
+        self.service.query_vectors.after_fork()
+
     def warm(self) -> None:
         """Load the index, the encoder and the recent query vectors before the first message."""
         started = time.perf_counter()
