@@ -132,14 +132,18 @@ class Searcher:
                     found.append(Similar(match.id, float(mine[-1] @ theirs[-1])))
         return sorted(found, key=lambda s: -s.similarity)[:k]
 
-    def sync_once(self) -> None:
-        """Swap in a newer snapshot if one was built, then apply library changes since."""
+    def sync_once(self, follow: bool = True) -> None:
+        """Swap in a newer snapshot if one was built, then apply library changes since.
+
+        follow: also start rebuilding in the background when another node's rebuild is to be
+        followed (False: start no thread, e.g. in a server's master before it forks)."""
         with self._lock:
             self.service.reload()
             revision = self.library.revision()
             if revision != self.service.revision:
                 self.service.apply(self.library.changes(self.service.revision))
-        self._follow(revision)
+        if follow:
+            self._follow(revision)
 
     def catch_up(self, snapshot_from: int) -> None:
         """Bring this process's index up to the library now.
@@ -238,7 +242,7 @@ class Searcher:
         """Load the index, its encoder and the recent query vectors, starting no thread: what a
         server's master does before it forks its workers, which then share those pages."""
         started = time.perf_counter()
-        self.sync_once()
+        self.sync_once(follow=False)  # each worker follows other nodes' rebuilds itself
         index = self.service.index
         warmed = self.service.query_vectors.warm(index.encoder)
         log.info("search loaded before the workers start in %.1f s: %d fact-checks, %d query vectors",
