@@ -95,8 +95,8 @@ def main():
             found = measure(inst, str(code), args.workers)
             named = code / "COMMIT"
             found.update(library=library, vectors_mb=round(vectors / 2 ** 20, 1), workers_asked=args.workers,
-                         code="this commit" if code == ROOT else (named.read_text().strip() if named.exists()
-                                                                   else code.name),
+                         code=_head() if code == ROOT else (named.read_text().strip() if named.exists()
+                                                             else code.name),
                          at=time.strftime("%Y-%m-%d %H:%M", time.gmtime()))
             print(json.dumps(found), flush=True)
             results["runs"] = [r for r in results["runs"]
@@ -104,6 +104,12 @@ def main():
     RESULTS.parent.mkdir(exist_ok=True)
     RESULTS.write_text(json.dumps(results, indent=1))
     write_table(results)
+
+
+def _head() -> str:
+    import subprocess
+    return subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True,
+                          text=True).stdout.strip()
 
 
 def write_table(results: dict) -> None:
