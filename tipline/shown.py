@@ -14,7 +14,7 @@ from collections.abc import Iterable
 
 from claims.store import PublishedClaim, changed_ids, read_published
 
-SIZE = 20_000  # fact-checks kept per process: a few MB
+SIZE = 4096  # fact-checks kept per process: a few MB (the summaries are most of it)
 
 
 class ShownClaims:
