@@ -340,7 +340,7 @@ def preload(app: Flask) -> None:
     """Load what the workers only read (the index, the encoder, recent query vectors) in the
     server's master, before it forks them: they share those pages instead of a copy each.
 
-    gunicorn.conf.py calls this once the app is loaded (preload_app). No database connection and
+    gunicorn.conf.py calls this once the master listens (when_ready). No database connection and
     no thread is left to cross the fork; the loaded objects are frozen out of the garbage
     collector, whose passes would otherwise write to (and so copy) every page they sit on.
     """

@@ -84,7 +84,7 @@ def test_gunicorn_workers_load_the_index_before_their_first_message(faults, tmp_
             time.sleep(0.1)
         text = log.read_text()
         assert text.count("search ready in") == 2, text  # both workers, and no message sent yet
-        # loaded once in the master before the fork (preload_app): the workers share its pages
+        # loaded once in the master before the fork (when_ready): the workers share its pages
         assert text.count("search loaded before the workers start") == 1, text
         assert "40 fact-checks" in text  # the demo library
         found = requests.get(instance.url + "/api/search", params={"q": "vaksin chip"}, timeout=10).json()
