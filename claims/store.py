@@ -17,7 +17,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Any
 
-from sqlalchemy import delete, false, func, insert, or_, select, update
+from sqlalchemy import bindparam, delete, false, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from claims.errors import (ClaimNotFound, ClaimsRejected, ImportProblem, IncompleteClaim,
@@ -119,9 +119,52 @@ def load_published(session: Session, claim_ids: Iterable[str]) -> list[Claim]:
     return [by_id[i] for i in wanted if i in by_id]
 
 
+@dataclass(frozen=True)
+class PublishedClaim:
+    """A published fact-check as a reply shows it: read with SQLAlchemy Core, no ORM object.
+
+    Light and immutable, so a process can keep it between messages (tipline/shown.py)."""
+
+    id: str
+    title: str
+    claim: str
+    verdict: str
+    summary: str
+    url: str | None
+    published: date | None
+    lang: str
+
+
+_COLUMNS = Claim.__table__.c
+# The status is checked here, not in SQL: with `status = 'published'` in the WHERE clause SQLite
+# walks the status index (every published claim) instead of looking the ids up.
+_READ_PUBLISHED = select(_COLUMNS.id, _COLUMNS.title, _COLUMNS.claim, _COLUMNS.verdict, _COLUMNS.summary,
+                         _COLUMNS.url, _COLUMNS.published, _COLUMNS.lang, _COLUMNS.status
+                         ).where(_COLUMNS.id.in_(bindparam("ids", expanding=True)))
+_CHUNK = 500  # ids per IN (...) look-up
+
+
+def read_published(session: Session, claim_ids: Iterable[str]) -> dict[str, PublishedClaim]:
+    """Give the published claims among these ids, by id; missing or unpublished ones left out."""
+    wanted = list(dict.fromkeys(i for i in claim_ids if i))
+    found: dict[str, PublishedClaim] = {}
+    for start in range(0, len(wanted), _CHUNK):
+        rows = session.execute(_READ_PUBLISHED, {"ids": wanted[start:start + _CHUNK]})
+        found.update((row[0], PublishedClaim(*row[:-1])) for row in rows if row[-1] == "published")
+    return found
+
+
+def changed_ids(session: Session, revision: int) -> list[str]:
+    """Give the ids of the claims changed after a revision (any status)."""
+    return list(session.scalars(select(Claim.id).where(Claim.revision > revision)))
+
+
+_REVISION = select(LibraryState.__table__.c.revision).where(LibraryState.__table__.c.id == 1)
+
+
 def library_revision(session: Session) -> int:
     """Return the library revision: it grows with every committed change to any claim."""
-    return session.scalar(select(LibraryState.revision).where(LibraryState.id == 1)) or 0
+    return session.scalar(_REVISION) or 0
 
 
 def changes_since(session: Session, revision: int) -> list[Claim]:

@@ -178,7 +178,9 @@ class Desk:
         with self._lock:
             found = self._vectors.get(key)
         if found is None:
-            found = np.asarray(encoder.encode_queries([text]), dtype=np.float32)[0]
+            # Through the search's own query vectors: the message was usually embedded for its
+            # search a moment ago, as this very text (never twice; the same vector either way).
+            found = np.asarray(self.searcher.query_vector(text), dtype=np.float32)[0]
             with self._lock:
                 self._vectors[key] = found
                 while len(self._vectors) > _REMEMBERED:

@@ -53,6 +53,14 @@ class SharedVectors:
         db.execute("CREATE INDEX IF NOT EXISTS vectors_used ON vectors (used)")
         return db
 
+    def after_fork(self) -> None:
+        """Open this process's own connection (a SQLite connection must not cross a fork)."""
+        with self._lock:
+            try:
+                self._db = self._open(self.path)
+            except (OSError, sqlite3.Error):
+                self._db = self._open(":memory:")
+
     @staticmethod
     def key(encoder_id: str, text: str) -> bytes:
         """Name a vector without keeping its text."""
@@ -125,6 +133,11 @@ class QueryCache:
         self._lock = threading.Lock()
         self.shared = shared
         self.hits = self.shared_hits = self.misses = 0
+
+    def after_fork(self) -> None:
+        """In a forked process: give it its own handle on the shared store."""
+        if self.shared is not None:
+            self.shared.after_fork()
 
     def clear(self) -> None:
         """Forget this process's vectors (not the shared store's)."""

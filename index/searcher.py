@@ -86,6 +86,12 @@ class Searcher:
         index's, or its primary one when the index blends two (index/encoders.py)."""
         return primary_encoder(self.service.index.encoder)
 
+    @property
+    def snapshot(self) -> str | None:
+        """Give the name of the live index snapshot (None: built in memory): it changes with
+        every rebuild, so what was read beside one index can tell it is still current."""
+        return self.service.snapshot
+
     def search(self, text: str, k: int = 5, embed: bool = True) -> SearchResult:
         """Rank the library for a text and decide whether the best answers it.
 
@@ -97,6 +103,11 @@ class Searcher:
             if not self.service.loaded:
                 self.sync_once()
         return self.service.index.search(text, k, embed)
+
+    def query_vector(self, text: str):
+        """Give the (1, dim) query vector of a text by the live index's encoder, through the
+        process's query vectors (embedded at most once, shared with the search)."""
+        return self.service.query_vectors.query_vector(self.encoder, text)
 
     def similar(self, document: Document, k: int = SIMILAR_CANDIDATES) -> list[Similar]:
         """Give the indexed documents closest to an indexed one, most similar first.
@@ -123,14 +134,18 @@ class Searcher:
                     found.append(Similar(match.id, float(mine[-1] @ theirs[-1])))
         return sorted(found, key=lambda s: -s.similarity)[:k]
 
-    def sync_once(self) -> None:
-        """Swap in a newer snapshot if one was built, then apply library changes since."""
+    def sync_once(self, follow: bool = True) -> None:
+        """Swap in a newer snapshot if one was built, then apply library changes since.
+
+        follow: also start rebuilding in the background when another node's rebuild is to be
+        followed (False: start no thread, e.g. in a server's master before it forks)."""
         with self._lock:
             self.service.reload()
             revision = self.library.revision()
             if revision != self.service.revision:
                 self.service.apply(self.library.changes(self.service.revision))
-        self._follow(revision)
+        if follow:
+            self._follow(revision)
 
     def catch_up(self, snapshot_from: int) -> None:
         """Bring this process's index up to the library now.
@@ -224,6 +239,20 @@ class Searcher:
             log.exception("could not rebuild the index as build %s; the current index keeps "
                           "answering", wanted.id if wanted is not None else "-")
             self._given_up = wanted.id if wanted is not None else None
+
+    def load(self) -> None:
+        """Load the index, its encoder and the recent query vectors, starting no thread: what a
+        server's master does before it forks its workers, which then share those pages."""
+        started = time.perf_counter()
+        self.sync_once(follow=False)  # each worker follows other nodes' rebuilds itself
+        index = self.service.index
+        warmed = self.service.query_vectors.warm(index.encoder)
+        log.info("search loaded before the workers start in %.1f s: %d fact-checks, %d query vectors",
+                 time.perf_counter() - started, len(index), warmed)
+
+    def after_fork(self) -> None:
+        """In a forked worker: open its own handles (the shared query vectors' file)."""
+        self.service.query_vectors.after_fork()
 
     def warm(self) -> None:
         """Load the index, the encoder and the recent query vectors before the first message."""

@@ -33,6 +33,26 @@ def test_production_refuses_to_start_without_secrets(tmp_path, monkeypatch):
         create_app({"DATABASE_URL": f"sqlite:///{tmp_path}/x.db"})
 
 
+@pytest.mark.sqlite_only(reason="SQLite's synchronous pragma")
+@pytest.mark.parametrize("value, pragma", [("FULL", 2), ("normal", 1), ("fast", None)])
+def test_sqlite_synchronous_is_a_setting_and_a_wrong_one_stops_start_up(tmp_path, value, pragma):
+    from sqlalchemy import text
+
+    from tests.conftest import make_app
+
+    if pragma is None:
+        with pytest.raises(StartupError, match="FACTCHECK_SQLITE_SYNCHRONOUS must be FULL or NORMAL"):
+            make_app(tmp_path, SQLITE_SYNCHRONOUS=value)
+        return
+    app = make_app(tmp_path, SQLITE_SYNCHRONOUS=value)
+    try:
+        with app.extensions["factcheck.db"].engine.connect() as connection:
+            assert connection.execute(text("PRAGMA synchronous")).scalar() == pragma
+    finally:
+        parts(app).searcher.stop()
+        app.extensions["factcheck.db"].engine.dispose()
+
+
 @pytest.mark.parametrize("demo_instance, advice", [
     (False, "or FACTCHECK_ENV=demo to try the tipline"),
     (True, "This instance runs the demo: prefix the command with FACTCHECK_ENV=demo."),

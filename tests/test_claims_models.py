@@ -297,6 +297,8 @@ def test_sqlite_runs_in_wal_mode_with_foreign_keys(claims_app, tmp_path):
         assert connection.execute(text("PRAGMA journal_mode")).scalar() == "wal"
         assert connection.execute(text("PRAGMA foreign_keys")).scalar() == 1
         assert connection.execute(text("PRAGMA busy_timeout")).scalar() == 30000
+        # FULL (2): every commit is on disk before the reply that acknowledges it goes out
+        assert connection.execute(text("PRAGMA synchronous")).scalar() == 2
     indexes = {tuple(i["column_names"]) for i in inspect(engine).get_indexes("claims")}
     assert ("revision",) in indexes
 

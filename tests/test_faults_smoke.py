@@ -63,7 +63,8 @@ def test_sigkill_while_answers_are_sent_sends_nothing_twice(faults, tmp_path):
 
 
 def test_gunicorn_workers_load_the_index_before_their_first_message(faults, tmp_path):
-    """gunicorn.conf.py warms every worker, so nobody's message waits for an index to load."""
+    """gunicorn.conf.py loads the index in the master and warms every worker, so nobody's message
+    waits for an index to load."""
     import subprocess
     import sys
 
@@ -83,6 +84,8 @@ def test_gunicorn_workers_load_the_index_before_their_first_message(faults, tmp_
             time.sleep(0.1)
         text = log.read_text()
         assert text.count("search ready in") == 2, text  # both workers, and no message sent yet
+        # loaded once in the master before the fork (when_ready): the workers share its pages
+        assert text.count("search loaded before the workers start") == 1, text
         assert "40 fact-checks" in text  # the demo library
         found = requests.get(instance.url + "/api/search", params={"q": "vaksin chip"}, timeout=10).json()
         assert found["matches"]

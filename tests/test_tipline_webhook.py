@@ -422,3 +422,63 @@ def test_behind_a_trusted_proxy_the_forwarded_address_counts(tmp_path, proxies, 
         assert ("rate_limited" in decisions) is limited
     finally:
         app.extensions["factcheck.db"].engine.dispose()
+
+
+@pytest.mark.parametrize("decision, limit", [("match", 0), ("no_match", 0), ("choices", 1)])
+def test_each_message_is_one_transaction(client, sign, fake_search, app, decision, limit):
+    """The count, the sender's memory and the log line are written in one commit per message,
+    a message past the limit included (one fsync per message under synchronous=FULL)."""
+    from sqlalchemy import event
+
+    from tipline.models import RateWindow
+
+    fake_search(decision)
+    app.config.update(RATE_LIMIT_MESSAGES=limit or 20)
+    engine = app.extensions["factcheck.db"].engine
+    commits = []
+
+    def count(connection):
+        commits.append(connection)
+
+    event.listen(engine, "commit", count)
+    try:
+        for n in range(2):  # with limit 1, the second is past it
+            post(client, sign, message("vaksin chip", sid=f"SMtx{n:030d}"))
+            assert len(commits) == n + 1
+    finally:
+        event.remove(engine, "commit", count)
+    with app.app_context():
+        session = get_session()
+        assert session.get(RateWindow, session.scalar(select(RequestLog.sender_hash))).count == 2
+        decisions = session.scalars(select(RequestLog.decision).order_by(RequestLog.id)).all()
+    assert decisions == ([decision, "rate_limited"] if limit else [decision] * 2)
+
+
+def test_a_fact_check_edited_after_it_was_shown_is_shown_as_edited(client, sign, fake_search, app):
+    """Replies show fact-checks this process keeps between messages (tipline/shown.py): an
+    editor's change, or a fact-check withdrawn, shows in the very next reply."""
+    from claims.store import set_status
+
+    fake_search("match")
+    assert "Judul 0" in twiml_reply(post(client, sign, message("vaksin", sid="SM" + "1" * 32)))
+    with app.app_context(), session_scope() as session:
+        save_claim(session, {"id": "long-0", "verdict": "HOAKS", "claim": "klaim", "title": "Judul baru",
+                             "summary": "Ringkasan baru.", "url": "https://cekfakta.example.org/0/"})
+    again = twiml_reply(post(client, sign, message("vaksin", sid="SM" + "2" * 32)))
+    assert "Judul baru" in again and "Ringkasan baru." in again and "Judul 0" not in again
+    with app.app_context(), session_scope() as session:
+        set_status(session, "long-0", "draft")
+    fake_search("choices")
+    listed = twiml_reply(post(client, sign, message("vaksin", sid="SM" + "3" * 32)))
+    assert "Judul baru" not in listed and "Judul 1" in listed
+
+
+def test_a_question_nobody_answers_is_embedded_once(client, sign, app):
+    """Its search and the desk's grouping of it in the inbox share one query vector."""
+    encoder = parts(app).searcher.encoder
+    encoder.calls.clear()
+    body = "zebra ungu menari di monas"
+    post(client, sign, message(body))
+    with app.app_context():
+        assert get_session().scalar(select(RequestLog.decision)) == "no_match"
+    assert encoder.calls.count(body) == 1

@@ -19,7 +19,7 @@ from dataclasses import dataclass, replace
 from datetime import timedelta
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.exc import IntegrityError
 
 from claims.db import session_scope
@@ -30,8 +30,8 @@ from claims.urls import find_urls
 from . import followup, hoaxes, replies, reply_addresses
 from .links import LinkUnread
 from .media import Attachment, MediaUnavailable
-from .models import RequestLog, SenderState, as_utc, utcnow
-from .ratelimit import count_message, rate_limited
+from .models import RequestLog, SenderState, as_utc, save_sender, utcnow
+from .ratelimit import counted, over_limit, rate_limited
 from .reading import choice_number, clean_text, command_for, language_of, readable, vocabulary_of
 from .requestlog import OPEN_DECISIONS, Reply, earlier_reply, log_request, stored_sid
 from .wiring import wiring
@@ -81,25 +81,40 @@ def respond(
 
     config = current_app.config
     who = sender_hash(config["SENDER_HASH_KEY"], sender_key)
-    limit = int(config.get("RATE_LIMIT_MESSAGES") or 0)
     client = sender_hash(config["SENDER_HASH_KEY"], "addr:" + client_key) if client_key else None
     window = max(1, int(config.get("RATE_LIMIT_WINDOW") or 60))
-    for key, limit in ((who, int(config.get("RATE_LIMIT_MESSAGES") or 0)),
-                       (client, int(config.get("RATE_LIMIT_PER_ADDRESS") or 0))):
-        if key is None or limit <= 0:
-            continue
-        sent = count_message(session, key, window)
-        if sent > limit:
-            return rate_limited(session, who, sent == limit + 1, window, channel, message_sid,
-                                started, config.get("DEFAULT_LANG", "id"), client, reply_lang)
-    state = session.get(SenderState, who)
+    limits = [(key, limit) for key, limit in ((who, int(config.get("RATE_LIMIT_MESSAGES") or 0)),
+                                              (client, int(config.get("RATE_LIMIT_PER_ADDRESS") or 0)))
+              if key is not None and limit > 0]
+    state = read_sender(session, who)
+
+    def limited(over: tuple[int, int]) -> Reply:
+        limit, sent = over
+        lang = replies.pick_lang(reply_lang or (state.lang if state else None)
+                                 or config.get("DEFAULT_LANG", "id"))
+        return rate_limited(session, who, sent == limit + 1, window, channel, message_sid, started,
+                            lang, client)
+
+    # One transaction per message, written at the end: here the counters are only read. A
+    # message past a limit is counted and logged at once, with no search.
+    counted_already = False
+    for key, limit in limits:
+        if counted(session, key, window) >= limit:
+            over = over_limit(session, limits, window)
+            if over is not None:
+                return limited(over)
+            session.commit()  # a new window began meanwhile: counted, and within the limits
+            counted_already = True
+            break
+    revision = library_revision(session)  # read once: the library's words and the claims shown
     body = clean_text(text)
-    detected = language_of(body, _library_words(session))
+    detected = language_of(body, _library_words(session, revision))
     lang = replies.pick_lang(reply_lang or detected or (state.lang if state else None)
                              or config.get("DEFAULT_LANG", "id"))
     settings = _Settings(
         newsroom=config.get("NEWSROOM_NAME", "Cek Fakta"),
         k=max(1, int(config.get("SEARCH_K", 3))),
+        revision=revision,
     )
 
     reply = _answer(session, searcher, body, lang, state, settings, num_media, media_types, media)
@@ -115,6 +130,11 @@ def respond(
         if reply.reopened is not None:
             session.get(RequestLog, reply.reopened).followup = code
 
+    # The message's one transaction: its count, the sender's memory, its log line, one commit.
+    over = None if counted_already else over_limit(session, limits, window)
+    if over is not None:  # other workers counted this sender meanwhile: past the limit after all
+        session.rollback()
+        return limited(over_limit(session, limits, window) or over)
     now = utcnow()
     _remember(session, state, who, reply, detected, now)
 
@@ -140,11 +160,13 @@ def respond(
     try:
         row_id = log_request(session, entry, reply, channel, sender_key, desk)
     except IntegrityError:
-        # Two deliveries of one message, or two first messages of one sender, at once.
+        # Two deliveries of one message at once.
         session.rollback()
         if message_sid and (earlier := earlier_reply(session, message_sid)) is not None:
             return earlier
-        # keep the log line, drop the sender-state change
+        # keep the count and the log line, drop the sender-state change
+        if not counted_already:
+            over_limit(session, limits, window)
         row_id = log_request(session, entry, reply, channel, sender_key, desk)
     if reply.later is not None:
         _answer_later(current_app._get_current_object(), reply.later, row_id, who, sender_key, settings)
@@ -158,9 +180,9 @@ def respond(
 _WORDS_CACHE: dict = {}  # (database, library revision) -> the library's words by language
 
 
-def _library_words(session) -> dict:
-    """The published library's words by language, remade when the library changes."""
-    key = (str(session.get_bind().url), library_revision(session))
+def _library_words(session, revision: int) -> dict:
+    """The published library's words by language at a revision, remade when the library changes."""
+    key = (str(session.get_bind().url), revision)
     found = _WORDS_CACHE.get(key)
     if found is None:
         rows = session.execute(select(Claim.lang, Claim.title, Claim.claim)
@@ -189,22 +211,47 @@ def _desk_answer(session, desk, body: str, lang: str) -> Reply | None:
 class _Settings:
     newsroom: str
     k: int
+    revision: int | None = None  # the library revision read for this message (None: read it)
 
 
-def _remember(session, state, who: str, reply: Reply, detected: str | None, now) -> None:
+@dataclass(frozen=True)
+class Sender:
+    """What the tipline remembers of a sender (tipline.models.SenderState), read with Core."""
+
+    sender_hash: str
+    lang: str | None
+    last_choices: list
+    choices_at: object  # datetime or None
+
+
+_SENDERS = SenderState.__table__
+_SENDER = (select(_SENDERS.c.lang, _SENDERS.c.last_choices, _SENDERS.c.choices_at)
+           .where(_SENDERS.c.sender_hash == bindparam("who")))
+
+
+def read_sender(session, who: str) -> Sender | None:
+    """Give what the tipline remembers of a sender, or None for a sender it never kept."""
+    row = session.execute(_SENDER, {"who": who}).first()
+    return Sender(who, row.lang, list(row.last_choices or []), row.choices_at) if row else None
+
+
+def _remember(session, state: Sender | None, who: str, reply: Reply, detected: str | None, now) -> None:
     """Keep what the sender needs next: their language, the list a number picks from."""
-    if state is None and (detected or reply.decision in ("choices", "match")):
-        state = SenderState(sender_hash=who, last_choices=[])
-        session.add(state)
-    if state is not None:
-        if detected:
-            state.lang = detected
-        if reply.decision == "choices":
-            state.last_choices, state.choices_at = list(reply.choices), now
-        elif reply.decision == "match":  # "0" next says it was not this one
-            state.last_choices, state.choices_at = [reply.claim_id], now
-        elif reply.decision in ("no_match", "choice_none", "rejected"):
-            state.last_choices, state.choices_at = [], None
+    if state is None and not (detected or reply.decision in ("choices", "match")):
+        return
+    lang, choices, at = (state.lang, state.last_choices, state.choices_at) if state else (None, [], None)
+    if detected:
+        lang = detected
+    if reply.decision == "choices":
+        choices, at = list(reply.choices), now
+    elif reply.decision == "match":  # "0" next says it was not this one
+        choices, at = [reply.claim_id], now
+    elif reply.decision in ("no_match", "choice_none", "rejected"):
+        choices, at = [], None
+    if state is not None and (lang, choices, at) == (state.lang, state.last_choices, state.choices_at):
+        return  # nothing new to keep
+    save_sender(session, dict(sender_hash=who, lang=lang, last_choices=choices, choices_at=at,
+                              updated_at=now))
 
 
 @dataclass(frozen=True)
@@ -238,14 +285,14 @@ def _answer_later(app, later: _Later, row_id: int, who: str, sender_key: str, se
         with app.app_context(), session_scope(app) as session:
             try:
                 reply = _read_reply(session, wiring().searcher, later.caption, job.result(),
-                                    later.lang, settings, later.image_hash)
+                                    later.lang, replace(settings, revision=None), later.image_hash)
                 row = session.get(RequestLog, row_id)
                 if row is not None:
                     row.text, row.decision, row.claim_id, row.score = (
                         clean_text(reply.searched or ""), reply.decision, reply.claim_id, reply.score)
                     row.reply, row.via, row.lang = reply.text, reply.via, reply.lang
                     row.status = "open" if reply.decision in OPEN_DECISIONS else "answered"
-                    _remember(session, session.get(SenderState, who), who, reply, None, utcnow())
+                    _remember(session, read_sender(session, who), who, reply, None, utcnow())
                     session.commit()
                 send = wiring().send
                 if send is None:
@@ -431,6 +478,14 @@ def _choose(session, state, number: int, lang: str, settings: "_Settings") -> Re
     return Reply(replies.match(picked[0], lang), "choice", picked[0].id, lang=lang)
 
 
+def _shown(session, searcher, settings: _Settings) -> hoaxes.Load:
+    """Give how this message reads published claims: from this process's copy at the library
+    revision read for it (tipline/shown.py)."""
+    revision = library_revision(session) if settings.revision is None else settings.revision
+    snapshot = getattr(searcher, "snapshot", None)
+    return lambda ids: wiring().shown.load(session, ids, revision, snapshot)
+
+
 def _search(session, searcher, body: str, lang: str, settings: _Settings) -> Reply:
     try:
         if searcher is None:
@@ -441,7 +496,7 @@ def _search(session, searcher, body: str, lang: str, settings: _Settings) -> Rep
             log.info("tipline searched by keywords alone: workers are behind")
         matches = list(result.matches)
         # One per hoax group: two fact-checks of one hoax are never offered side by side.
-        found = hoaxes.collapse(session, matches, settings.k)
+        found = hoaxes.collapse(session, matches, settings.k, _shown(session, searcher, settings))
     except Exception:
         log.exception("tipline search failed")
         return Reply(replies.search_error(lang), "error", lang=lang)

@@ -8,28 +8,34 @@ automatic grouping can be wrong, and swapping a confident answer on its word cou
 answer into a wrong one, while collapsing a list only shortens it.
 """
 
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
-from claims.groups import best_member, confirmed_ids, group_ids, published_groups
-from claims.models import Claim
-from claims.store import load_published
+from claims.groups import best_member, confirmed_ids, groups_of
+from claims.store import PublishedClaim, read_published
 from index import Match
 
 # Candidates asked of the search per fact-check shown, so that groups collapsed away leave
 # enough distinct ones to fill the list.
 CANDIDATES_PER_SHOWN = 3
 
+# Gives the published claims among some ids, by id (claims.store.read_published, or a process's
+# copy of them: tipline/shown.py).
+Load = Callable[[Iterable[str]], dict[str, PublishedClaim]]
+
 
 @dataclass(frozen=True)
 class Found:
-    """A fact-check to offer: the search's match, its claim, and its group's other published ones."""
+    """A fact-check to offer: the search's match, its claim, and its group's other published ones.
+
+    confirmed: the ids an editor confirmed in its group, when read with it (None: not read)."""
 
     match: Match
-    claim: Claim
-    others: tuple[Claim, ...] = ()
+    claim: PublishedClaim
+    others: tuple[PublishedClaim, ...] = ()
+    confirmed: frozenset[str] | None = None
 
 
 def candidates(k: int) -> int:
@@ -37,31 +43,41 @@ def candidates(k: int) -> int:
     return k * CANDIDATES_PER_SHOWN
 
 
-def collapse(session: Session, matches: Sequence[Match], k: int) -> list[Found]:
-    """Give at most k published fact-checks for ranked matches, one per hoax group, in rank order."""
-    claims = {c.id: c for c in load_published(session, [m.id for m in matches])}
-    ranked = [(m, claims[m.id]) for m in matches if m.id in claims]
-    ids = [claim.id for _, claim in ranked]
-    groups, members = group_ids(session, ids), published_groups(session, ids)
+def collapse(session: Session, matches: Sequence[Match], k: int, load: Load | None = None) -> list[Found]:
+    """Give at most k published fact-checks for ranked matches, one per hoax group, in rank order.
+
+    Two reads in all: the matches' groups with their members, then the published claims among
+    the matches and members (`load`, by default from the database)."""
+    groups = groups_of(session, [m.id for m in matches])
+    wanted = [m.id for m in matches] + [member for g in groups.values() for member, _ in g.members]
+    claims = (load or (lambda ids: read_published(session, ids)))(wanted)
     seen: set = set()
     found: list[Found] = []
-    for match, claim in ranked:
-        key = groups.get(claim.id, claim.id)  # a claim never grouped is a group of its own
+    for match in matches:
+        claim = claims.get(match.id)
+        if claim is None:
+            continue
+        group = groups.get(claim.id)
+        key = group.group_id if group is not None else claim.id  # never grouped: a group of its own
         if key in seen:
             continue
         seen.add(key)
-        others = tuple(c for c in members.get(claim.id, ()) if c.id != claim.id)
-        found.append(Found(match, claim, others))
+        members = group.members if group is not None else ()
+        others = tuple(claims[m] for m, _ in members if m != claim.id and m in claims)
+        confirmed = frozenset(m for m, yes in members if yes)
+        found.append(Found(match, claim, others, confirmed))
         if len(found) == k:
             break
     return found
 
 
-def answer(session: Session, found: Found) -> Claim:
+def answer(session: Session, found: Found) -> PublishedClaim:
     """Give the fact-check a single match shows: its confirmed group's best member."""
     if not found.others:
         return found.claim
-    confirmed = confirmed_ids(session, [found.claim.id, *(c.id for c in found.others)])
+    confirmed = found.confirmed
+    if confirmed is None:
+        confirmed = confirmed_ids(session, [found.claim.id, *(c.id for c in found.others)])
     if found.claim.id not in confirmed:
         return found.claim
     return best_member([found.claim, *(c for c in found.others if c.id in confirmed)])

@@ -3,6 +3,8 @@
 from datetime import datetime, timezone
 
 from sqlalchemy import JSON, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Mapped, mapped_column
 
 from claims.db import Base
@@ -81,6 +83,25 @@ class SenderState(Base):
 
     def __repr__(self) -> str:
         return f"<SenderState {self.sender_hash[:8]}… {self.lang}>"
+
+
+_SAVE_SENDER = {}  # dialect name -> the upsert, built once
+
+
+def save_sender(session, values: dict) -> None:
+    """Write what the tipline remembers of a sender (every SenderState column): one upsert."""
+    dialect = session.get_bind().dialect.name
+    if dialect not in ("sqlite", "postgresql"):
+        session.merge(SenderState(**values))
+        return
+    if dialect not in _SAVE_SENDER:
+        table = SenderState.__table__
+        statement = (sqlite_insert if dialect == "sqlite" else postgresql_insert)(table)
+        _SAVE_SENDER[dialect] = statement.on_conflict_do_update(
+            index_elements=[table.c.sender_hash],
+            set_={column.name: statement.excluded[column.name]
+                  for column in table.columns if column.name != "sender_hash"})
+    session.execute(_SAVE_SENDER[dialect], values)
 
 
 class ReplyAddress(Base):

@@ -4,7 +4,7 @@ import hashlib
 import logging
 from dataclasses import dataclass, field
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, insert, select
 
 from . import reply_addresses
 from .models import RequestLog
@@ -59,54 +59,63 @@ class Reply:
     later: object = field(default=None, compare=False, repr=False)  # a picture still being read
 
 
+_LOG = RequestLog.__table__
+# Built once (SQLAlchemy Core, bound parameters): every message runs them.
+_EARLIER = (select(_LOG.c.reply, _LOG.c.decision, _LOG.c.claim_id, _LOG.c.score, _LOG.c.lang)
+            .where(_LOG.c.message_sid == bindparam("sid")).limit(1))
+_INSERT = insert(_LOG)
+
+
 def earlier_reply(session, message_sid: str) -> Reply | None:
     """Give the answer already logged for a MessageSid (Twilio retries), or None."""
-    row = session.scalars(
-        select(RequestLog).where(RequestLog.message_sid == message_sid)
-    ).first()
+    row = session.execute(_EARLIER, {"sid": message_sid}).first()
     if row is None:
         return None
-    return Reply(row.reply, row.decision, row.claim_id, row.score, row.lang)
+    return Reply(*row)
+
+
+def insert_log(session, entry: dict) -> int:
+    """Write one request log line (SQLAlchemy Core: no ORM object); give its id."""
+    return session.execute(_INSERT, entry).inserted_primary_key[0]
 
 
 def log_request(session, entry: dict, reply: Reply, channel: str, sender_key: str,
                 desk=None) -> int:
     """Write the request log line and, for a WhatsApp question left open, its reply address;
-    give the line's id.
+    commit the message's transaction and give the line's id.
 
     desk (tipline.wiring.Desk): files the question in the inbox in the same transaction.
     """
-    row = RequestLog(**entry)
-    session.add(row)
-    session.flush()
+    row_id = insert_log(session, entry)
+    status = entry["status"]
     if desk is not None:
-        _file(session, desk, row, reply)
+        _file(session, desk, row_id, status, entry["text"], reply)
     if channel == "whatsapp" and sender_key:
-        if row.status == "open":
-            reply_addresses.keep(session, row.id, sender_key)
+        if status == "open":
+            reply_addresses.keep(session, row_id, sender_key)
         elif reply.decision in ("choice_none", "rejected"):
             # The sender reopened the question the list or match answered: the desk may answer it later.
             asked = session.scalars(
                 select(RequestLog)
-                .where(RequestLog.sender_hash == row.sender_hash,
+                .where(RequestLog.sender_hash == entry["sender_hash"],
                        RequestLog.decision.in_(("choices", "match")),
-                       RequestLog.status == "open", RequestLog.id != row.id)
+                       RequestLog.status == "open", RequestLog.id != row_id)
                 .order_by(RequestLog.created_at.desc(), RequestLog.id.desc())
             ).first()
             if asked is not None:
                 reply_addresses.keep(session, asked.id, sender_key)
     session.commit()
-    return row.id
+    return row_id
 
 
-def _file(session, desk, row: RequestLog, reply: Reply) -> None:
+def _file(session, desk, row_id: int, status: str, text: str, reply: Reply) -> None:
     """Hand the desk what it must group: this question, or the one a "0" sent back."""
     try:
-        if row.status == "open":
-            desk.file(session, row.id, row.text)
+        if status == "open":
+            desk.file(session, row_id, text)
         elif reply.from_desk:
-            desk.file(session, row.id, row.text, answered_with=reply.claim_id)
+            desk.file(session, row_id, text, answered_with=reply.claim_id)
         if reply.reopened is not None and (asked := session.get(RequestLog, reply.reopened)):
             desk.file(session, asked.id, asked.text)
     except Exception:  # the inbox catches up later (editors' outbox loop); the reply still goes
-        log.exception("request %s: not grouped now", row.id)
+        log.exception("request %s: not grouped now", row_id)

