@@ -497,6 +497,17 @@ def _outbox_run(instance, twilio, rnd, figures, answers, delay, rate, real_wait)
         stream.stop()
         return [f"publishing for the group failed: {response.status_code}"]
     claim_id = instance.sql("SELECT id FROM claims WHERE url=?", f"https://example.org/outbox/{tag}")[0][0]
+    # Answering the askers is its own step: the desk sees who gets what, then confirms.
+    preview = web.get(instance.url + f"/editors/inbox/{group_id}/link", params={"claim_id": claim_id}, timeout=30)
+    shown = re.search(r'name="send" value="(\d+)"', preview.text)
+    if preview.status_code != 200 or not shown:
+        stream.stop()
+        return [f"the link confirmation was not shown: {preview.status_code}"]
+    response = web.post(instance.url + f"/editors/inbox/{group_id}/link", timeout=30, allow_redirects=False,
+                        data={"csrf_token": token, "claim_id": claim_id, "send": shown.group(1)})
+    if response.status_code != 302:
+        stream.stop()
+        return [f"confirming the answers failed: {response.status_code}"]
     queued = instance.sql("SELECT count(*) FROM outbox WHERE claim_id=?", claim_id)[0][0]
 
     def sending():
