@@ -14,6 +14,7 @@ every queued answer ends sent (or uncertain, for a row a kill interrupted mid-se
 published fact-check is searchable on both nodes; both nodes serve the last recorded build.
 """
 import os
+from collections import Counter
 import random
 import re
 import shutil
@@ -36,12 +37,15 @@ from scripts.faults import (ACCOUNT_SID, PASSWORD, ROOT, SENDING_STALE_S, TOKEN,
 PUBLIC_URL = "https://tipline.example.org"
 
 
-def _apologies() -> set[str]:
+def _apologies() -> tuple[set[str], set[str]]:
     from tipline import replies
-    return {replies.search_error(lang) for lang in ("id", "en")}
+    return ({replies.search_error(lang) for lang in ("id", "en")},
+            {replies.kept(lang) for lang in ("id", "en")})
 
 
-APOLOGIES = _apologies()
+# "Try again" (nothing logged), and "kept: the answer follows" (tipline/spool.py: logged and
+# answered through Twilio's REST API once the database is back).
+APOLOGIES, KEPT = _apologies()
 
 
 class Postgres:
@@ -158,6 +162,7 @@ class NodesStream(Stream):
         self.nodes = nodes
         self.validator = RequestValidator(TOKEN)
         self.apologies: set[str] = set()  # acknowledged with the "try again" reply (nothing logged)
+        self.kept: set[str] = set()  # acknowledged with "kept, the answer follows"
         self.replays_with_apology = 0
         self.apology_times: list[float] = []
         self._pick = random.Random(seed)
@@ -188,6 +193,8 @@ class NodesStream(Stream):
             if found and found[0].text in APOLOGIES:  # the reply when the tipline could not answer
                 self.apologies.add(sid)
                 self.apology_times.append(time.monotonic())
+            elif found and found[0].text in KEPT and sid not in self.acked:
+                self.kept.add(sid)
         return response.text
 
     def _run(self, worker: int):
@@ -198,7 +205,7 @@ class NodesStream(Stream):
             with self._lock:
                 self._n += 1
                 n = self._n
-                answered = [sid for sid in self.acked if sid not in self.apologies] \
+                answered = [sid for sid in self.acked if sid not in self.apologies and sid not in self.kept] \
                     if rnd.random() < 0.05 else []
                 old = rnd.choice(answered) if answered else None
             if old:
@@ -410,7 +417,30 @@ def _faults(nodes, database, desk, twilio, args, rnd, figures) -> list[str]:
             node.start()
     for node in nodes:
         node.ready()
+    _answer_kept(nodes, desk, stream, figures)
     return _check(nodes, desk, twilio, stream, published, queued, kills, rebuilds_finished, figures)
+
+
+def _answer_kept(nodes, desk, stream, figures) -> None:
+    """Wait for the messages kept while the database was down to be logged: each node answers
+    its kept ones after the next message it answers normally, so send each a greeting now and then."""
+    kept = sorted(stream.kept)
+    started, n = time.monotonic(), 0
+
+    def logged() -> int:
+        if not kept:
+            return 0
+        marks = ",".join(f":s{i}" for i in range(len(kept)))
+        return desk.sql(f"SELECT count(DISTINCT message_sid) FROM tipline_requests WHERE message_sid IN ({marks})",
+                        **{f"s{i}": sid for i, sid in enumerate(kept)})[0][0]
+
+    while logged() < len(kept) and time.monotonic() - started < 60:
+        for node in nodes:
+            n += 1
+            stream._post(f"SMpoke{n:028d}", "halo", "whatsapp:+6280000000001")
+        time.sleep(0.5)
+    figures["kept_while_database_down"] = len(kept)
+    figures["kept_logged_after_s"] = round(time.monotonic() - started, 1)
 
 
 def _check(nodes, desk, twilio, stream, published, queued, kills, rebuilds_finished, figures) -> list[str]:
@@ -423,7 +453,14 @@ def _check(nodes, desk, twilio, stream, published, queued, kills, rebuilds_finis
     settled = _wait(lambda: not desk.sql("SELECT count(*) FROM outbox WHERE status = 'sending'")[0][0], 30)
     time.sleep(2)  # a few more passes: none may send anything again
     status = dict(desk.sql("SELECT status, count(*) FROM outbox GROUP BY status"))
-    per_recipient = twilio.per_recipient()
+    # The answers to messages kept while the database was down went through Twilio too: count
+    # only the desk's answers (the outbox's own rows) here.
+    kept = sorted(stream.kept)
+    kept_replies = {r[0] for r in desk.sql(
+        "SELECT reply FROM tipline_requests WHERE message_sid IN ("
+        + ",".join(f":s{i}" for i in range(len(kept))) + ")", **{f"s{i}": sid for i, sid in enumerate(kept)})} \
+        if kept else set()
+    per_recipient = Counter(m.get("To") for m in twilio.messages if m.get("Body") not in kept_replies)
     twice = {to: count for to, count in per_recipient.items() if count > 1}
     sent_sids = {r[0] for r in desk.sql("SELECT twilio_sid FROM outbox WHERE status = 'sent'")}
     taken = {m["sid"] for m in twilio.messages}
@@ -448,6 +485,7 @@ def _check(nodes, desk, twilio, stream, published, queued, kills, rebuilds_finis
                            "WHERE message_sid IS NOT NULL GROUP BY message_sid"))
     apologies = set(stream.apologies)
     missing = [sid for sid in stream.acked if sid not in apologies and counts.get(sid, 0) != 1]
+    # Kept ones included: answered "kept", then logged once the database was back.
     if missing:
         problems.append(f"{len(missing)} acknowledged messages not logged exactly once: {missing[:5]}")
     if any(count > 1 for count in counts.values()):

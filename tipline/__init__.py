@@ -1,5 +1,7 @@
 """The tipline: the conversation with the public over WhatsApp and the web chat."""
 
+import os
+
 # The tables join claims.db.Base here, before any app connects: claims creates an empty
 # database from Base and claims/migrations/ carries every later change.
 from . import models  # noqa: F401
@@ -7,6 +9,7 @@ from .cli import tipline_cli
 from .fetch import SafeFetcher
 from .links import LinkReader
 from .media import MediaReader
+from .spool import Spool
 from .views import bp
 from .wiring import KEY, Wiring
 
@@ -23,7 +26,8 @@ def init_app(app, searcher, backlog=None, after_purge=(), desk=None, send=None, 
     """
     media, links = _readers(app.config)
     app.extensions[KEY] = Wiring(searcher, backlog, list(after_purge), desk, media=media, links=links,
-                                 send=send, chosen_lang=chosen_lang or (lambda: None))
+                                 send=send, chosen_lang=chosen_lang or (lambda: None),
+                                 spool=Spool(os.path.join(app.instance_path, "spool")))
     app.register_blueprint(bp)
     app.cli.add_command(tipline_cli)
 

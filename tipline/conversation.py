@@ -513,3 +513,54 @@ def _search(session, searcher, body: str, lang: str, settings: _Settings) -> Rep
         )
     top = float(matches[0].score) if matches else None
     return Reply(replies.no_match(lang, settings.newsroom), "no_match", None, top, lang)
+
+
+def answer_kept(app, spool) -> None:
+    """Answer the messages kept while the database was down (tipline/spool.py), oldest first:
+    each as if it had just arrived (logged, counted, queued for the desk if unanswered), its
+    reply sent through Twilio's REST API. Stops, giving the rest back, if the database is still
+    down; a message already logged (Twilio or another node got it through) is only forgotten."""
+    from .spool import database_down
+
+    with app.app_context():
+        for path, record in spool.take():
+            with session_scope(app) as session:
+                try:
+                    sid = stored_sid(record.get("message_sid"))
+                    if sid and earlier_reply(session, sid) is not None:
+                        spool.done(path)
+                        continue
+                    sender = reply_addresses.unseal(record["sender"], app)
+                    if sender is None:  # the key changed since: nobody to answer, nothing to log
+                        log.error("tipline dropped a kept message: its sender cannot be read")
+                        spool.done(path)
+                        continue
+                    reply = respond(session, wiring().searcher, text=record.get("text", ""),
+                                    sender_key=sender, channel=record.get("channel", "whatsapp"),
+                                    message_sid=record.get("message_sid"),
+                                    num_media=int(record.get("num_media", 0)),
+                                    media_types=tuple(record.get("media_types", ())),
+                                    media=tuple(Attachment(url, kind) for url, kind in record.get("media", ())))
+                except Exception as exc:
+                    session.rollback()
+                    if database_down(exc):
+                        spool.release(path)
+                        log.warning("tipline: the database is still down; the kept messages wait")
+                        for rest, _ in spool.take():
+                            spool.release(rest)
+                        return
+                    log.exception("tipline could not answer a kept message: set aside as %s", path.name)
+                    spool.fail(path)
+                    continue
+                spool.done(path)
+                if not reply.text:
+                    continue
+                try:
+                    send = wiring().send
+                    if send is None:
+                        raise RuntimeError("no sender: the tipline was handed no way to send")
+                    log.info("tipline answered a message kept while the database was down as %s",
+                             send(sender, reply.text))
+                except Exception:
+                    log.exception("tipline could not send the answer to a kept message (it is logged)")
+

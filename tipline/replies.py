@@ -96,6 +96,10 @@ TEXT = {
         "search_error": (
             "Maaf, pencarian sedang bermasalah. Coba kirim lagi pesan Anda beberapa menit lagi."
         ),
+        "kept": (
+            "Maaf, layanan kami sedang terganggu. Pesan Anda sudah kami simpan; jawabannya "
+            "kami kirim ke sini begitu layanan pulih."
+        ),
         "no_match": (
             "Maaf, kami belum punya cek fakta tentang ini. Pesan Anda sudah kami teruskan "
             "ke redaksi {newsroom}.\n\n"
@@ -195,6 +199,10 @@ TEXT = {
         "search_error": (
             "Sorry, our search is having trouble. Please send your message again in a few "
             "minutes."
+        ),
+        "kept": (
+            "Sorry, our service is having trouble. We have kept your message and will send the "
+            "answer here as soon as it is back."
         ),
         "no_match": (
             "Sorry, we don't have a fact-check on this yet. We have passed your message to "
@@ -349,6 +357,11 @@ def choice_expired(lang: str) -> str:
 def search_error(lang: str) -> str:
     """Answer when the search itself failed."""
     return fit(_t(lang, "search_error"))
+
+
+def kept(lang: str) -> str:
+    """Answer when the database is down and the message was kept to be answered later."""
+    return fit(_t(lang, "kept"))
 
 
 def rate_limited(lang: str, seconds: int) -> str:

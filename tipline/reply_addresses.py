@@ -41,6 +41,19 @@ def keep(session, request_id: int, address: str, asked_at=None) -> None:
                                expires_at=asked_at + WINDOW))
 
 
+def seal(address: str, app=None) -> str:
+    """Encrypt an address to keep outside the database (tipline/spool.py)."""
+    return _fernet(app).encrypt(address.encode("utf-8")).decode("ascii")
+
+
+def unseal(token: str, app=None) -> str | None:
+    """Decrypt what seal gave; None when the key changed since."""
+    try:
+        return _fernet(app).decrypt(token.encode("ascii")).decode("utf-8")
+    except InvalidToken:
+        return None
+
+
 def read(session, request_id: int, app=None) -> str | None:
     """The address of a request's sender, or None when gone, expired or unreadable."""
     row = session.get(ReplyAddress, request_id)

@@ -13,10 +13,12 @@ from werkzeug.exceptions import RequestEntityTooLarge
 
 from claims.db import get_session
 
-from . import followup, hoaxes, replies
-from .conversation import Reply, clean_text, respond
+from . import followup, hoaxes, replies, reply_addresses
+from .conversation import Reply, answer_kept, clean_text, respond
 from .whatsapp import to_html
 from .media import Attachment
+from .reading import language_of
+from .spool import database_down
 from .wiring import wiring
 
 log = logging.getLogger(__name__)
@@ -70,15 +72,40 @@ def _count(value, limit: int) -> int:
 
 
 def _answer(**message) -> Reply:
-    """Run the conversation; if anything below fails, still give the sender a polite reply."""
+    """Run the conversation; if anything below fails, still give the sender a polite reply.
+
+    A WhatsApp message that fails on the database is kept on disk (tipline/spool.py) and
+    answered once the database is back; the first message answered normally after that sets
+    the kept ones going."""
     session = get_session()
+    spool = wiring().spool
     try:
-        return respond(session, _searcher(), **message)
-    except Exception:
+        reply = respond(session, _searcher(), **message)
+    except Exception as exc:
         log.exception("tipline could not answer message %s", message.get("message_sid") or "-")
         session.rollback()
-        lang = replies.pick_lang(current_app.config.get("DEFAULT_LANG", "id"))
+        lang = replies.pick_lang(language_of(clean_text(message.get("text") or ""))
+                                 or current_app.config.get("DEFAULT_LANG", "id"))
+        if spool is not None and message.get("channel") == "whatsapp" and database_down(exc):
+            try:
+                spool.put(_kept(message))
+                return Reply(replies.kept(lang), "error", lang=lang)
+            except Exception:
+                log.exception("tipline could not keep message %s either", message.get("message_sid") or "-")
         return Reply(replies.search_error(lang), "error", lang=lang)
+    if spool is not None and spool.waiting():
+        app = current_app._get_current_object()
+        spool.start(lambda kept: answer_kept(app, kept))
+    return reply
+
+
+def _kept(message: dict) -> dict:
+    """What a message kept while the database is down holds: its sender sealed (encrypted)."""
+    return {"message_sid": message.get("message_sid"), "channel": message.get("channel"),
+            "sender": reply_addresses.seal(message.get("sender_key") or ""),
+            "text": message.get("text") or "", "num_media": message.get("num_media", 0),
+            "media_types": list(message.get("media_types") or ()),
+            "media": [[a.url, a.content_type] for a in message.get("media") or ()]}
 
 
 @bp.post("/whatsapp")

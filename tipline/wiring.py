@@ -11,6 +11,7 @@ from .backlog import Backlog
 from .links import LinkReader
 from .media import MediaReader, ReadingQueue
 from .shown import ShownClaims
+from .spool import Spool
 
 KEY = "tipline"
 
@@ -42,6 +43,7 @@ class Wiring:
     send: object = None  # callable(to, body) -> SID: a WhatsApp message through Twilio's REST API
     chosen_lang: object = None  # callable() -> "id", "en" or None: the language chosen with the switch
     shown: ShownClaims = field(default_factory=ShownClaims)  # the fact-checks replies show, kept
+    spool: Spool | None = None  # messages kept while the database is down (None: not kept)
 
 
 def wiring() -> Wiring:

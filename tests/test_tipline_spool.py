@@ -1,0 +1,141 @@
+"""Messages that arrive while the database is down (tipline/spool.py): kept on disk, answered and
+logged once it is back, the answer sent through (the fake) Twilio's REST API."""
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+
+import pytest
+from sqlalchemy import select
+
+import claims.db
+from scripts.fake_twilio import FakeTwilio
+from tests.conftest import add_claims, make_app, sign
+from tests.test_tipline_media import ACCOUNT, DEMO, stop
+from tests.test_tipline_webhook import NUMBER, message, post, twiml_reply
+from tipline import replies
+from tipline.models import RequestLog
+from tipline.spool import Spool
+
+
+def test_a_kept_message_is_taken_by_one_process_and_given_back_or_forgotten(tmp_path):
+    spool = Spool(tmp_path / "spool")
+    assert not spool.waiting() and spool.take() == []
+    first = spool.put({"text": "vaksin chip"})
+    spool.put({"text": "bansos"})
+    assert Spool(tmp_path / "spool").waiting()
+    taken = spool.take()
+    assert [r["text"] for _, r in taken] == ["vaksin chip", "bansos"]  # oldest first
+    assert spool.take() == []  # taken: nobody takes them again
+    (path, _), (other, _) = taken
+    spool.release(path)
+    spool.done(other)
+    assert [r["text"] for _, r in spool.take()] == ["vaksin chip"] and path.name.startswith(first)
+
+
+def test_a_message_taken_by_a_process_that_died_is_taken_again(tmp_path):
+    spool = Spool(tmp_path / "spool")
+    name = spool.put({"text": "gempa"})
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True, check=True)
+    os.rename(spool.folder / name, spool.folder / f"{name}.taken-{dead.stdout.strip()}")
+    [(path, record)] = spool.take()
+    assert record == {"text": "gempa"} and path.name == f"{name}.taken-{os.getpid()}"
+
+
+def _logged(app, sid):
+    with claims.db.session_scope(app) as session:
+        return session.scalars(select(RequestLog).where(RequestLog.message_sid == sid)).all()
+
+
+def _database_down(app):
+    """Make the SQLite file unreachable: a folder where the file was."""
+    claims.db.get_engine(app).dispose()
+    path = claims.db.get_engine(app).url.database
+    kept = [(p, p + ".away") for p in (path, path + "-wal", path + "-shm") if os.path.exists(p)]
+    for p, away in kept:
+        os.rename(p, away)
+    os.mkdir(path)
+
+    def back():
+        os.rmdir(path)
+        for p, away in kept:
+            os.rename(away, p)
+        claims.db.get_engine(app).dispose()
+    return back
+
+
+@pytest.mark.sqlite_only("takes the database away by moving its SQLite file")
+def test_a_message_that_arrives_while_the_database_is_down_is_answered_once_it_is_back(tmp_path):
+    with FakeTwilio() as twilio:
+        app = make_app(tmp_path, TWILIO_ACCOUNT_SID=ACCOUNT, TWILIO_API_BASE=twilio.url,
+                       TWILIO_WHATSAPP_FROM="whatsapp:+14155238886")
+        add_claims(app, DEMO)
+        try:
+            client = app.test_client()
+            back = _database_down(app)
+            down = message("apakah benar vaksin covid berisi microchip pelacak?", sid="SM" + "d" * 32)
+            assert twiml_reply(post(client, sign, down)) == replies.kept("id")
+            kept = list((tmp_path / "instance" / "spool").glob("*.json"))
+            assert len(kept) == 1
+            assert NUMBER not in kept[0].read_text() and NUMBER.removeprefix("whatsapp:") not in kept[0].read_text()
+            back()
+            assert _logged(app, "SM" + "d" * 32) == [] and twilio.messages == []
+
+            later = message("halo", sid="SM" + "e" * 32)
+            assert twiml_reply(post(client, sign, later))  # answered as usual, and sets the kept going
+            deadline = time.monotonic() + 30
+            while time.monotonic() < deadline and not twilio.messages:
+                time.sleep(0.05)
+            [sent] = twilio.messages
+            [row] = _logged(app, "SM" + "d" * 32)
+            assert sent["To"] == NUMBER and sent["Body"] == row.reply
+            assert "microchip" in row.text.lower() and row.channel == "whatsapp"
+            assert not any((tmp_path / "instance" / "spool").iterdir())
+            # Twilio's own retry of the kept message, now: the logged answer, not a second one.
+            assert twiml_reply(post(client, sign, down)) == row.reply
+            assert len(_logged(app, "SM" + "d" * 32)) == 1
+        finally:
+            stop(app)
+
+
+@pytest.mark.sqlite_only("takes the database away by moving its SQLite file")
+def test_a_kept_message_already_logged_elsewhere_is_forgotten_without_a_second_answer(tmp_path):
+    with FakeTwilio() as twilio:
+        app = make_app(tmp_path, TWILIO_ACCOUNT_SID=ACCOUNT, TWILIO_API_BASE=twilio.url,
+                       TWILIO_WHATSAPP_FROM="whatsapp:+14155238886")
+        add_claims(app, DEMO)
+        try:
+            client = app.test_client()
+            back = _database_down(app)
+            first = message("vaksin chip", sid="SM" + "f" * 32)
+            assert twiml_reply(post(client, sign, first)) == replies.kept("id")
+            back()
+            spool = app.extensions["tipline"].spool
+            [(path, record)] = spool.take()  # as if another worker held it while Twilio retried
+            assert twiml_reply(post(client, sign, first)) != replies.kept("id")
+            spool.release(path)
+            post(client, sign, message("halo", sid="SM" + "1" * 32))
+            deadline = time.monotonic() + 30
+            while time.monotonic() < deadline and any((tmp_path / "instance" / "spool").iterdir()):
+                time.sleep(0.05)
+            assert not any((tmp_path / "instance" / "spool").iterdir())
+            assert len(_logged(app, "SM" + "f" * 32)) == 1 and twilio.messages == []
+            assert json.loads(json.dumps(record))["text"] == "vaksin chip"
+        finally:
+            stop(app)
+
+
+@pytest.mark.sqlite_only("takes the database away by moving its SQLite file")
+def test_when_the_message_cannot_be_kept_either_the_sender_is_asked_to_send_it_again(tmp_path):
+    app = make_app(tmp_path)
+    try:
+        (tmp_path / "instance" / "spool").write_text("not a folder")
+        back = _database_down(app)
+        reply = twiml_reply(post(app.test_client(), sign, message("vaksin chip", sid="SM" + "2" * 32)))
+        back()
+        assert reply == replies.search_error("id")
+    finally:
+        stop(app)
