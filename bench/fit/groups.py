@@ -17,8 +17,14 @@ the unjudged ones are counted (read them with --show before trusting a threshold
 the share of SAME pairs that end in one group. A wrong grouping hides an answer from the
 tipline's list, so precision comes first: kept is the lowest threshold, on a 0.005 grid, whose
 judged precision reaches PRECISION over at least MIN_JUDGED judged links.
+
+A second table replays the English CLEF library the same way (no dates: in id order) against
+bench/sets/clef_twins_dev.tsv, where every link the product's grouping makes at the shipped
+threshold was judged SAME or DIFF claim (bench/sets/README.md). It is reported, not fitted on:
+CLEF's near-duplicates are short one-sentence claims, unlike the tipline's library.
 """
 import argparse
+from pathlib import Path
 
 import numpy as np
 
@@ -28,6 +34,9 @@ from index.searcher import SIMILAR_CANDIDATES
 from index.text import tokenize
 
 SET = "id_tbh_2024_2025"
+CLEF = "en_clef2020_t2"
+CLEF_PAIRS = Path(__file__).resolve().parents[1] / "sets" / "clef_twins_dev.tsv"
+CLEF_THRESHOLDS = (0.955, 0.96, 0.965, 0.97, 0.975, 0.98, 0.985, 0.99, 0.995, 0.999)
 THRESHOLDS = tuple(np.round(np.arange(0.93, 0.9751, 0.005), 3))
 PRECISION = 0.9
 MIN_JUDGED = 10
@@ -52,6 +61,31 @@ def judged_pairs(ids, qrels):
                 pair = frozenset((pos[target], pos[doc]))
                 labels[pair] = labels.get(pair, False) or label == "SAME"
     return labels
+
+
+def clef_pairs(ids):
+    """Give {frozenset of two doc indexes: True (SAME) or False (DIFF)} from clef_twins_dev.tsv."""
+    pos = {d: i for i, d in enumerate(ids)}
+    labels = {}
+    for line in CLEF_PAIRS.read_text().splitlines():
+        if line.startswith("#") or not line.strip():
+            continue
+        a, b, _, label = line.split("\t")[:4]
+        labels[frozenset((pos[a], pos[b]))] = label == "SAME"
+    return labels
+
+
+def clef_table():
+    """Print the judged precision of the links CLEF's replay makes at each threshold."""
+    docs, _, _ = read_set(CLEF)
+    labels = clef_pairs([d["id"] for d in docs])
+    by_bm25, _ = replay(docs, fullest_vectors(docs))
+    print(f"\n{CLEF}: {len(docs)} fact-checks, {len(labels)} judged links ({sum(labels.values())} SAME)\n")
+    print("| threshold | links | judged SAME | judged DIFF | unjudged | precision (judged) |")
+    print("| --- | --- | --- | --- | --- | --- |")
+    for t in CLEF_THRESHOLDS:
+        made, same, diff, unjudged, precision, _ = measure(by_bm25, labels, len(docs), t)
+        print(f"| {t:.3f} | {made} | {same} | {diff} | {unjudged} | {precision:.3f} |")
 
 
 def replay(docs, vectors):
@@ -133,6 +167,7 @@ def main():
             if score >= args.show:
                 print(f"{score:.3f} {names[labels.get(frozenset((a, b)))]} | {docs[a]['title'][:70]} || "
                       f"{docs[b]['title'][:70]}")
+    clef_table()
 
 
 if __name__ == "__main__":
