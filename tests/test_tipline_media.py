@@ -94,6 +94,37 @@ def test_a_screenshot_of_a_library_hoax_gets_its_fact_check_and_says_what_was_re
     assert api["auth"] and api["path"] in url and cdn["path"].startswith("/cdn/ME")
 
 
+def _blank() -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", (400, 300), (200, 220, 240)).save(out, "PNG")
+    return out.getvalue()
+
+
+def test_every_picture_of_a_message_is_read_not_only_the_first(media_app, twilio):
+    """A hoax in two screenshots, the first without words: the second's words find it."""
+    first = twilio.add_media(_blank(), "image/png", account=ACCOUNT)
+    second = twilio.add_media(chip_screenshot(), "image/jpeg", account=ACCOUNT)
+    reply = send(media_app, "SM" + "7" * 32, media=[(first, "image/png"), (second, "image/jpeg")])
+    assert "Vaksin COVID-19 Mengandung Microchip" in reply
+    row = logged(media_app, "SM" + "7" * 32)
+    assert (row.decision, row.claim_id, row.via) == ("match", "demo-001", "ocr")
+    assert "chip" in row.text.lower()
+    assert row.image_hash == image_hash(Image.open(io.BytesIO(_blank())))  # the first groups it
+    assert len([r for r in twilio.media_requests if r["path"].startswith("/cdn/")]) == 2  # both fetched
+
+
+def test_a_known_picture_among_several_answers_without_ocr(media_app, twilio):
+    url = twilio.add_media(chip_screenshot(), "image/jpeg", account=ACCOUNT)
+    send(media_app, "SM" + "8" * 32, media=[(url, "image/jpeg")])
+    blank = twilio.add_media(_blank(), "image/png", account=ACCOUNT)
+    again = twilio.add_media(chip_screenshot(), "image/jpeg", account=ACCOUNT)
+    reply = send(media_app, "SM" + "9" * 32, media=[(blank, "image/png"), (again, "image/jpeg")],
+                 sender="whatsapp:+6281200000003")
+    assert reply.startswith("📷 Gambar ini sudah pernah kami periksa.")
+    row = logged(media_app, "SM" + "9" * 32)
+    assert (row.decision, row.claim_id, row.via) == ("match", "demo-001", "image")
+
+
 def test_the_same_picture_again_is_answered_from_its_fact_check_without_ocr(media_app, twilio):
     url = twilio.add_media(chip_screenshot(), "image/jpeg", account=ACCOUNT)
     send(media_app, "SM" + "b" * 32, media=[(url, "image/jpeg")])

@@ -264,6 +264,11 @@ class _Later:
     image_hash: str
 
 
+def _all_words(reader, pictures) -> str:
+    """Read the words of a message's pictures in turn, one block each."""
+    return "\n".join(words for words in (_words(reader, p) for p in pictures) if words)
+
+
 def _words(reader, picture) -> str:
     """Read a picture's words on the reading thread; "" when Tesseract fails."""
     started = time.perf_counter()
@@ -335,10 +340,15 @@ def _behind() -> bool:
     return limit > 0 and backlog is not None and backlog.waiting() >= limit
 
 
+# Pictures of one message that are read: a screenshot in parts is two or three, and each costs
+# about half a second of a core (BENCHMARKS.md, "Screenshots").
+MAX_PICTURES = 3
+
+
 def _answer(session, searcher, body, lang, state, settings, num_media, media_types, media) -> Reply:
-    pictures = [a for a in media if a.kind == "image"]
+    pictures = [a for a in media if a.kind == "image"][:MAX_PICTURES]
     if pictures and wiring().media is not None:
-        return _picture(session, searcher, body, lang, settings, pictures[0])
+        return _picture(session, searcher, body, lang, settings, pictures)
     if not body and num_media:
         return Reply(replies.media_only(lang, media_types), "media_only", lang=lang)
     command = command_for(body) if body else None
@@ -368,23 +378,32 @@ def _answer(session, searcher, body, lang, state, settings, num_media, media_typ
 
 
 def _picture(session, searcher, caption: str, lang: str, settings: _Settings,
-             attachment: Attachment) -> Reply:
-    """Answer a picture: from the fact-check of the same picture, else by its words and caption."""
+             attachments: list[Attachment]) -> Reply:
+    """Answer pictures (a hoax often comes as a screenshot in two or three parts): from the
+    fact-check of one of the same pictures, else by all their words and the caption. Fetching
+    stops once the first picture's time cap is spent, so a slow host cannot eat Twilio's wait."""
     reader = wiring().media
-    try:
-        picture = reader.fetch(attachment)
-    except MediaUnavailable as exc:
-        log.warning("tipline could not fetch a picture: %s", exc)
+    pictures, deadline = [], time.monotonic() + reader.timeout
+    for attachment in attachments:
+        if pictures and time.monotonic() > deadline:
+            break
+        try:
+            pictures.append(reader.fetch(attachment))
+        except MediaUnavailable as exc:
+            log.warning("tipline could not fetch a picture: %s", exc)
+    if not pictures:
         if readable(caption):
             return replace(_search(session, searcher, caption, lang, settings), media_kind="image")
         return Reply(replies.picture_unread(lang), "media_only", lang=lang, media_kind="image")
+    picture = pictures[0]  # its hash groups the message in the inbox
     seen = dict(media_kind="image", image_hash=picture.hash)
-    known = _known_picture(session, picture.hash)
-    if known is not None:
-        claim, bits = known
-        return Reply(replies.known_picture(claim, lang), "match", claim.id, 1.0 - bits / 64, lang,
-                     via="image", **seen)
-    job = wiring().reading.submit(_words, reader, picture)
+    for each in pictures:
+        known = _known_picture(session, each.hash)
+        if known is not None:
+            claim, bits = known
+            return Reply(replies.known_picture(claim, lang), "match", claim.id, 1.0 - bits / 64, lang,
+                         via="image", media_kind="image", image_hash=each.hash)
+    job = wiring().reading.submit(_all_words, reader, pictures)
     try:
         words = job.result(timeout=float(current_app.config.get("OCR_WAIT") or 0))
     except FuturesTimeout:
