@@ -5,6 +5,7 @@ import os
 import shutil
 import subprocess
 import sys
+import threading
 import time
 
 import pytest
@@ -139,3 +140,35 @@ def test_when_the_message_cannot_be_kept_either_the_sender_is_asked_to_send_it_a
         assert reply == replies.search_error("id")
     finally:
         stop(app)
+
+
+def test_a_start_asked_while_answering_runs_one_more_pass(tmp_path):
+    spool = Spool(tmp_path / "spool")
+    passes, inside, release = [], threading.Event(), threading.Event()
+
+    def answer(_):
+        passes.append(1)
+        inside.set()
+        release.wait(10)
+
+    assert spool.start(answer)
+    assert inside.wait(10)
+    assert not spool.start(answer) and not spool.start(answer)  # asked twice meanwhile: one more pass
+    release.set()
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and (len(passes) < 2 or spool._running):
+        time.sleep(0.01)
+    assert len(passes) == 2 and not spool._running
+
+
+def test_the_folder_is_looked_at_every_time_while_it_holds_something(tmp_path):
+    spool = Spool(tmp_path / "spool")
+    assert not spool.waiting()
+    spool.put({"text": "a"})
+    assert not spool.waiting()  # empty a moment ago: looked at again only after a second
+    spool._checked -= 2
+    assert spool.waiting()
+    [(path, _)] = spool.take()
+    assert spool.waiting()  # taken, not done: still looked at
+    spool.done(path)
+    assert not spool.waiting()

@@ -60,8 +60,10 @@ class Spool:
 
     def __init__(self, folder: str | os.PathLike):
         self.folder = Path(folder)
-        self._replaying = threading.Lock()
-        self._checked = 0.0
+        self._state = threading.Lock()
+        self._running = False  # a thread answers kept messages
+        self._again = False  # asked to look again while it ran
+        self._checked, self._found = 0.0, False
 
     def put(self, record: dict) -> str:
         """Keep one message, on disk before returning; give its file's name."""
@@ -77,16 +79,18 @@ class Spool:
         return name
 
     def waiting(self, every: float = 1.0) -> bool:
-        """Say (looking at most once a second) whether messages wait to be answered."""
+        """Say whether messages wait to be answered (or are being answered). The folder is
+        looked at once a second while it was empty, at every call while it was not."""
         now = time.monotonic()
-        if now - self._checked < every:
+        if not self._found and now - self._checked < every:
             return False
         self._checked = now
         try:
             with os.scandir(self.folder) as entries:
-                return any(e.name.endswith(KEPT) or _TAKEN.match(e.name) for e in entries)
+                self._found = any(e.name.endswith(KEPT) or _TAKEN.match(e.name) for e in entries)
         except FileNotFoundError:
-            return False
+            self._found = False
+        return self._found
 
     def take(self) -> list[tuple[Path, dict]]:
         """Take every waiting message for this process (and those of processes that died)."""
@@ -128,17 +132,25 @@ class Spool:
         path.unlink(missing_ok=True)
 
     def start(self, answer) -> bool:
-        """Run answer(spool) on a thread of its own unless one runs already; say if it started."""
-        if not self._replaying.acquire(blocking=False):
-            return False
+        """Run answer(spool) on a thread of its own; if one runs already, it runs answer once
+        more when done (what it took may not be all there is). Say if a thread started."""
+        with self._state:
+            self._again = True
+            if self._running:
+                return False
+            self._running = True
 
         def run():
-            try:
-                answer(self)
-            except Exception:
-                log.exception("tipline could not answer the messages kept while the database was down")
-            finally:
-                self._replaying.release()
+            while True:
+                with self._state:
+                    if not self._again:
+                        self._running = False
+                        return
+                    self._again = False
+                try:
+                    answer(self)
+                except Exception:
+                    log.exception("tipline could not answer the messages kept while the database was down")
 
         threading.Thread(target=run, name="spool", daemon=True).start()
         return True
