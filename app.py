@@ -13,11 +13,12 @@ import click
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from flask import Flask, abort, current_app, has_request_context, jsonify, redirect, request, session
-from flask_babel import Babel
+from flask_babel import Babel, lazy_gettext as _l
 from flask.cli import NoAppException, with_appcontext
 from sqlalchemy import Boolean, Integer, String, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, mapped_column
+from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 import claims
@@ -26,6 +27,7 @@ import editors
 import tipline
 from claims.db import Base
 from claims.groups import GroupReport, assign_groups
+from editors.auth import error_page as editors_error_page
 from editors.outbox import send_whatsapp
 from claims.models import Claim, UTCDateTime, utcnow
 from claims.store import changes_since, library_revision, published_claims
@@ -37,6 +39,7 @@ from index.searcher import Build, Searcher
 from index.service import Changes, SearchService
 from index.store import IndexStore
 from tipline.backlog import Backlog
+from tipline.views import error_page as tipline_error_page
 
 log = logging.getLogger("cekfakta")
 
@@ -159,6 +162,7 @@ def create_app(test_config=None, instance_path=None):
     os.makedirs(app.instance_path, exist_ok=True)
     _check_secrets(app)
     init_languages(app)
+    init_error_pages(app)
     if str(app.config["SQLITE_SYNCHRONOUS"]).upper() not in claims.db.SYNCHRONOUS:
         raise StartupError(f"FACTCHECK_SQLITE_SYNCHRONOUS must be {' or '.join(claims.db.SYNCHRONOUS)}, "
                            f"not {app.config['SQLITE_SYNCHRONOUS']!r}.")
@@ -220,6 +224,49 @@ def init_languages(app: Flask) -> None:
         other = next(code for code in LANGUAGES if code != here)
         return {"page_lang": here, "switch_to": other, "switch_name": LANGUAGES[other],
                 "switch_next": _this_page}
+
+
+# What a refused or failed request says to a person (the JSON API keeps Werkzeug's names).
+ERROR_WORDS = {
+    400: _l("This request could not be used. Go back, reload the page and try again."),
+    403: _l("This is not allowed."),
+    404: _l("There is nothing here: it may have been deleted, or the link is wrong."),
+    405: _l("This address cannot be used that way. Go back and use the page's links and buttons."),
+    413: _l("Too large: at most %(size)s can be sent at once."),
+    429: _l("Too many tries. Wait a moment and try again."),
+    500: _l("Something went wrong on our side. Try again in a moment."),
+}
+
+
+def _size(limit: int) -> str:
+    """Give a byte count as people read it (256 KB, 25 MB)."""
+    return f"{limit // (1024 * 1024)} MB" if limit >= 1024 * 1024 else f"{max(1, limit // 1024)} KB"
+
+
+def error_response(error: HTTPException):
+    """Answer an error no view answered: JSON on the API, else a small page in the reader's
+    language, in the editors' layout on their paths (never Werkzeug's English page)."""
+    code = error.code or 500
+    if request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json":
+        return jsonify(error=error.name.lower()), code
+    words = ERROR_WORDS.get(code) or ERROR_WORDS[400 if code < 500 else 500]
+    message = str(words) if code != 413 else \
+        str(words) % {"size": _size(request.max_content_length or current_app.config["MAX_CONTENT_LENGTH"])}
+    page = editors_error_page if request.path.startswith("/editors") else tipline_error_page
+    try:
+        response = page(message, code)
+    except Exception:  # the page itself failed (the database is down …): say it plainly
+        current_app.logger.exception("the error page failed")
+        response = current_app.response_class(message, code, mimetype="text/plain")
+    allow = dict(error.get_headers()).get("Allow")  # 405 names the methods the address takes
+    if allow:
+        response.headers["Allow"] = allow
+    return response
+
+
+def init_error_pages(app: Flask) -> None:
+    """Register the answer to HTTP errors no view answered (400, 405, 413, 500 …)."""
+    app.register_error_handler(HTTPException, error_response)
 
 
 def compile_translations(folder: Path) -> None:

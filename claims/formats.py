@@ -20,7 +20,7 @@ from typing import IO, Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from claims.errors import ClaimsRejected, ImportProblem
+from claims.errors import N_, ClaimsRejected, ImportProblem, Reason
 from claims.models import Claim
 from claims.store import ImportReport, upsert_claims
 from claims.verdicts import UNRATED, current_vocabulary
@@ -53,6 +53,16 @@ Source = str | os.PathLike[str] | IO[str] | IO[bytes]
 class UnknownFormat(ValueError):
     """A file whose format could not be told from its name or its first bytes."""
 
+    def __init__(self, message: str, **values: Any):
+        self.reason = Reason(message, values)
+        super().__init__(str(self.reason))
+
+
+def _bad_json(exc: json.JSONDecodeError) -> Reason:
+    """Say why a line is not JSON (the parser's own words, in English, and the column)."""
+    return Reason(N_("invalid JSON (%(error)s at column %(column)s)"),
+                  {"error": exc.msg, "column": exc.colno})
+
 
 @dataclass
 class SourceRow:
@@ -73,8 +83,8 @@ def _read_text(source: Source) -> str:
         try:
             payload: str | bytes = Path(source).read_bytes()
         except OSError as exc:
-            raise ClaimsRejected(ImportProblem(0, None, f"cannot read {source}: "
-                                                      f"{exc.strerror or exc}")) from None
+            raise ClaimsRejected(ImportProblem(0, None, Reason(N_("cannot read %(path)s: %(error)s"), {
+                "path": source, "error": exc.strerror or exc}))) from None
     else:
         payload = source.read()
     if isinstance(payload, str):
@@ -83,7 +93,7 @@ def _read_text(source: Source) -> str:
         return payload.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line = payload.count(b"\n", 0, exc.start) + 1
-        raise ClaimsRejected(ImportProblem(line, None, "is not UTF-8 text")) from None
+        raise ClaimsRejected(ImportProblem(line, None, N_("is not UTF-8 text"))) from None
 
 
 def read_jsonl(source: Source) -> list[SourceRow]:
@@ -97,12 +107,11 @@ def read_jsonl(source: Source) -> list[SourceRow]:
         try:
             data = json.loads(line)
         except json.JSONDecodeError as exc:
-            rows.append(SourceRow(number, problem=ImportProblem(
-                number, None, f"invalid JSON ({exc.msg} at column {exc.colno})")))
+            rows.append(SourceRow(number, problem=ImportProblem(number, None, _bad_json(exc))))
             continue
         if not isinstance(data, dict):
-            rows.append(SourceRow(number, problem=ImportProblem(
-                number, None, f"expected a JSON object, got {type(data).__name__}")))
+            rows.append(SourceRow(number, problem=ImportProblem(number, None, Reason(
+                N_("expected a JSON object, got %(type)s"), {"type": type(data).__name__}))))
             continue
         rows.append(SourceRow(number, data))
     return rows
@@ -126,14 +135,16 @@ def read_csv(source: Source) -> list[SourceRow]:
     except StopIteration:
         return []
     except csv.Error as exc:
-        raise ClaimsRejected(ImportProblem(1, None, f"unreadable CSV header ({exc})")) from None
+        raise ClaimsRejected(ImportProblem(1, None, Reason(N_("unreadable CSV header (%(error)s)"),
+                                                           {"error": exc}))) from None
     columns = [name.strip().lower() for name in header]
     duplicates = sorted({c for c in columns if c and columns.count(c) > 1})
     if duplicates:
-        raise ClaimsRejected(ImportProblem(1, duplicates[0], "column appears twice in the header"))
+        raise ClaimsRejected(ImportProblem(1, duplicates[0],
+                                           N_("column appears twice in the header")))
     if not {"title", "claim", "id", "url"} & set(columns):
         raise ClaimsRejected(ImportProblem(
-            1, None, "the header needs at least one of the columns title, claim, id, url"))
+            1, None, N_("the header needs at least one of the columns title, claim, id, url")))
     rows = []
     last_line = reader.line_num
     while True:
@@ -144,8 +155,8 @@ def read_csv(source: Source) -> list[SourceRow]:
             break
         except csv.Error as exc:
             # The csv module cannot resynchronise after a broken quote; stop here.
-            why = ("a quoted value is never closed" if "end of data" in str(exc)
-                   else f"bad CSV ({exc})")
+            why = (Reason(N_("a quoted value is never closed")) if "end of data" in str(exc)
+                   else Reason(N_("bad CSV (%(error)s)"), {"error": exc}))
             rows.append(SourceRow(start, problem=ImportProblem(start, None, why)))
             break
         last_line = reader.line_num
@@ -155,9 +166,9 @@ def read_csv(source: Source) -> list[SourceRow]:
             # A misplaced delimiter or quote shifts every value after it: refuse, never guess.
             # (To update only some columns, name only those in the header.)
             missing = columns[len(values)] if len(values) < len(columns) else None
-            rows.append(SourceRow(start, problem=ImportProblem(
-                start, missing or None, f"has {len(values)} values but the header has "
-                                        f"{len(columns)} columns")))
+            rows.append(SourceRow(start, problem=ImportProblem(start, missing or None, Reason(
+                N_("has %(values)s values but the header has %(columns)s columns"),
+                {"values": len(values), "columns": len(columns)}))))
             continue
         rows.append(SourceRow(start, {name: value for name, value in zip(columns, values)
                                       if name}))
@@ -280,12 +291,11 @@ def read_claimreview(source: Source) -> list[SourceRow]:
         try:
             documents = [json.loads(text)]
         except json.JSONDecodeError as exc:
-            raise ClaimsRejected(ImportProblem(
-                exc.lineno, None, f"invalid JSON ({exc.msg} at column {exc.colno})")) from None
+            raise ClaimsRejected(ImportProblem(exc.lineno, None, _bad_json(exc))) from None
     found: list[dict[str, Any]] = []
     _find_claimreviews(documents, found)
     if not found:
-        raise ClaimsRejected(ImportProblem(0, None, "no ClaimReview object found in the file"))
+        raise ClaimsRejected(ImportProblem(0, None, N_("no ClaimReview object found in the file")))
     return [SourceRow(number, _claimreview_row(node)) for number, node in enumerate(found, 1)]
 
 
@@ -301,9 +311,10 @@ def detect_format(path: str | os.PathLike[str]) -> str:
         with open(path, "rb") as handle:
             head = handle.read(65536).decode("utf-8-sig", errors="replace").lstrip()
     except OSError as exc:
-        raise UnknownFormat(f"cannot read {path}: {exc.strerror or exc}") from None
+        raise UnknownFormat(N_("cannot read %(path)s: %(error)s"), path=path,
+                            error=exc.strerror or exc) from None
     if not head:
-        raise UnknownFormat(f"{path} is empty; pass the format explicitly")
+        raise UnknownFormat(N_("%(path)s is empty; pass the format explicitly"), path=path)
     if head[0] in "<[":
         return "claimreview"
     if head[0] == "{":
@@ -328,10 +339,11 @@ def import_file(session: Session, path: Source, fmt: str | None = None,
     """
     if fmt is None:
         if not isinstance(path, (str, os.PathLike)):
-            raise UnknownFormat("reading from a stream needs an explicit format")
+            raise UnknownFormat(N_("reading from a stream needs an explicit format"))
         fmt = detect_format(path)
     if fmt not in READERS:
-        raise UnknownFormat(f"unknown format {fmt!r} (expected one of {', '.join(FORMATS)})")
+        raise UnknownFormat(N_("unknown format %(format)s (expected one of %(formats)s)"),
+                            format=repr(fmt), formats=", ".join(FORMATS))
     source_rows = READERS[fmt](path)
     claimreview = fmt == "claimreview"
     return upsert_claims(
@@ -443,7 +455,8 @@ def export_file(session: Session, dest: str | os.PathLike[str] | IO[str], fmt: s
         else:
             fmt = _EXTENSIONS.get(Path(dest).suffix.lower(), "jsonl")
     if fmt not in WRITERS:
-        raise UnknownFormat(f"unknown format {fmt!r} (expected one of {', '.join(FORMATS)})")
+        raise UnknownFormat(N_("unknown format %(format)s (expected one of %(formats)s)"),
+                            format=repr(fmt), formats=", ".join(FORMATS))
     statement = select(Claim).order_by(Claim.id).execution_options(yield_per=1000)
     if status:
         statement = statement.where(Claim.status == status)

@@ -13,7 +13,7 @@ import re
 import imagehash
 from PIL import Image, UnidentifiedImageError
 
-from claims.errors import InvalidClaim
+from claims.errors import N_, InvalidClaim
 
 HASH_RE = re.compile(r"^[0-9a-f]{16}$")
 # Bits out of 64 by which two hashes of one picture may differ (JPEG at another quality, a
@@ -58,5 +58,6 @@ def clean_hash(value: object, name: str = "appearances") -> str:
     """Give a stored hash in its one form (16 lowercase hex digits); InvalidClaim otherwise."""
     text = str(value or "").strip().lower()
     if not HASH_RE.match(text):
-        raise InvalidClaim(name, f"an image hash must be 16 hex digits, got {text[:40]!r}")
+        raise InvalidClaim(name, N_("an image hash must be 16 hex digits, got %(value)s"),
+                           value=repr(text[:40]))
     return text

@@ -20,7 +20,7 @@ from typing import Any
 from sqlalchemy import bindparam, delete, false, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
-from claims.errors import (ClaimNotFound, ClaimsRejected, ImportProblem, IncompleteClaim,
+from claims.errors import (N_, ClaimNotFound, ClaimsRejected, ImportProblem, IncompleteClaim,
                            InvalidClaim)
 from claims.images import SAME_PICTURE_BITS, hash_distance
 from claims.models import (CONTENT_FIELDS, STATUSES, Claim, ClaimHistory, ClaimLink, LibraryState,
@@ -33,6 +33,14 @@ DEFAULT_LANG = "id"
 TITLE_FROM_CLAIM_MAX = 160
 # SQLite allows 32766 bound parameters per statement; stay far below for IN (...) lookups.
 _CHUNK = 500
+# A row that repeats an earlier one, by the unit rows are counted in (a whole message each, for
+# the pages' translations).
+_UNIT_SEEN = {
+    "line": {"id": N_("claim %(claim)s already appears on line %(number)s"),
+             "url": N_("the same url already appears on line %(number)s")},
+    "item": {"id": N_("claim %(claim)s already appears on item %(number)s"),
+             "url": N_("the same url already appears on item %(number)s")},
+}
 
 
 @dataclass
@@ -220,7 +228,7 @@ def _merge(current: Mapping[str, Any] | None, data: Mapping[str, Any],
     merged["tags"] = list(merged["tags"] or [])
     merged["appearances"] = [dict(item) for item in merged["appearances"] or []]
     if not merged["title"] and not merged["claim"]:
-        raise InvalidClaim("title", "a claim needs a title or the claim text")
+        raise InvalidClaim("title", N_("a claim needs a title or the claim text"))
     if not merged["title"]:
         merged["title"] = _title_from_claim(merged["claim"])
     return merged
@@ -317,11 +325,10 @@ def _plan(session: Session, rows: Sequence[tuple[int, dict[str, Any]]], status: 
                 current = known.get(owner) if owner else None
                 claim_id = current["id"] if current else ""
             if claim_id and claim_id in seen:
-                raise InvalidClaim("id", f"claim {claim_id!r} already appears on {unit} "
-                                         f"{seen[claim_id]}")
+                raise InvalidClaim("id", _UNIT_SEEN[unit]["id"], claim=repr(claim_id),
+                                   number=seen[claim_id])
             if url and url in seen_urls:
-                raise InvalidClaim("url", f"the same url already appears on {unit} "
-                                          f"{seen_urls[url]}")
+                raise InvalidClaim("url", _UNIT_SEEN[unit]["url"], number=seen_urls[url])
             merged = _merge(current, data, status)
             if require_complete and merged["status"] == "published":
                 check_publishable(merged)
@@ -329,9 +336,9 @@ def _plan(session: Session, rows: Sequence[tuple[int, dict[str, Any]]], status: 
                 claim_id = new_claim_id(merged["title"])
             owner = url_owner.get(merged["url"]) if merged["url"] else None
             if owner is not None and owner != claim_id:
-                raise InvalidClaim("url", f"is already the url of claim {owner!r}")
+                raise InvalidClaim("url", N_("is already the url of claim %(claim)s"), claim=repr(owner))
         except InvalidClaim as exc:
-            plan.problems.append(ImportProblem(line, exc.field, exc.message, unit,
+            plan.problems.append(ImportProblem(line, exc.field, exc.reason, unit,
                                                getattr(exc, "missing", ())))
             continue
         seen[claim_id] = line
@@ -459,7 +466,8 @@ def upsert_claims(session: Session, rows: Iterable[tuple[int, Any]], *,
     archives loaded for search alone may not).
     """
     if status not in STATUSES:
-        raise InvalidClaim("status", f"must be one of {', '.join(STATUSES)}, got {status!r}")
+        raise InvalidClaim("status", N_("must be one of %(choices)s, got %(value)s"),
+                           choices=", ".join(STATUSES), value=repr(status))
     vocabulary = current_vocabulary()
     rename = dict(field_names or {})
     found = list(problems)
@@ -468,7 +476,7 @@ def upsert_claims(session: Session, rows: Iterable[tuple[int, Any]], *,
         try:
             cleaned.append((line, clean_claim_data(data, vocabulary)))
         except InvalidClaim as exc:
-            found.append(ImportProblem(line, exc.field, exc.message, unit))
+            found.append(ImportProblem(line, exc.field, exc.reason, unit))
     session.flush()
     # Bump first: the write lock (SQLite) or row lock (PostgreSQL) on the library state is
     # held from here to commit, so the plan reads claims no other writer can change meanwhile.
@@ -504,7 +512,7 @@ def save_claim(session: Session, data: Mapping[str, Any], *, actor: str = "cli",
     except ClaimsRejected as exc:
         if exc.problem.missing:
             raise IncompleteClaim(exc.problem.missing) from None
-        raise InvalidClaim(exc.field, exc.message) from None
+        raise InvalidClaim(exc.field, exc.reason) from None
     return session.get(Claim, report.claim_ids[0], populate_existing=True)
 
 
@@ -517,7 +525,7 @@ def set_status(session: Session, claim_id: str, status: str, *, actor: str = "cl
     """
     new_status = clean_status(status)
     if new_status is None:
-        raise InvalidClaim("status", f"must be one of {', '.join(STATUSES)}")
+        raise InvalidClaim("status", N_("must be one of %(choices)s"), choices=", ".join(STATUSES))
     revision = bump_revision(session)  # lock first, then read the claim as it now stands
     claim = session.get(Claim, claim_id, populate_existing=True)
     if claim is None or claim.status == new_status:

@@ -8,7 +8,7 @@ from datetime import date, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
-from claims.errors import IncompleteClaim, InvalidClaim
+from claims.errors import N_, IncompleteClaim, InvalidClaim, Reason
 from claims.images import clean_hash
 from claims.models import ID_MAX, STATUSES, URL_MAX
 from claims.verdicts import UNRATED, Vocabulary, current_vocabulary
@@ -32,25 +32,30 @@ def _text(value: Any, name: str, max_len: int | None = None) -> str:
     if value is None:
         return ""
     if not isinstance(value, str):
-        raise InvalidClaim(name, f"must be text, not {_kind(value)}")
+        raise InvalidClaim(name, N_("must be text, not %(kind)s"), kind=_kind(value))
     if "\x00" in value:
-        raise InvalidClaim(name, "contains a NUL character")
+        raise InvalidClaim(name, N_("contains a NUL character"))
     value = value.strip()
     if max_len is not None and len(value) > max_len:
-        raise InvalidClaim(name, f"is {len(value)} characters long (at most {max_len})")
+        raise _too_long(name, value, max_len)
     return value
 
 
-def _kind(value: Any) -> str:
+def _too_long(name: str, text: str, most: int) -> InvalidClaim:
+    return InvalidClaim(name, N_("is %(length)s characters long (at most %(most)s)"),
+                        length=len(text), most=most)
+
+
+def _kind(value: Any) -> Reason | str:
     """Name a JSON-ish type for error messages."""
     if isinstance(value, bool):
-        return "true/false"
+        return Reason(N_("true/false"))
     if isinstance(value, (int, float)):
-        return "a number"
+        return Reason(N_("a number"))
     if isinstance(value, (list, tuple)):
-        return "a list"
+        return Reason(N_("a list"))
     if isinstance(value, Mapping):
-        return "an object"
+        return Reason(N_("an object"))
     return type(value).__name__
 
 
@@ -62,9 +67,9 @@ def _clean_id(value: Any) -> str | None:
     if not text:
         return None
     if len(text) > ID_MAX:
-        raise InvalidClaim("id", f"is {len(text)} characters long (at most {ID_MAX})")
+        raise _too_long("id", text, ID_MAX)
     if _CONTROL_RE.search(text):
-        raise InvalidClaim("id", "contains control characters")
+        raise InvalidClaim("id", N_("contains control characters"))
     return text
 
 
@@ -74,15 +79,16 @@ def _clean_url(value: Any, name: str = "url") -> str | None:
     if not text:
         return None
     if len(text) > URL_MAX:
-        raise InvalidClaim(name, f"is {len(text)} characters long (at most {URL_MAX})")
+        raise _too_long(name, text, URL_MAX)
     try:
         parts = urlsplit(text)
         parts.port  # noqa: B018 - a port that is not a number raises here
     except ValueError as exc:
-        raise InvalidClaim(name, f"is not a valid URL ({exc})") from None
+        raise InvalidClaim(name, N_("is not a valid URL (%(error)s)"), error=exc) from None
     if (parts.scheme.lower() not in ("http", "https") or not parts.hostname
             or re.search(r"\s", text) or _CONTROL_RE.search(text)):
-        raise InvalidClaim(name, f"must be an absolute http(s) URL, got {_short(text)!r}")
+        raise InvalidClaim(name, N_("must be an absolute http(s) URL, got %(value)s"),
+                           value=repr(_short(text)))
     return text
 
 
@@ -95,7 +101,8 @@ def _clean_appearance(item: Any) -> dict[str, str]:
             return {"image": clean_hash(text[6:], name)}
         return {"url": _clean_url(text, name) or ""}
     if not isinstance(item, Mapping):
-        raise InvalidClaim(name, f"each item must be a link or an object, not {_kind(item)}")
+        raise InvalidClaim(name, N_("each item must be a link or an object, not %(kind)s"),
+                           kind=_kind(item))
     out: dict[str, str] = {}
     if item.get("image"):
         out["image"] = clean_hash(item["image"], name)
@@ -105,7 +112,7 @@ def _clean_appearance(item: Any) -> dict[str, str]:
     if out.get("image") and item.get("name"):
         out["name"] = _text(item["name"], name, APPEARANCE_NAME_MAX)
     if not out:
-        raise InvalidClaim(name, "each item needs a url or an image hash")
+        raise InvalidClaim(name, N_("each item needs a url or an image hash"))
     return out
 
 
@@ -122,9 +129,11 @@ def _clean_appearances(value: Any) -> list[dict[str, str]]:
     elif isinstance(value, (list, tuple)):
         items = list(value)
     else:
-        raise InvalidClaim("appearances", f"must be a list or text, not {_kind(value)}")
+        raise InvalidClaim("appearances", N_("must be a list or text, not %(kind)s"),
+                           kind=_kind(value))
     if len(items) > APPEARANCES_MAX:
-        raise InvalidClaim("appearances", f"has {len(items)} items (at most {APPEARANCES_MAX})")
+        raise InvalidClaim("appearances", N_("has %(count)s items (at most %(most)s)"),
+                           count=len(items), most=APPEARANCES_MAX)
     cleaned: dict[tuple, dict[str, str]] = {}
     for item in items:
         entry = _clean_appearance(item)
@@ -141,7 +150,8 @@ def _clean_date(value: Any, name: str) -> date | None:
     if isinstance(value, date):
         return value
     if not isinstance(value, str):
-        raise InvalidClaim(name, f"must be a date like 2025-01-31, not {_kind(value)}")
+        raise InvalidClaim(name, N_("must be a date like 2025-01-31, not %(kind)s"),
+                           kind=_kind(value))
     text = value.strip()
     if not text:
         return None
@@ -150,7 +160,8 @@ def _clean_date(value: Any, name: str) -> date | None:
             return date.fromisoformat(text)
         return datetime.fromisoformat(text).date()
     except ValueError:
-        raise InvalidClaim(name, f"must be a date like 2025-01-31, got {_short(text)!r}") from None
+        raise InvalidClaim(name, N_("must be a date like 2025-01-31, got %(value)s"),
+                           value=repr(_short(text))) from None
 
 
 def _clean_lang(value: Any) -> str | None:
@@ -163,8 +174,8 @@ def _clean_lang(value: Any) -> str | None:
     primary = re.split(r"[-_]", text)[0]
     primary = _LANG_NAMES.get(primary, primary)
     if not _LANG_RE.match(primary):
-        raise InvalidClaim("lang", f"must be a language code such as 'id' or 'en', got "
-                                   f"{_short(text)!r}")
+        raise InvalidClaim("lang", N_("must be a language code such as 'id' or 'en', got %(value)s"),
+                           value=repr(_short(text)))
     return primary
 
 
@@ -177,7 +188,7 @@ def _clean_tags(value: Any) -> list[str]:
     elif isinstance(value, (list, tuple)):
         items = list(value)
     else:
-        raise InvalidClaim("tags", f"must be a list or text, not {_kind(value)}")
+        raise InvalidClaim("tags", N_("must be a list or text, not %(kind)s"), kind=_kind(value))
     tags = []
     for item in items:
         tag = _text(item, "tags", TAG_MAX)
@@ -192,8 +203,8 @@ def clean_status(value: Any) -> str | None:
     if not text:
         return None
     if text not in STATUSES:
-        raise InvalidClaim("status", f"must be one of {', '.join(STATUSES)}, got "
-                                     f"{_short(text)!r}")
+        raise InvalidClaim("status", N_("must be one of %(choices)s, got %(value)s"),
+                           choices=", ".join(STATUSES), value=repr(_short(text)))
     return text
 
 
@@ -210,7 +221,8 @@ def clean_claim_data(data: Any, vocabulary: Vocabulary | None = None) -> dict[st
     Raises InvalidClaim naming the first bad field.
     """
     if not isinstance(data, Mapping):
-        raise InvalidClaim(None, f"expected an object with claim fields, not {_kind(data)}")
+        raise InvalidClaim(None, N_("expected an object with claim fields, not %(kind)s"),
+                           kind=_kind(data))
     vocabulary = vocabulary or current_vocabulary()
     out: dict[str, Any] = {}
     claim_id = _clean_id(data.get("id"))
@@ -289,8 +301,7 @@ def check_publishable(fields: Mapping[str, Any], vocabulary: Vocabulary | None =
         raw = (fields.get("verdict_raw") or "").strip()
         unknown = "verdict" in missing and raw and \
             (vocabulary or current_vocabulary()).lookup(raw) is None
-        raise IncompleteClaim(missing, f" ({_short(raw)!r} is not a known verdict label)"
-                                       if unknown else "")
+        raise IncompleteClaim(missing, _short(raw) if unknown else "")
 
 
 __all__ = ["PUBLISHER_MAX", "PUBLISH_REQUIRES", "TAG_MAX", "VERDICT_MAX", "check_publishable",

@@ -6,8 +6,8 @@ import secrets
 from datetime import timedelta
 from functools import wraps
 
-from flask import (Blueprint, abort, flash, g, has_request_context, jsonify, redirect,
-                   render_template, request, session, url_for)
+from flask import (Blueprint, Response, abort, flash, g, has_request_context, jsonify,
+                   make_response, redirect, render_template, request, session, url_for)
 from flask.sessions import SecureCookieSessionInterface
 from sqlalchemy import select
 from flask_babel import gettext as _
@@ -18,7 +18,7 @@ from claims.models import utcnow
 from tipline.whatsapp import MAX_CHARS, to_html, wa_len
 
 from .models import ROLES, EditorAccount, LoginFailure
-from .words import name_of, verdict_shown, why_shown
+from .words import name_of, problem_reason_shown, verdict_shown, why_shown
 from .wiring import wiring
 
 bp = Blueprint("editors", __name__, url_prefix="/editors", template_folder="templates",
@@ -195,8 +195,9 @@ def current_account() -> EditorAccount | None:
 
 
 # Forms that may carry more than MAX_CONTENT_LENGTH, for a logged-in editor only: the claim
-# form's pictures (hashed, never kept; several phone photos are megabytes).
-LARGE_BODIES = {"editors.claim_save": 25 * 1024 * 1024}
+# form's pictures (hashed, never kept; several phone photos are megabytes) and an imported
+# library (a CSV of a thousand fact-checks passes 256 KB).
+LARGE_BODIES = {"editors.claim_save": 25 * 1024 * 1024, "editors.claim_import": 25 * 1024 * 1024}
 
 
 @bp.before_request
@@ -229,7 +230,22 @@ def _headers(response):
 @bp.context_processor
 def _template_helpers():
     return {"csrf_token": csrf_token, "me": current_account, "max_chars": MAX_CHARS,
-            "name_of": name_of, "verdict_shown": verdict_shown, "why_shown": why_shown}
+            "name_of": name_of, "verdict_shown": verdict_shown, "why_shown": why_shown,
+            "problem_reason_shown": problem_reason_shown}
+
+
+def error_page(message: str, status: int) -> Response:
+    """A refused or failed request on an editors' path, in the desk's layout and language.
+
+    Also for requests no editors' view took (a wrong method, an unknown path): the helpers the
+    layout needs are handed over here. After a server error the account is not looked up (the
+    database may be what failed), so the page shows no menu."""
+    helpers = _template_helpers()
+    if status >= 500:
+        helpers["me"] = lambda: None
+    response = make_response(render_template("editors/message.html", message=message, **helpers),
+                             status)
+    return _headers(response)
 
 
 @bp.errorhandler(403)

@@ -296,7 +296,8 @@ def inbox_group(group_id: int):
     members = db.scalars(select(RequestLog).join(InboxMember, InboxMember.request_id == RequestLog.id)
                          .where(InboxMember.group_id == group_id)
                          .order_by(RequestLog.created_at.desc())).all()
-    q = (request.args.get("q") or "").strip()
+    # The search starts from the group's own words: the closest fact-checks are there at once.
+    q = (request.args.get("q") or "").strip() or (group.label if group.status in ("open", "linked") else "")
     results = []
     if q:
         found = wiring().searcher.search(q, k=8)

@@ -13,7 +13,7 @@ from flask_babel import get_locale, gettext as _, lazy_gettext as _l, ngettext
 from sqlalchemy import and_, func, or_, select
 
 from claims.db import get_session
-from claims.errors import ClaimsRejected, IncompleteClaim, InvalidClaim
+from claims.errors import ClaimsRejected, IncompleteClaim, InvalidClaim, Reason
 from claims.formats import FORMATS, UnknownFormat, import_file
 from claims.groups import confirm_group, join_group, members, split_out
 from claims.images import UnreadableImage, image_hash
@@ -28,7 +28,8 @@ from .auth import actor, bp, csrf_message, on_csrf_failure
 from .inbox import groups_published
 from .models import InboxGroup
 from .wiring import wiring
-from .words import history_rows, name_of, verdict_shown
+from .words import (field_reason_shown, history_rows, missing_shown, name_of, problem_shown,
+                    reason_shown, verdict_shown)
 
 log = logging.getLogger(__name__)
 
@@ -273,15 +274,6 @@ def _group_new(db, claim_ids) -> int:
     return report.grouped
 
 
-MISSING_NAMES = {"verdict": _l("label"), "summary": _l("summary"), "url": _l("article link")}
-
-
-def _missing_message(missing):
-    """Say what a fact-check lacks before it can be published."""
-    return _("Cannot publish yet: fill in the %(fields)s. A draft may be incomplete.",
-             fields=", ".join(str(MISSING_NAMES.get(m, m)) for m in missing))
-
-
 def _data_of(claim: Claim) -> dict:
     d = claim.to_dict()
     links = "\n".join(item["url"] for item in d["appearances"] if not item.get("image"))
@@ -341,11 +333,12 @@ def claim_save():
         db.commit()
     except IncompleteClaim as exc:
         db.rollback()
-        return _render_form(claim, data, error=_missing_message(exc.missing), group=group,
+        return _render_form(claim, data, error=missing_shown(exc.missing, exc.unknown_label), group=group,
                             status=400, missing=exc.missing)
     except InvalidClaim as exc:
         db.rollback()
-        return _render_form(claim, data, error=str(exc), group=group, status=400)
+        return _render_form(claim, data, error=field_reason_shown(exc.field, exc.reason), group=group,
+                            status=400)
     grouped = _group_new(db, [saved.id]) if saved.status == "published" else 0
     flash(_("Saved (%(status)s).", status=name_of("claim", saved.status))
           + (" " + _("Grouped with another fact-check of the same hoax.") if grouped else ""), "ok")
@@ -383,7 +376,7 @@ def claim_status(claim_id: str):
     except IncompleteClaim as exc:
         db.rollback()
         claim = db.get(Claim, claim_id)
-        return _render_form(claim, _data_of(claim), error=_missing_message(exc.missing),
+        return _render_form(claim, _data_of(claim), error=missing_shown(exc.missing, exc.unknown_label),
                             status=400, missing=exc.missing)
     waiting = groups_published(db, claim.id) if status == "published" else []
     db.commit()
@@ -466,10 +459,16 @@ def claim_import():
                                          require_complete=True)
                     db.commit()
                     problems = report.skipped
-                except (ClaimsRejected, UnknownFormat, InvalidClaim, UnicodeDecodeError) as exc:
+                except ClaimsRejected as exc:
                     db.rollback()
-                    error = _("Nothing imported: %(why)s", why=exc)
-                    problems = getattr(exc, "problems", [])
+                    error = _("Nothing imported: %(why)s", why=problem_shown(exc.problem))
+                    problems = exc.problems
+                except (UnknownFormat, InvalidClaim) as exc:
+                    db.rollback()
+                    why = exc.reason
+                    if "path" in why.values:  # the upload's name, not where it was kept
+                        why = Reason(why.message, {**why.values, "path": upload.filename})
+                    error = _("Nothing imported: %(why)s", why=reason_shown(why))
             if report is not None:
                 grouped = _group_new(db, report.claim_ids)
     return render_template("editors/import.html", report=report, error=error, formats=FORMATS,

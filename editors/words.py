@@ -6,8 +6,9 @@ gettext in the page's language. A code with no name here (one added later) shows
 
 import re
 
-from flask_babel import gettext as _, lazy_gettext as _l
+from flask_babel import get_translations, gettext as _, lazy_gettext as _l
 
+from claims.errors import ImportProblem, Reason
 from claims.verdicts import current_vocabulary, published_label
 
 NAMES = {
@@ -23,7 +24,7 @@ NAMES = {
               "other": _l("attachment")},
     "lang": {"id": _l("Indonesian"), "en": _l("English")},
     "action": {"created": _l("created"), "updated": _l("updated"), "status": _l("status changed")},
-    "field": {"title": _l("Title"), "claim": _l("Claim"), "verdict": _l("Label"),
+    "field": {"id": _l("ID"), "verdict_raw": _l("Label"), "title": _l("Title"), "claim": _l("Claim"), "verdict": _l("Label"),
               "summary": _l("Summary"), "url": _l("Article link"), "published": _l("Date"),
               "date": _l("Date"),
               "lang": _l("Language"), "tags": _l("Tags"), "publisher": _l("Publisher"),
@@ -39,6 +40,62 @@ def name_of(kind: str, code) -> str:
     return str(name) if name is not None else str(code)
 
 
+# The fields a published fact-check needs, as the form's message names them.
+MISSING_NAMES = {"verdict": _l("label"), "summary": _l("summary"), "url": _l("article link")}
+
+
+def missing_shown(missing, unknown_label: str = "") -> str:
+    """Say what a fact-check lacks before it can be published (first, a label given that the
+    vocabulary does not know: the label field is filled, yet it counts as missing)."""
+    said = _("Cannot publish yet: fill in the %(fields)s. A draft may be incomplete.",
+             fields=", ".join(str(MISSING_NAMES.get(m, m)) for m in missing))
+    if unknown_label:
+        said = _("“%(label)s” is not a label the tipline knows.", label=unknown_label) + " " + said
+    return said
+
+
+def reason_shown(reason: Reason | str) -> str:
+    """Give why claims/ refused something in the page's language.
+
+    claims/ words its reasons in English with marked messages (claims/errors.py); the catalog
+    holds them, so the same message and values are said here in the page's language."""
+    if not isinstance(reason, Reason):
+        return str(reason)
+    said = get_translations().ugettext(reason.message)
+    if not reason.values:
+        return said
+    return said % {name: reason_shown(value) if isinstance(value, Reason) else value
+                   for name, value in reason.values.items()}
+
+
+def field_reason_shown(field: str | None, reason: Reason | str) -> str:
+    """Give a refused field's reason with the field's name ("Tautan artikel: …")."""
+    if not field:
+        return reason_shown(reason)
+    return _("%(field)s: %(why)s", field=name_of("field", field), why=reason_shown(reason))
+
+
+def problem_reason_shown(problem: ImportProblem) -> str:
+    """Give why one imported row was refused (without where), in the page's language."""
+    if problem.missing:
+        detail = problem.reason.values.get("detail")
+        label = detail.values.get("unknown", "") if isinstance(detail, Reason) else ""
+        return missing_shown(problem.missing, label)
+    return reason_shown(problem.reason)
+
+
+def problem_shown(problem: ImportProblem) -> str:
+    """Give a refused row as the import page says it: its line (or item), field and reason."""
+    why = problem_reason_shown(problem)
+    where = []
+    if problem.line > 0:  # 0: the whole file
+        where.append(_("item %(number)s", number=problem.line) if problem.unit == "item"
+                     else _("line %(number)s", number=problem.line))
+    if problem.field:
+        where.append(_("field %(field)s", field=name_of("field", problem.field)))
+    return _("%(where)s: %(why)s", where=", ".join(where), why=why) if where else why
+
+
 # What the outbox records of a send that did not go as planned (editors/outbox.py, inbox.py),
 # kept in English in the database: shown in the page's language. Twilio's and the network's
 # own words stay as they came.
@@ -47,6 +104,8 @@ _FIXED_WHY = {
     "the fact-check is not published": _l("the fact-check is not published"),
     "interrupted while sending: check Twilio's message log before resending":
         _l("interrupted while sending: check Twilio's message log before resending"),
+    "TWILIO_WHATSAPP_FROM is not set":
+        _l("not sent: no WhatsApp sender is set up (TWILIO_WHATSAPP_FROM)"),
 }
 _RETRIED = re.compile(r"^retried by (?P<who>.+?) after: (?P<rest>.*)$", re.S)
 _BEFORE = re.compile(r"^(?P<why>.+?); before: (?P<rest>.*)$", re.S)

@@ -137,7 +137,8 @@ def test_an_import_arrives_as_drafts_or_reports_each_skipped_row(desk, page, tmp
     page.set_input_files("input[name=file]", str(path))
     page.check("input[name=status][value=published]")
     page.click("button[type=submit].primary")
-    expect(page.locator(".flash.error")).to_contain_text("line 2, field 'date'")
+    expect(page.locator(".flash.error")).to_contain_text(
+        "baris 2, kolom Tanggal: harus tanggal seperti 2025-01-31, tertulis 'kemarin'")
     expect(page.locator("input[name=status][value=published]")).to_be_checked()
     page.set_input_files("input[name=file]", str(path))
     page.check("input[name=skip_invalid]")
@@ -145,7 +146,7 @@ def test_an_import_arrives_as_drafts_or_reports_each_skipped_row(desk, page, tmp
     expect(page.locator(".flash.ok")).to_contain_text("1 baru")
     problems = page.locator("table.problems tbody tr")
     expect(problems).to_have_count(2)
-    expect(problems.nth(1)).to_contain_text("missing: url")
+    expect(problems.nth(1)).to_contain_text("Belum bisa terbit: isi tautan artikel")
     shot(page, "import-report")
     with claims.db.session_scope(app) as session:
         assert session.query(Claim).filter_by(url="https://cekfakta.example.org/hiu").one().status == \
@@ -188,3 +189,33 @@ def test_a_phone_never_scrolls_the_page_sideways_and_the_favicon_is_found(desk, 
         shot(page, f"phone-{name}")
     finally:
         context.close()
+
+
+def test_a_malformed_csv_is_refused_in_the_editors_language_and_errors_are_pages(desk, page, tmp_path):
+    """The import's refusal from claims/ in Indonesian, then in English after the switch; a
+    wrong method and a missing page in the desk's layout, in the chosen language."""
+    _, server = desk
+    path = tmp_path / "kiriman.csv"
+    path.write_text('title,claim,verdict,url\n"Judul tanpa tutup,klaim,HOAKS,https://x\n', encoding="utf-8")
+    page.goto(server.url + "/editors/import")
+    page.set_input_files("input[name=file]", str(path))
+    page.click("button[type=submit].primary")
+    expect(page.locator(".flash.error")).to_have_text(
+        "Tidak ada yang diimpor: baris 2: ada tanda kutip yang tidak ditutup")
+    page.click("#lang-toggle")
+    page.set_input_files("input[name=file]", str(path))
+    page.click("button[type=submit].primary")
+    expect(page.locator(".flash.error")).to_have_text("Nothing imported: line 2: a quoted value is never closed")
+    shot(page, "import-refused-en")
+    page.goto(server.url + "/editors/no-such-page")
+    expect(page.locator("main .card")).to_have_text(
+        "There is nothing here: it may have been deleted, or the link is wrong.")
+    page.goto(server.url + "/editors/claims/save")  # a form's address opened as a page: 405
+    expect(page.locator("main .card")).to_have_text(
+        "This address cannot be used that way. Go back and use the page's links and buttons.")
+    expect(page.locator("header nav")).to_contain_text("Inbox")  # the desk's menu, in English
+    page.click("#lang-toggle")
+    expect(page.locator("main .card")).to_have_text(
+        "Alamat ini tidak bisa dipakai dengan cara itu. Kembali dan pakai tautan dan tombol di halaman.")
+    shot(page, "method-refused-id")
+    assert sorted({status for status, _ in page.failed}) == [400, 404, 405]

@@ -109,6 +109,17 @@ def test_group_search_and_link(app, client):
     assert "Tidak ada pertanyaan" in client.get("/editors/inbox").text
 
 
+def test_a_groups_page_opens_with_the_fact_checks_closest_to_its_question(app, client):
+    ask_unanswered(app, "benarkah ada chip di dalam vaksin booster terbaru minggu ini", "whatsapp:+6281200000077")
+    client.get("/editors/inbox")
+    group_id = only_group_id(app)
+    page = client.get(f"/editors/inbox/{group_id}").text  # no search typed yet
+    assert 'class="results"' in page and "Vaksin mengandung chip" in page
+    assert f'/editors/inbox/{group_id}/link?claim_id=c1' in page
+    client.post(f"/editors/inbox/{group_id}/dismiss", data={"csrf_token": csrf(client)})
+    assert 'class="results"' not in client.get(f"/editors/inbox/{group_id}").text  # nothing to link
+
+
 def test_new_fact_check_is_prefilled_with_the_question(app, client):
     ask(app, "minum air garam sembuhkan covid")
     client.get("/editors/inbox")

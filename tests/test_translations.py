@@ -15,6 +15,7 @@ from html.parser import HTMLParser
 import pytest
 from babel.messages.mofile import read_mo
 from jinja2 import Environment, nodes
+from sqlalchemy import text as sa_text
 
 import claims.db
 from app import StartupError, compile_translations
@@ -440,3 +441,214 @@ def test_the_catalog_words_the_checks_look_for_are_real(desk):
     assert foreign_words(english, "id") != []  # English words found when looking for them
     assert "Pustaka cek fakta" in foreign_words(
         english.replace("Fact-check library", "Pustaka cek fakta"), "en")
+
+
+# --- what claims/ refuses, said on the pages in the editor's language ----------------------------
+
+BAD_FILES = {
+    # an unclosed quote on line 2: the csv module cannot read past it
+    "quote.csv": b'title,claim,verdict,url\n"Judul tanpa tutup,klaim,HOAKS,https://x\n',
+    # line 3 has fewer values than the header: the first missing column is named
+    "short.csv": b"id,title,claim\na,A,x\nb,B\n",
+    # line 2's link is not a link
+    "link.jsonl": (json.dumps({"title": "Satu", "url": "https://example.org/1"}) + "\n"
+                   + json.dumps({"title": "Dua", "url": "bukan tautan"}) + "\n").encode(),
+}
+SAID = {
+    "id": {"quote.csv": "Tidak ada yang diimpor: baris 2: ada tanda kutip yang tidak ditutup",
+           "short.csv": "Tidak ada yang diimpor: baris 3, kolom Klaim: ada 2 nilai, padahal baris "
+                        "judul punya 3 kolom",
+           "link.jsonl": "Tidak ada yang diimpor: baris 2, kolom Tautan artikel: harus URL lengkap "
+                         "http(s), tertulis 'bukan tautan'"},
+    "en": {"quote.csv": "Nothing imported: line 2: a quoted value is never closed",
+           "short.csv": "Nothing imported: line 3, field Claim: has 2 values but the header has 3 "
+                        "columns",
+           "link.jsonl": "Nothing imported: line 2, field Article link: must be an absolute http(s) "
+                         "URL, got 'bukan tautan'"},
+}
+CLI_SAID = {"quote.csv": "line 2: a quoted value is never closed",
+            "short.csv": "line 3, field 'claim': has 2 values but the header has 3 columns",
+            "link.jsonl": "line 2, field 'url': must be an absolute http(s) URL, got 'bukan tautan'"}
+
+
+@pytest.mark.db
+@pytest.mark.parametrize("lang", ["id", "en"])
+@pytest.mark.parametrize("name", sorted(BAD_FILES))
+def test_an_import_refused_by_claims_is_explained_in_the_editors_language(desk, tmp_path, lang, name):
+    app, client, _, _ = desk
+    refused = client.post("/editors/import", headers={"Accept-Language": lang}, data={
+        "csrf_token": csrf(client), "file": (io.BytesIO(BAD_FILES[name]), name)},
+        content_type="multipart/form-data")
+    assert refused.status_code == 400
+    assert SAID[lang][name] in visible_text(refused.text).split("\n")
+    assert foreign_words(refused.text, lang) == []
+    # The CLI says the same refusal as it always did, in English (drafts, as the page imports).
+    path = tmp_path / name
+    path.write_bytes(BAD_FILES[name])
+    result = app.test_cli_runner().invoke(args=["claims", "import", str(path), "--status", "draft"])
+    assert result.exit_code == 1
+    assert result.output == (f"Error: {CLI_SAID[name]}. Nothing was imported; --skip-invalid imports "
+                             "the valid rows.\n")
+    with claims.db.session_scope(app) as session:
+        assert session.query(Claim).count() == 2
+
+
+@pytest.mark.db
+@pytest.mark.parametrize("lang, said", [
+    ("id", ["2", "Tanggal", "harus tanggal seperti 2025-01-31, tertulis 'kemarin'",
+            "3", "Tautan artikel", "Belum bisa terbit: isi tautan artikel. Draf boleh belum lengkap."]),
+    ("en", ["2", "Date", "must be a date like 2025-01-31, got 'kemarin'",
+            "3", "Article link", "Cannot publish yet: fill in the article link. A draft may be incomplete."])])
+def test_skipped_rows_are_explained_in_the_editors_language(desk, lang, said):
+    _, client, _, _ = desk
+    rows = [{"title": "Baik", "verdict": "HOAKS", "summary": "S.", "url": "https://example.org/b1"},
+            {"title": "Tanggal keliru", "date": "kemarin"},
+            {"title": "Tanpa tautan", "verdict": "HOAKS", "summary": "S."}]
+    page = client.post("/editors/import", headers={"Accept-Language": lang}, data={
+        "csrf_token": csrf(client), "status": "published", "skip_invalid": "1",
+        "file": (io.BytesIO("".join(json.dumps(r) + "\n" for r in rows).encode()), "rows.jsonl")},
+        content_type="multipart/form-data")
+    assert page.status_code == 200
+    table = visible_text(page.text.split('<tbody>', 1)[1].split("</tbody>", 1)[0]).split("\n")
+    assert table == said
+    assert foreign_words(page.text, lang) == []
+
+
+@pytest.mark.db
+@pytest.mark.parametrize("lang, said", [
+    ("id", "Tautan artikel: harus URL lengkap http(s), tertulis 'ftp://example.org/x'"),
+    ("en", "Article link: must be an absolute http(s) URL, got 'ftp://example.org/x'")])
+def test_the_forms_refusal_from_claims_is_in_the_editors_language(desk, lang, said):
+    app, client, _, _ = desk
+    page = client.post("/editors/claims/save", headers={"Accept-Language": lang}, data={
+        "csrf_token": csrf(client), "title": "Tautan aneh", "url": "ftp://example.org/x",
+        "lang": "id", "action": "save"})
+    assert page.status_code == 400
+    assert said in visible_text(page.text).split("\n")
+    assert 'value="Tautan aneh"' in page.text  # what was typed is kept
+    assert foreign_words(page.text, lang) == []
+
+
+def test_every_reason_claims_gives_is_marked_for_the_catalog():
+    """claims/ refuses data only with messages `pybabel extract` sees (N_): a literal handed
+    to InvalidClaim, ImportProblem, Reason or UnknownFormat unmarked would reach a page in English."""
+    where = {"InvalidClaim": 1, "ImportProblem": 2, "Reason": 0, "UnknownFormat": 0}
+    unmarked = []
+    for path in sorted(ROOT.glob("claims/*.py")):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Call) and getattr(node.func, "id", None) in where:
+                position = where[node.func.id]
+                if len(node.args) > position and _literal_text(node.args[position]):
+                    unmarked.append(f"{path.name}:{node.lineno}")
+    assert unmarked == []
+    said = extracted()
+    assert "a quoted value is never closed" in said and "must be text, not %(kind)s" in said
+
+
+# --- errors no view answers: a page in the reader's language, JSON on the API ---------------------
+
+ERRORS = {
+    "id": {400: "Permintaan ini tidak bisa dipakai. Kembali, muat ulang halaman, lalu coba lagi.",
+           405: "Alamat ini tidak bisa dipakai dengan cara itu. Kembali dan pakai tautan dan tombol di halaman.",
+           413: "Terlalu besar: paling banyak 256 KB sekali kirim.",
+           500: "Ada yang salah di pihak kami. Coba lagi sebentar lagi."},
+    "en": {400: "This request could not be used. Go back, reload the page and try again.",
+           405: "This address cannot be used that way. Go back and use the page's links and buttons.",
+           413: "Too large: at most 256 KB can be sent at once.",
+           500: "Something went wrong on our side. Try again in a moment."},
+}
+WERKZEUG = ("Bad Request", "Method Not Allowed", "Request Entity Too Large", "Internal Server Error",
+            "The browser (or proxy)", "The method is not allowed")
+BIG = "x" * (300 * 1024)
+
+
+def _is_editors_layout(html: str) -> bool:
+    return 'class="brand"' in html and "editors.css" in html
+
+
+@pytest.mark.db
+@pytest.mark.parametrize("lang", ["id", "en"])
+@pytest.mark.parametrize("case", ["lang-refused", "lang-get", "editors-put", "editors-too-large",
+                                  "public-too-large", "editors-broken", "public-broken"])
+def test_an_error_no_view_answers_is_a_page_in_the_readers_language(desk, lang, case):
+    app, client, group_id, code = desk
+    app.config["PROPAGATE_EXCEPTIONS"] = False  # as in production: a failure is a 500 page
+    headers = {"Accept-Language": lang}
+    visitor = app.test_client()
+    if case.endswith("broken"):  # the library's table is gone: every page reading it fails
+        with claims.db.session_scope(app) as session:
+            session.execute(sa_text("DROP TABLE claims"))
+    response = {
+        "lang-refused": lambda: visitor.post("/lang", data={"lang": "fr"}, headers=headers),
+        "lang-get": lambda: visitor.get("/lang", headers=headers),
+        "editors-put": lambda: client.put("/editors/import", headers=headers),
+        "editors-too-large": lambda: visitor.post("/editors/login", headers=headers,
+                                                  data={"username": "redaksi", "password": BIG}),
+        "public-too-large": lambda: visitor.post("/lang", data={"lang": "en", "next": BIG}, headers=headers),
+        "editors-broken": lambda: client.get("/editors/", headers=headers),
+        "public-broken": lambda: visitor.get(f"/jawaban/{code}", headers=headers),
+    }[case]()
+    status = {"lang-refused": 400, "lang-get": 405, "editors-put": 405, "editors-too-large": 413,
+              "public-too-large": 413, "editors-broken": 500, "public-broken": 500}[case]
+    assert response.status_code == status
+    assert response.mimetype == "text/html"
+    assert f'<html lang="{lang}">' in response.text
+    assert ERRORS[lang][status] in visible_text(response.text).split("\n")
+    assert not any(words in response.text for words in WERKZEUG)
+    assert foreign_words(response.text, lang) == []
+    assert _is_editors_layout(response.text) == case.startswith("editors")
+    if status == 405:
+        assert "POST" in response.headers["Allow"]
+    if case == "editors-put":  # a logged-in editor keeps the desk's menu and security headers
+        assert 'href="/editors/inbox"' in response.text
+        assert "frame-ancestors 'none'" in response.headers["Content-Security-Policy"]
+    if case == "editors-broken":  # the account is not looked up in a failing database
+        assert 'href="/editors/inbox"' not in response.text
+
+
+@pytest.mark.db
+@pytest.mark.parametrize("method, url, kwargs, status, error", [
+    ("delete", "/api/messages", {}, 405, "method not allowed"),
+    ("get", "/api/no-such-thing", {}, 404, "not found"),
+    ("post", "/lang", {"data": {"lang": "fr"}, "headers": {"Accept": "application/json"}}, 400, "bad request"),
+])
+def test_the_json_api_keeps_json_errors(desk, method, url, kwargs, status, error):
+    response = getattr(desk[0].test_client(), method)(url, **kwargs)
+    assert response.status_code == status
+    assert response.is_json and response.json == {"error": error}
+
+
+@pytest.mark.db
+@pytest.mark.parametrize("lang, recorded, shown", [
+    ("id", "TWILIO_WHATSAPP_FROM is not set",
+     "tidak terkirim: belum ada pengirim WhatsApp yang diatur (TWILIO_WHATSAPP_FROM)"),
+    ("en", "TWILIO_WHATSAPP_FROM is not set",
+     "not sent: no WhatsApp sender is set up (TWILIO_WHATSAPP_FROM)"),
+    ("id", "retried by redaksi after: TWILIO_WHATSAPP_FROM is not set",
+     "dikirim ulang oleh redaksi setelah: tidak terkirim: belum ada pengirim WhatsApp yang diatur "
+     "(TWILIO_WHATSAPP_FROM)"),
+    ("id", "Twilio 400: Invalid 'To' Phone Number", "Twilio 400: Invalid 'To' Phone Number"),
+])
+def test_the_outboxs_recorded_reasons_are_said_in_the_page_language(desk, lang, recorded, shown):
+    from editors.words import why_shown
+    with desk[0].test_request_context("/editors/outbox", headers={"Accept-Language": lang}):
+        assert why_shown(recorded) == shown
+
+
+@pytest.mark.db
+@pytest.mark.parametrize("lang, said", [
+    ("id", "“AGAK SALAH” bukan label yang dikenal tipline. Belum bisa terbit: isi label. Draf boleh "
+           "belum lengkap."),
+    ("en", "“AGAK SALAH” is not a label the tipline knows. Cannot publish yet: fill in the label. "
+           "A draft may be incomplete.")])
+def test_a_label_the_tipline_does_not_know_is_named_when_publishing_is_refused(desk, lang, said):
+    _, client, _, _ = desk
+    form = {"csrf_token": csrf(client), "title": "Label aneh", "verdict": "AGAK SALAH", "summary": "S.",
+            "url": "https://example.org/aneh", "lang": "id", "action": "publish"}
+    page = client.post("/editors/claims/save", headers={"Accept-Language": lang}, data=form)
+    assert page.status_code == 400 and said in visible_text(page.text).split("\n")
+    row = json.dumps({k: v for k, v in form.items() if k in ("title", "verdict", "summary", "url")})
+    imported = client.post("/editors/import", headers={"Accept-Language": lang}, data={
+        "csrf_token": csrf(client), "status": "published", "skip_invalid": "1",
+        "file": (io.BytesIO(row.encode()), "rows.jsonl")}, content_type="multipart/form-data")
+    assert said in visible_text(imported.text).split("\n")

@@ -371,3 +371,12 @@ def _page_headers(response: Response) -> None:
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Referrer-Policy"] = "no-referrer"
     response.vary.add("Accept-Language")  # the page's language is the browser's, unless chosen
+
+
+def error_page(message: str, status: int) -> Response:
+    """A refused or failed request on the public pages: one line in the reader's language."""
+    newsroom = current_app.config.get("NEWSROOM_NAME", "Cek Fakta")
+    response = Response(render_template("tipline/error.html", message=message, newsroom=newsroom),
+                        status=status)
+    _page_headers(response)
+    return response
