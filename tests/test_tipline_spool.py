@@ -1,8 +1,6 @@
 """Messages that arrive while the database is down (tipline/spool.py): kept on disk, answered and
 logged once it is back, the answer sent through (the fake) Twilio's REST API."""
-import json
 import os
-import shutil
 import subprocess
 import sys
 import threading
@@ -68,65 +66,69 @@ def _database_down(app):
     return back
 
 
-@pytest.mark.sqlite_only("takes the database away by moving its SQLite file")
-def test_a_message_that_arrives_while_the_database_is_down_is_answered_once_it_is_back(tmp_path):
+@pytest.fixture
+def kept(tmp_path):
+    """An app whose answers go out through the fake Twilio, with the demo library: (app, twilio)."""
     with FakeTwilio() as twilio:
         app = make_app(tmp_path, TWILIO_ACCOUNT_SID=ACCOUNT, TWILIO_API_BASE=twilio.url,
                        TWILIO_WHATSAPP_FROM="whatsapp:+14155238886")
         add_claims(app, DEMO)
         try:
-            client = app.test_client()
-            back = _database_down(app)
-            down = message("apakah benar vaksin covid berisi microchip pelacak?", sid="SM" + "d" * 32)
-            assert twiml_reply(post(client, sign, down)) == replies.kept("id")
-            kept = list((tmp_path / "instance" / "spool").glob("*.json"))
-            assert len(kept) == 1
-            assert NUMBER not in kept[0].read_text() and NUMBER.removeprefix("whatsapp:") not in kept[0].read_text()
-            back()
-            assert _logged(app, "SM" + "d" * 32) == [] and twilio.messages == []
-
-            later = message("halo", sid="SM" + "e" * 32)
-            assert twiml_reply(post(client, sign, later))  # answered as usual, and sets the kept going
-            deadline = time.monotonic() + 30
-            while time.monotonic() < deadline and not twilio.messages:
-                time.sleep(0.05)
-            [sent] = twilio.messages
-            [row] = _logged(app, "SM" + "d" * 32)
-            assert sent["To"] == NUMBER and sent["Body"] == row.reply
-            assert "microchip" in row.text.lower() and row.channel == "whatsapp"
-            assert not any((tmp_path / "instance" / "spool").iterdir())
-            # Twilio's own retry of the kept message, now: the logged answer, not a second one.
-            assert twiml_reply(post(client, sign, down)) == row.reply
-            assert len(_logged(app, "SM" + "d" * 32)) == 1
+            yield app, twilio
         finally:
             stop(app)
+
+
+def _wait(condition, seconds=30):
+    """Wait for the kept messages' thread to bring a condition about (or give up)."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline and not condition():
+        time.sleep(0.05)
 
 
 @pytest.mark.sqlite_only("takes the database away by moving its SQLite file")
-def test_a_kept_message_already_logged_elsewhere_is_forgotten_without_a_second_answer(tmp_path):
-    with FakeTwilio() as twilio:
-        app = make_app(tmp_path, TWILIO_ACCOUNT_SID=ACCOUNT, TWILIO_API_BASE=twilio.url,
-                       TWILIO_WHATSAPP_FROM="whatsapp:+14155238886")
-        add_claims(app, DEMO)
-        try:
-            client = app.test_client()
-            back = _database_down(app)
-            first = message("vaksin chip", sid="SM" + "f" * 32)
-            assert twiml_reply(post(client, sign, first)) == replies.kept("id")
-            back()
-            spool = app.extensions["tipline"].spool
-            [(path, record)] = spool.take()  # as if another worker held it while Twilio retried
-            assert twiml_reply(post(client, sign, first)) != replies.kept("id")
-            spool.release(path)
-            post(client, sign, message("halo", sid="SM" + "1" * 32))
-            deadline = time.monotonic() + 30
-            while time.monotonic() < deadline and any((tmp_path / "instance" / "spool").iterdir()):
-                time.sleep(0.05)
-            assert not any((tmp_path / "instance" / "spool").iterdir())
-            assert len(_logged(app, "SM" + "f" * 32)) == 1 and twilio.messages == []
-            assert json.loads(json.dumps(record))["text"] == "vaksin chip"
-        finally:
-            stop(app)
+def test_a_message_that_arrives_while_the_database_is_down_is_answered_once_it_is_back(tmp_path, kept):
+    app, twilio = kept
+    client = app.test_client()
+    back = _database_down(app)
+    down = message("apakah benar vaksin covid berisi microchip pelacak?", sid="SM" + "d" * 32)
+    assert twiml_reply(post(client, sign, down)) == replies.kept("id")
+    files = list((tmp_path / "instance" / "spool").glob("*.json"))
+    assert len(files) == 1
+    assert NUMBER not in files[0].read_text() and NUMBER.removeprefix("whatsapp:") not in files[0].read_text()
+    back()
+    assert _logged(app, "SM" + "d" * 32) == [] and twilio.messages == []
+
+    later = message("halo", sid="SM" + "e" * 32)
+    assert twiml_reply(post(client, sign, later))  # answered as usual, and sets the kept going
+    _wait(lambda: twilio.messages)
+    [sent] = twilio.messages
+    [row] = _logged(app, "SM" + "d" * 32)
+    assert sent["To"] == NUMBER and sent["Body"] == row.reply
+    assert "microchip" in row.text.lower() and row.channel == "whatsapp"
+    assert not any((tmp_path / "instance" / "spool").iterdir())
+    # Twilio's own retry of the kept message, now: the logged answer, not a second one.
+    assert twiml_reply(post(client, sign, down)) == row.reply
+    assert len(_logged(app, "SM" + "d" * 32)) == 1
+
+
+@pytest.mark.sqlite_only("takes the database away by moving its SQLite file")
+def test_a_kept_message_already_logged_elsewhere_is_forgotten_without_a_second_answer(tmp_path, kept):
+    app, twilio = kept
+    client = app.test_client()
+    back = _database_down(app)
+    first = message("vaksin chip", sid="SM" + "f" * 32)
+    assert twiml_reply(post(client, sign, first)) == replies.kept("id")
+    back()
+    spool = app.extensions["tipline"].spool
+    [(path, record)] = spool.take()  # as if another worker held it while Twilio retried
+    assert twiml_reply(post(client, sign, first)) != replies.kept("id")
+    spool.release(path)
+    post(client, sign, message("halo", sid="SM" + "1" * 32))
+    _wait(lambda: not any((tmp_path / "instance" / "spool").iterdir()))
+    assert not any((tmp_path / "instance" / "spool").iterdir())
+    assert len(_logged(app, "SM" + "f" * 32)) == 1 and twilio.messages == []
+    assert record["text"] == "vaksin chip"
 
 
 @pytest.mark.sqlite_only("takes the database away by moving its SQLite file")
