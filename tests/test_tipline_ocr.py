@@ -5,9 +5,10 @@ import random
 import pytest
 from PIL import Image
 
-from bench.screenshots import FONTS, screenshot
+from bench.screenshots import FONTS, picture, screenshot
 from claims.images import open_image
-from tipline.ocr import MAX_SIDE, MIN_WIDTH, clean_ocr, prepare, read_text
+from tipline.ocr import (MAX_SIDE, MIN_WIDTH, _tesseract, clean_ocr, light_text, prepare, read_text,
+                         screen_like, word_count)
 
 
 @pytest.mark.parametrize("raw, clean", [
@@ -41,3 +42,44 @@ def test_tesseract_reads_a_rendered_screenshot_in_every_bench_font(font):
     words = clean_ocr(read_text(open_image(screenshot(text, random.Random(5), font=font))))
     assert "air hangat" in words.lower() and "corona" in words.lower()
     assert "Diteruskan" not in words and "Ketik pesan" not in words
+
+
+MEME_TEXT = ("Air rebusan daun sirsak disebut menyembuhkan kanker dalam tiga hari tanpa kemoterapi "
+             "menurut dokter terkenal")
+
+
+def test_only_light_colourless_pixels_become_ink():
+    image = Image.new("RGB", (1200, 600), (200, 40, 40))  # a red band
+    image.paste((250, 250, 250), (100, 100, 300, 200))  # white letters' pixels
+    image.paste((250, 230, 120), (400, 100, 600, 200))  # light but yellow: not ink
+    image.paste((10, 10, 10), (700, 100, 900, 200))  # a black outline: not ink
+    ink = light_text(image)
+    assert ink.mode == "L" and ink.size == (1200, 600)
+    assert ink.getpixel((200, 150)) == 0
+    assert ink.getpixel((500, 150)) == ink.getpixel((800, 150)) == ink.getpixel((50, 50)) == 255
+
+
+@pytest.mark.parametrize("kind, screen", [("chat", True), ("meme", False), ("card", False), ("photo", False)])
+def test_screenshots_are_told_from_photos(kind, screen):
+    data, _ = picture(kind, MEME_TEXT, random.Random(3))
+    assert screen_like(open_image(data)) is screen
+
+
+def test_word_count_counts_what_reads_as_words():
+    assert word_count('Vaksin "covid" ini, BERBAHAYA! 5G ae na —_ «. 12345 xyzzq') == 4
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_a_meme_caption_is_read_whole(seed):
+    data, _ = picture("meme", MEME_TEXT, random.Random(seed))
+    words = clean_ocr(read_text(open_image(data))).lower()
+    for word in ("sirsak", "kanker", "kemoterapi", "dokter"):
+        assert word in words
+
+
+def test_the_light_letter_reading_is_what_finds_a_meme_caption():
+    # On this meme the reading for screenshots finds nothing at all over the photo.
+    data, _ = picture("meme", MEME_TEXT, random.Random(2))
+    image = open_image(data)
+    assert "kanker" not in clean_ocr(_tesseract(prepare(image), 10)).lower()
+    assert "kanker" in clean_ocr(read_text(image)).lower()

@@ -3,13 +3,16 @@
 Screenshots of chats are the common case: a bubble of text between the app's own words
 ("Diteruskan", a time, ticks, "Ketik pesan"). `prepare` makes a screenshot easy for Tesseract
 (grey, dark mode turned light, a readable size); `clean_ocr` drops the chat's chrome and joins
-the lines a bubble broke. `python bench/screenshots.py` measures both.
+the lines a bubble broke. Pictures that are not screenshots (memes, news cards, photos of a
+screen) get a second reading for light letters on a photo (`light_text`). `python
+bench/screenshots.py` measures each kind.
 """
 
 from __future__ import annotations
 
 import os
 import re
+import time
 
 import pytesseract
 import numpy as np
@@ -22,6 +25,12 @@ LANGUAGES = "ind+eng"
 MIN_WIDTH = 1000  # narrower screenshots are scaled up: small letters are Tesseract's worst case
 MAX_SIDE = 2600  # a camera photo is scaled down: more pixels cost time and add nothing
 TEXT_CHARS = 2000
+# light_text's ink: near-white (every channel above LIGHT_LEVEL) and nearly colourless.
+LIGHT_LEVEL = 175
+LIGHT_CHROMA = 45
+# screen_like: the share of a picture its three commonest colours cover (chat screenshots
+# 0.85 and more, photos of screens, memes and news cards 0.75 and less: bench/screenshots.py).
+SCREEN_SHARE = 0.8
 
 # Lines a chat app draws around a message: its words, never the sender's.
 _CHROME_LINE = re.compile(
@@ -42,6 +51,8 @@ _TRAILING_TIME = re.compile(rf"\s+{_TIME}{_TICKS}\W{{0,3}}$", re.IGNORECASE)
 _FORWARDED = re.compile(r"^\W*(?:diteruskan|forwarded)\b", re.IGNORECASE)
 _LETTER = re.compile(r"[^\W\d_]")
 _SENTENCE_END = re.compile(r"[.!?…:\"”)]$")
+_WORD = re.compile(r"^[\"'“(]?[^\W\d_]{3,}[.,!?:;\"'”)]*$")
+_VOWEL = re.compile(r"[aiueoAIUEO]")
 
 
 class OcrFailed(Exception):
@@ -75,16 +86,74 @@ def _local_threshold(gray: Image.Image, radius: int = 20, offset: int = 12) -> I
     return Image.fromarray(np.where(pixels < around - offset, 0, 255).astype(np.uint8))
 
 
-def read_text(image: Image.Image, timeout: float = 10.0) -> str:
-    """Give the raw text Tesseract reads in a picture (after `prepare`)."""
+def light_text(image: Image.Image) -> Image.Image:
+    """Make the light letters of a picture black on white, and everything else white.
+
+    Memes write their caption in white capitals with a black outline over a photo, news cards in
+    white on a coloured band: for `prepare` and Tesseract the photo is the page and the letters
+    are lost in it. Here only near-white, colourless pixels are kept, as ink.
+    """
+    rgb = image.convert("RGB")
+    longest = max(rgb.size)
+    if longest > MAX_SIDE:
+        ratio = MAX_SIDE / longest
+        rgb = rgb.resize((round(rgb.width * ratio), round(rgb.height * ratio)), Image.LANCZOS)
+    elif rgb.width < MIN_WIDTH:
+        ratio = min(2.0, MIN_WIDTH / rgb.width)
+        rgb = rgb.resize((round(rgb.width * ratio), round(rgb.height * ratio)), Image.LANCZOS)
+    pixels = np.asarray(rgb, dtype=np.int16)
+    low, high = pixels.min(axis=2), pixels.max(axis=2)
+    ink = (low > LIGHT_LEVEL) & (high - low < LIGHT_CHROMA)
+    return Image.fromarray(np.where(ink, 0, 255).astype(np.uint8))
+
+
+def screen_like(image: Image.Image) -> bool:
+    """Say whether a picture looks like a phone's screen: a few flat colours cover most of it.
+
+    A chat screenshot is its background, its bubbles and its bars; a photo (a meme's, a news
+    card's, a camera's) spreads over many colours.
+    """
+    small = image.convert("RGB")
+    small.thumbnail((200, 200))
+    colours = (np.asarray(small, dtype=np.uint8) // 32).reshape(-1, 3)
+    _, counts = np.unique(colours, axis=0, return_counts=True)
+    return bool(np.sort(counts)[::-1][:3].sum() / counts.sum() >= SCREEN_SHARE)
+
+
+def word_count(text: str) -> int:
+    """Count what reads as words in OCR output: three letters or more, with a vowel."""
+    return sum(1 for token in text.split() if _WORD.match(token) and _VOWEL.search(token))
+
+
+def _tesseract(image: Image.Image, timeout: float) -> str:
     try:
-        return pytesseract.image_to_string(prepare(image), lang=LANGUAGES, config="--psm 3",
-                                           timeout=timeout)
+        return pytesseract.image_to_string(image, lang=LANGUAGES, config="--psm 3", timeout=timeout)
     except pytesseract.TesseractNotFoundError:
         raise OcrFailed("Tesseract is not installed (apt-get install tesseract-ocr "
                         "tesseract-ocr-ind tesseract-ocr-eng)") from None
     except (RuntimeError, pytesseract.TesseractError) as exc:  # RuntimeError: the timeout
         raise OcrFailed(f"Tesseract failed: {exc}") from None
+
+
+def read_text(image: Image.Image, timeout: float = 10.0) -> str:
+    """Give the raw text Tesseract reads in a picture.
+
+    A screenshot is read once (after `prepare`). Any other picture is read a second time for
+    light letters (`light_text`: memes, news cards), and the reading with more words wins.
+    Both readings share the timeout.
+    """
+    started = time.monotonic()
+    text = _tesseract(prepare(image), timeout)
+    if screen_like(image):
+        return text
+    left = timeout - (time.monotonic() - started)
+    if left <= 0.5:
+        return text
+    try:
+        other = _tesseract(light_text(image), left)
+    except OcrFailed:
+        return text
+    return other if word_count(other) > word_count(text) else text
 
 
 def _chrome(line: str) -> bool:
