@@ -5,9 +5,9 @@ status bar, the chat's header, a "Diteruskan" bubble with the text and its time 
 typing bar; one of three fonts, a random width, light or dark mode, JPEG quality 50–85, a
 slight blur or rotation. `--kind` draws other pictures people forward: a meme (the message's
 first words in white capitals with a black outline over a photo), a news card (a headline on a
-coloured band) or a phone's photo of another screen showing the chat (see KINDS). The pictures go to a temporary folder (never the repository). Each is
-read as the tipline reads a picture (tipline/media.py: claims.images.open_image, tipline.ocr)
-and its words sent to `GET /api/search`, beside the typed text; R@1, answered (quality.py's
+coloured band) or a phone's photo of another screen showing the chat (see KINDS). The pictures
+go to a temporary folder (never the repository). Each is read as the tipline reads a picture
+(tipline/media.py: claims.images.open_image, tipline.ocr) and its words sent to `GET /api/search`, beside the typed text; R@1, answered (quality.py's
 rule) and the OCR time per picture on one core are reported, and JSON written to bench/results/.
 
     python bench/screenshots.py --limit 100            # the first 100 queries of each split
@@ -242,7 +242,8 @@ def render_photo(text: str, rng: random.Random) -> Image.Image:
     pixels = np.asarray(image, np.float32)
     ys, xs = np.mgrid[0:h, 0:w].astype(np.float32)
     angle, period = rng.uniform(0, np.pi), rng.uniform(3.0, 7.0)  # moiré of the screen's pixels
-    moire = 1 + rng.uniform(0.04, 0.1) * np.sin(2 * np.pi * (xs * np.cos(angle) + ys * np.sin(angle)) / period)
+    waves = np.sin(2 * np.pi * (xs * np.cos(angle) + ys * np.sin(angle)) / period)
+    moire = 1 + rng.uniform(0.04, 0.1) * waves
     cx, cy = rng.uniform(0.2, 0.8) * w, rng.uniform(0.2, 0.8) * h  # a lamp's glare, darker edges
     light = 0.75 + 0.4 * np.exp(-(((xs - cx) / w) ** 2 + ((ys - cy) / h) ** 2) * 3)
     noise = np.random.default_rng(rng.randint(0, 2**31)).normal(0, 6, (h, w, 1))
@@ -299,8 +300,8 @@ def main() -> None:
                           "DATABASE_URL": f"sqlite:///{workdir}/bench.db", "SHARED_QUERY_VECTORS": False,
                           "INDEX_DIR": f"{workdir}/index"}, instance_path=workdir)
         runner = app.test_cli_runner()
-        commands = [] if built else [["claims", "import", str(BENCH / args.set / "corpus.jsonl"), "--allow-incomplete"],
-                                     ["index", "rebuild"]]
+        corpus = str(BENCH / args.set / "corpus.jsonl")
+        commands = [] if built else [["claims", "import", corpus, "--allow-incomplete"], ["index", "rebuild"]]
         for command in commands:
             result = runner.invoke(args=command)
             if result.exit_code:
@@ -317,7 +318,8 @@ def main() -> None:
             for kind in kinds:
                 # The chat screenshots draw as they always have (their seed alone), other kinds
                 # their own stream: adding a kind changes no earlier figure.
-                rng = random.Random(f"{args.seed}-{split}" if kind == "chat" else f"{args.seed}-{split}-{kind}")
+                stream = f"{args.seed}-{split}" if kind == "chat" else f"{args.seed}-{split}-{kind}"
+                rng = random.Random(stream)
                 rows = []
                 for n, query in enumerate(chosen, 1):
                     rows.append(measure(client, qrels, query, kind, rng, shots, split, args.one_reading))
@@ -327,7 +329,8 @@ def main() -> None:
                 report["splits"][name] = {"kind": kind, "rows": rows, "summary": summarise(rows)}
                 print_summary(split, report["splits"][name]["summary"], kind)
         tail = ("" if kinds == ["chat"] else "-" + "-".join(kinds)) + ("-one" if args.one_reading else "")
-        out = ROOT / "bench" / "results" / f"screenshots-{args.set}-{'-'.join(splits)}-{args.limit or 'all'}{tail}.json"
+        filename = f"screenshots-{args.set}-{'-'.join(splits)}-{args.limit or 'all'}{tail}.json"
+        out = ROOT / "bench" / "results" / filename
         out.parent.mkdir(exist_ok=True)
         out.write_text(json.dumps(report, ensure_ascii=False, indent=1))
         print(f"wrote {out.relative_to(ROOT)}", file=sys.stderr)

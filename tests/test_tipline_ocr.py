@@ -7,8 +7,8 @@ from PIL import Image
 
 from bench.screenshots import FONTS, picture, screenshot
 from claims.images import open_image
-from tipline.ocr import (MAX_SIDE, MIN_WIDTH, _tesseract, clean_ocr, light_text, prepare, read_text,
-                         screen_like, word_count)
+from tipline.ocr import (MAX_SIDE, MIN_WIDTH, _tesseract, clean_ocr, deskew, light_text, prepare,
+                         read_text, screen_like, word_count)
 
 
 @pytest.mark.parametrize("raw, clean", [
@@ -83,3 +83,19 @@ def test_the_light_letter_reading_is_what_finds_a_meme_caption():
     image = open_image(data)
     assert "kanker" not in clean_ocr(_tesseract(prepare(image), 10)).lower()
     assert "kanker" in clean_ocr(read_text(image)).lower()
+
+
+@pytest.mark.parametrize("tilt", [-8, 6])
+def test_a_tilted_picture_is_turned_upright_before_it_is_read(tilt):
+    text = "Pesan berantai: minum air hangat membunuh virus corona di tenggorokan"
+    shot = open_image(screenshot(text, random.Random(5), font="DejaVu Sans"))
+    tilted = prepare(shot).rotate(tilt, resample=Image.BICUBIC, expand=True, fillcolor=255)
+    upright = deskew(tilted)
+    assert upright.size != tilted.size  # turned back, not left as it was
+    words = clean_ocr(_tesseract(upright, 10)).lower()
+    assert "air hangat" in words and "tenggorokan" in words
+
+
+def test_an_upright_picture_is_left_alone():
+    shot = prepare(open_image(screenshot("Vaksin covid mengandung microchip", random.Random(2))))
+    assert deskew(shot) is shot

@@ -31,6 +31,7 @@ LIGHT_CHROMA = 45
 # screen_like: the share of a picture its three commonest colours cover (chat screenshots
 # 0.85 and more, photos of screens, memes and news cards 0.75 and less: bench/screenshots.py).
 SCREEN_SHARE = 0.8
+MAX_TILT = 12  # degrees deskew looks either way
 
 # Lines a chat app draws around a message: its words, never the sender's.
 _CHROME_LINE = re.compile(
@@ -120,6 +121,29 @@ def screen_like(image: Image.Image) -> bool:
     return bool(np.sort(counts)[::-1][:3].sum() / counts.sum() >= SCREEN_SHARE)
 
 
+def deskew(gray: Image.Image) -> Image.Image:
+    """Turn a tilted picture of text upright (a phone's photo of another screen, say).
+
+    The angle is the one at which the letters' rows line up best: the rows of ink (pixels darker
+    than their neighbourhood) are summed at each angle on a small copy, and the most uneven sums
+    win. Tilts under a degree are left alone.
+    """
+    small = gray.copy()
+    small.thumbnail((500, 500))
+    pixels = np.asarray(small, dtype=np.int16)
+    around = np.asarray(small.filter(ImageFilter.BoxBlur(8)), dtype=np.int16)
+    ink = Image.fromarray(((pixels < around - 25) * 255).astype(np.uint8))
+    best, angle = -1.0, 0.0
+    for degrees in np.arange(-MAX_TILT, MAX_TILT + 0.01, 0.5):
+        rows = np.asarray(ink.rotate(float(degrees), resample=Image.NEAREST), dtype=np.float32).sum(axis=1)
+        spread = float(np.var(rows))
+        if spread > best:
+            best, angle = spread, float(degrees)
+    if abs(angle) < 1:
+        return gray
+    return gray.rotate(angle, resample=Image.BICUBIC, expand=True, fillcolor=255)
+
+
 def word_count(text: str) -> int:
     """Count what reads as words in OCR output: three letters or more, with a vowel."""
     return sum(1 for token in text.split() if _WORD.match(token) and _VOWEL.search(token))
@@ -138,14 +162,14 @@ def _tesseract(image: Image.Image, timeout: float) -> str:
 def read_text(image: Image.Image, timeout: float = 10.0) -> str:
     """Give the raw text Tesseract reads in a picture.
 
-    A screenshot is read once (after `prepare`). Any other picture is read a second time for
-    light letters (`light_text`: memes, news cards), and the reading with more words wins.
-    Both readings share the timeout.
+    A screenshot is read once (after `prepare`). Any other picture is turned upright first
+    (`deskew`: a photo of a screen), then read a second time for light letters (`light_text`:
+    memes, news cards), and the reading with more words wins. Both readings share the timeout.
     """
     started = time.monotonic()
-    text = _tesseract(prepare(image), timeout)
     if screen_like(image):
-        return text
+        return _tesseract(prepare(image), timeout)
+    text = _tesseract(deskew(prepare(image)), timeout)
     left = timeout - (time.monotonic() - started)
     if left <= 0.5:
         return text
