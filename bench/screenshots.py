@@ -7,8 +7,9 @@ slight blur or rotation. `--kind` draws other pictures people forward: a meme (t
 first words in white capitals with a black outline over a photo), a news card (a headline on a
 coloured band) or a phone's photo of another screen showing the chat (see KINDS). The pictures
 go to a temporary folder (never the repository). Each is read as the tipline reads a picture
-(tipline/media.py: claims.images.open_image, tipline.ocr) and its words sent to `GET /api/search`, beside the typed text; R@1, answered (quality.py's
-rule) and the OCR time per picture on one core are reported, and JSON written to bench/results/.
+(tipline/media.py: claims.images.open_image, tipline.ocr) and its words sent to
+`GET /api/search`, beside the typed text; R@1, answered (quality.py's rule) and the OCR time
+per picture on one core are reported, and JSON written to bench/results/.
 
     python bench/screenshots.py --limit 100            # the first 100 queries of each split
     python bench/screenshots.py --split dev --limit 100 --kind meme --kind card --kind photo
