@@ -51,8 +51,13 @@ run_pass() {  # run_pass DATABASE: one pass, its output in $logs/DATABASE.log, i
         command=(bash scripts/postgres.sh "$venv/bin/python" -m pytest -q "${args[@]}")
     fi
     set +e
-    "${command[@]}" >"$logs/$database.log" 2>&1
-    status=$?
+    if [[ $parallel == 1 ]]; then
+        "${command[@]}" >"$logs/$database.log" 2>&1
+        status=$?
+    else  # one pass at a time: its output as it comes
+        "${command[@]}" 2>&1 | tee "$logs/$database.log"
+        status=${PIPESTATUS[0]}
+    fi
     set -e
     echo "$status" >"$logs/$database.status"
     echo "$((SECONDS - started))" >"$logs/$database.seconds"
@@ -73,7 +78,6 @@ for database in $databases; do
         pids+=($!)
     else
         run_pass "$database"
-        cat "$logs/$database.log"
     fi
 done
 if [[ $parallel == 1 ]]; then
