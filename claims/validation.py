@@ -84,12 +84,22 @@ def _clean_url(value: Any, name: str = "url") -> str | None:
         parts = urlsplit(text)
         parts.port  # noqa: B018 - a port that is not a number raises here
     except ValueError as exc:
-        raise InvalidClaim(name, N_("is not a valid URL (%(error)s)"), error=exc) from None
+        raise InvalidClaim(name, _url_problem(exc), value=repr(_short(text))) from None
     if (parts.scheme.lower() not in ("http", "https") or not parts.hostname
             or re.search(r"\s", text) or _CONTROL_RE.search(text)):
         raise InvalidClaim(name, N_("must be an absolute http(s) URL, got %(value)s"),
                            value=repr(_short(text)))
     return text
+
+
+def _url_problem(exc: ValueError) -> str:
+    """Give the marked message for a URL urlsplit refused (its own words are Python's English)."""
+    said = str(exc)
+    if "Port" in said:
+        return N_("has a port that is not a number from 0 to 65535, got %(value)s")
+    if "IPv" in said:
+        return N_("has square brackets that do not hold an IPv6 address, got %(value)s")
+    return N_("is not a valid URL, got %(value)s")
 
 
 def _clean_appearance(item: Any) -> dict[str, str]:

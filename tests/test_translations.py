@@ -529,6 +529,21 @@ def test_the_forms_refusal_from_claims_is_in_the_editors_language(desk, lang, sa
     assert foreign_words(page.text, lang) == []
 
 
+@pytest.mark.db
+@pytest.mark.parametrize("lang, said", [
+    ("id", "Tautan artikel: punya port yang bukan angka 0 sampai 65535, tertulis 'https://example.org:80a/x'"),
+    ("en", "Article link: has a port that is not a number from 0 to 65535, got 'https://example.org:80a/x'")])
+def test_a_link_python_cannot_read_is_refused_without_pythons_english(desk, lang, said):
+    _, client, _, _ = desk
+    page = client.post("/editors/claims/save", headers={"Accept-Language": lang}, data={
+        "csrf_token": csrf(client), "title": "Port aneh", "url": "https://example.org:80a/x",
+        "lang": "id", "action": "save"})
+    assert page.status_code == 400
+    assert said in visible_text(page.text).split("\n")
+    assert "cast to integer" not in page.text
+    assert foreign_words(page.text, lang) == []
+
+
 def test_every_reason_claims_gives_is_marked_for_the_catalog():
     """claims/ refuses data only with messages `pybabel extract` sees (N_): a literal handed
     to InvalidClaim, ImportProblem, Reason or UnknownFormat unmarked would reach a page in English."""
