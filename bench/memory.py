@@ -16,7 +16,6 @@ smaller one's past --embed-up-to). Results go to bench/results/memory.json and B
 """
 import argparse
 import json
-import re
 import sys
 import time
 from pathlib import Path
@@ -26,10 +25,10 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
 import speed  # noqa: E402
+from report import write_block  # noqa: E402
 import webhook  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results" / "memory.json"
-START, END = "<!-- memory-bench:start -->", "<!-- memory-bench:end -->"
 
 
 def smaps(pid: int) -> dict:
@@ -121,14 +120,7 @@ def write_table(results: dict) -> None:
         each = ", ".join(f"{w['rss_mb']:.0f} / {w['pss_mb']:.0f} ({w['private_mb']:.0f})" for w in r["workers"])
         lines.append(f"| {r['library']} | {r['vectors_mb']:.1f} MB | {r['code']} "
                      f"| {r['master']['rss_mb']:.0f} / {r['master']['pss_mb']:.0f} | {each} | {total:.0f} | {r['at']} |")
-    path = ROOT / "BENCHMARKS.md"
-    text = path.read_text()
-    block = START + "\n" + "\n".join(lines) + "\n" + END
-    if START in text:
-        text = re.sub(re.escape(START) + ".*?" + re.escape(END), lambda _: block, text, flags=re.S)
-    else:
-        text += "\n" + block + "\n"
-    path.write_text(text)
+    write_block("memory-bench", lines)
 
 
 if __name__ == "__main__":

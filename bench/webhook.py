@@ -39,12 +39,12 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
 from loadgen import prepare  # noqa: E402
+from report import write_block  # noqa: E402
 from speed import Instance, Server, forget_query_vectors, machine  # noqa: E402
 
 LIBRARIES = {"tbh24": ROOT.parent / "shared" / "bench" / "id_tbh_2024_2025" / "corpus.jsonl",
              "demo": ROOT / "demo" / "claims.jsonl"}
 RESULTS = ROOT / "bench" / "results" / "webhook.json"
-START, END = "<!-- webhook-bench:start -->", "<!-- webhook-bench:end -->"
 
 
 def build(name: str, workdir: Path) -> Instance:
@@ -434,14 +434,7 @@ def write_tables(results: dict) -> None:
             f"**{p['total_ms']:.2f}**" for p in profiles) + " |")
         lines.append("| encoder alone, same texts | " + " | ".join(
             f"{p['encoder_ms']:.2f}" for p in profiles) + " |")
-    path = ROOT / "BENCHMARKS.md"
-    text = path.read_text()
-    block = START + "\n" + "\n".join(lines) + "\n" + END
-    if START in text:
-        text = re.sub(re.escape(START) + ".*?" + re.escape(END), lambda _: block, text, flags=re.S)
-    else:
-        text += "\n" + block + "\n"
-    path.write_text(text)
+    write_block("webhook-bench", lines)
 
 
 if __name__ == "__main__":

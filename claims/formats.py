@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 from claims.errors import N_, ClaimsRejected, ImportProblem, Reason
 from claims.models import Claim
 from claims.store import ImportReport, upsert_claims
+from claims.validation import kind_of
 from claims.verdicts import UNRATED, current_vocabulary
 
 FORMATS = ("jsonl", "csv", "claimreview")
@@ -58,10 +59,39 @@ class UnknownFormat(ValueError):
         super().__init__(str(self.reason))
 
 
+# The json module's reasons (its own words are English) and ours, marked for the pages.
+JSON_REASONS = {
+    "Expecting value": N_("a value is missing or is not JSON"),
+    "Expecting ',' delimiter": N_("a comma is missing"),
+    "Expecting ':' delimiter": N_("a colon is missing after a name"),
+    "Expecting property name enclosed in double quotes":
+        N_("a name is not in double quotes, or a comma is left before the closing brace"),
+    "Unterminated string starting at": N_("a quoted text is never closed"),
+    "Invalid control character at": N_("a quoted text holds a control character such as a line break"),
+    "Invalid \\escape": N_("a backslash escape is not valid"),
+    "Invalid \\uXXXX escape": N_("a \\u escape is not valid"),
+    "Extra data": N_("something follows the end of the JSON"),
+}
+
+
 def _bad_json(exc: json.JSONDecodeError) -> Reason:
-    """Say why a line is not JSON (the parser's own words, in English, and the column)."""
-    return Reason(N_("invalid JSON (%(error)s at column %(column)s)"),
-                  {"error": exc.msg, "column": exc.colno})
+    """Say why a line is not JSON, and at which column, in our marked words."""
+    why = JSON_REASONS.get(exc.msg)
+    if why is None:
+        return Reason(N_("invalid JSON at column %(column)s"), {"column": exc.colno})
+    return Reason(N_("invalid JSON: %(why)s, at column %(column)s"), {"why": Reason(why), "column": exc.colno})
+
+
+def _bad_csv(exc: csv.Error) -> Reason:
+    """Say why the csv module stopped, in our marked words (its own are English)."""
+    said = str(exc)
+    if "end of data" in said:
+        return Reason(N_("a quoted value is never closed"))
+    if "expected after" in said:
+        return Reason(N_("a quote inside a quoted value is not doubled"))
+    if "field limit" in said:
+        return Reason(N_("a value is longer than %(most)s characters"), {"most": csv.field_size_limit()})
+    return Reason(N_("the CSV cannot be read here"))
 
 
 @dataclass
@@ -111,7 +141,7 @@ def read_jsonl(source: Source) -> list[SourceRow]:
             continue
         if not isinstance(data, dict):
             rows.append(SourceRow(number, problem=ImportProblem(number, None, Reason(
-                N_("expected a JSON object, got %(type)s"), {"type": type(data).__name__}))))
+                N_("expected a JSON object, got %(type)s"), {"type": kind_of(data)}))))
             continue
         rows.append(SourceRow(number, data))
     return rows
@@ -135,8 +165,8 @@ def read_csv(source: Source) -> list[SourceRow]:
     except StopIteration:
         return []
     except csv.Error as exc:
-        raise ClaimsRejected(ImportProblem(1, None, Reason(N_("unreadable CSV header (%(error)s)"),
-                                                           {"error": exc}))) from None
+        raise ClaimsRejected(ImportProblem(1, None, Reason(N_("unreadable CSV header: %(why)s"),
+                                                           {"why": _bad_csv(exc)}))) from None
     columns = [name.strip().lower() for name in header]
     duplicates = sorted({c for c in columns if c and columns.count(c) > 1})
     if duplicates:
@@ -155,9 +185,7 @@ def read_csv(source: Source) -> list[SourceRow]:
             break
         except csv.Error as exc:
             # The csv module cannot resynchronise after a broken quote; stop here.
-            why = (Reason(N_("a quoted value is never closed")) if "end of data" in str(exc)
-                   else Reason(N_("bad CSV (%(error)s)"), {"error": exc}))
-            rows.append(SourceRow(start, problem=ImportProblem(start, None, why)))
+            rows.append(SourceRow(start, problem=ImportProblem(start, None, _bad_csv(exc))))
             break
         last_line = reader.line_num
         if not any(value.strip() for value in values):

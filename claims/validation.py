@@ -32,7 +32,7 @@ def _text(value: Any, name: str, max_len: int | None = None) -> str:
     if value is None:
         return ""
     if not isinstance(value, str):
-        raise InvalidClaim(name, N_("must be text, not %(kind)s"), kind=_kind(value))
+        raise InvalidClaim(name, N_("must be text, not %(kind)s"), kind=kind_of(value))
     if "\x00" in value:
         raise InvalidClaim(name, N_("contains a NUL character"))
     value = value.strip()
@@ -46,8 +46,12 @@ def _too_long(name: str, text: str, most: int) -> InvalidClaim:
                         length=len(text), most=most)
 
 
-def _kind(value: Any) -> Reason | str:
+def kind_of(value: Any) -> Reason | str:
     """Name a JSON-ish type for error messages."""
+    if value is None:
+        return Reason(N_("an empty value (null)"))
+    if isinstance(value, str):
+        return Reason(N_("a text"))
     if isinstance(value, bool):
         return Reason(N_("true/false"))
     if isinstance(value, (int, float)):
@@ -84,12 +88,22 @@ def _clean_url(value: Any, name: str = "url") -> str | None:
         parts = urlsplit(text)
         parts.port  # noqa: B018 - a port that is not a number raises here
     except ValueError as exc:
-        raise InvalidClaim(name, N_("is not a valid URL (%(error)s)"), error=exc) from None
+        raise InvalidClaim(name, _url_problem(exc), value=repr(_short(text))) from None
     if (parts.scheme.lower() not in ("http", "https") or not parts.hostname
             or re.search(r"\s", text) or _CONTROL_RE.search(text)):
         raise InvalidClaim(name, N_("must be an absolute http(s) URL, got %(value)s"),
                            value=repr(_short(text)))
     return text
+
+
+def _url_problem(exc: ValueError) -> str:
+    """Give the marked message for a URL urlsplit refused (its own words are Python's English)."""
+    said = str(exc)
+    if "Port" in said:
+        return N_("has a port that is not a number from 0 to 65535, got %(value)s")
+    if "IPv" in said:
+        return N_("has square brackets that do not hold an IPv6 address, got %(value)s")
+    return N_("is not a valid URL, got %(value)s")
 
 
 def _clean_appearance(item: Any) -> dict[str, str]:
@@ -102,7 +116,7 @@ def _clean_appearance(item: Any) -> dict[str, str]:
         return {"url": _clean_url(text, name) or ""}
     if not isinstance(item, Mapping):
         raise InvalidClaim(name, N_("each item must be a link or an object, not %(kind)s"),
-                           kind=_kind(item))
+                           kind=kind_of(item))
     out: dict[str, str] = {}
     if item.get("image"):
         out["image"] = clean_hash(item["image"], name)
@@ -130,7 +144,7 @@ def _clean_appearances(value: Any) -> list[dict[str, str]]:
         items = list(value)
     else:
         raise InvalidClaim("appearances", N_("must be a list or text, not %(kind)s"),
-                           kind=_kind(value))
+                           kind=kind_of(value))
     if len(items) > APPEARANCES_MAX:
         raise InvalidClaim("appearances", N_("has %(count)s items (at most %(most)s)"),
                            count=len(items), most=APPEARANCES_MAX)
@@ -151,7 +165,7 @@ def _clean_date(value: Any, name: str) -> date | None:
         return value
     if not isinstance(value, str):
         raise InvalidClaim(name, N_("must be a date like 2025-01-31, not %(kind)s"),
-                           kind=_kind(value))
+                           kind=kind_of(value))
     text = value.strip()
     if not text:
         return None
@@ -188,7 +202,7 @@ def _clean_tags(value: Any) -> list[str]:
     elif isinstance(value, (list, tuple)):
         items = list(value)
     else:
-        raise InvalidClaim("tags", N_("must be a list or text, not %(kind)s"), kind=_kind(value))
+        raise InvalidClaim("tags", N_("must be a list or text, not %(kind)s"), kind=kind_of(value))
     tags = []
     for item in items:
         tag = _text(item, "tags", TAG_MAX)
@@ -222,7 +236,7 @@ def clean_claim_data(data: Any, vocabulary: Vocabulary | None = None) -> dict[st
     """
     if not isinstance(data, Mapping):
         raise InvalidClaim(None, N_("expected an object with claim fields, not %(kind)s"),
-                           kind=_kind(data))
+                           kind=kind_of(data))
     vocabulary = vocabulary or current_vocabulary()
     out: dict[str, Any] = {}
     claim_id = _clean_id(data.get("id"))

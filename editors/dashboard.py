@@ -6,6 +6,7 @@ from datetime import date, datetime, time, timedelta, timezone
 
 from flask import render_template, request
 from sqlalchemy import func, select
+from sqlalchemy.orm import aliased
 
 from claims.db import get_session
 from claims.models import Claim
@@ -13,12 +14,16 @@ from tipline.models import RequestLog
 
 from .auth import bp
 from .inbox import group_summaries
-from .models import OutboxMessage
+from .models import InboxMember, OutboxMessage
 
 # A message that asked something (not a greeting, menu or thanks): voice notes, videos and
 # pictures not read count too (unanswered), and a picture whose reading never finished.
 QUESTIONS = ("match", "choices", "no_match", "error", "media_only", "reading")
 PERIODS = (7, 30, 90)
+# How a desk answer on WhatsApp went, best first: only a sent one makes its question answered.
+SEND_OUTCOMES = {"sent": (0, "sent"), "sending": (1, "waiting"), "pending": (1, "waiting"),
+                 "uncertain": (2, "failed"), "failed": (2, "failed"),
+                 "skipped_window": (3, "outside_window")}
 
 
 def _period():
@@ -39,17 +44,24 @@ def stats(db, start: date, end: date) -> dict:
     """Every number the dashboard shows for a period."""
     since = datetime.combine(start, time(), timezone.utc)
     until = datetime.combine(end + timedelta(days=1), time(), timezone.utc)
-    rows = db.execute(select(RequestLog.created_at, RequestLog.decision, RequestLog.status,
+    rows = db.execute(select(RequestLog.id, RequestLog.created_at, RequestLog.decision, RequestLog.status,
                              RequestLog.elapsed_ms)
                       .where(RequestLog.created_at >= since, RequestLog.created_at < until,
                              RequestLog.decision.in_(QUESTIONS))).all()
     per_day = Counter()
     answered_day = Counter()
-    for created, decision, status, _ in rows:
+    unsent = Counter()
+    sends = _desk_sends(db, since, until)
+    for request_id, created, decision, status, _ in rows:
         day = created.date()
         per_day[day] += 1
-        if status == "answered":  # by the tipline at once, or later by the desk
+        if status != "answered":
+            continue
+        outcome = sends.get(request_id, "sent")  # none: answered at once, or on the web page
+        if outcome == "sent":  # by the tipline at once, or later by the desk
             answered_day[day] += 1
+        else:
+            unsent[outcome] += 1
     days = [start + timedelta(days=i) for i in range((end - start).days + 1)]
     total = len(rows)
     answered = sum(answered_day.values())
@@ -75,7 +87,8 @@ def stats(db, start: date, end: date) -> dict:
         "total": total,
         "answered": answered,
         "share": (answered / total) if total else None,
-        "median_ms": statistics.median([r[3] for r in rows]) if rows else None,
+        "unsent": unsent,  # questions the desk answered whose WhatsApp answer did not go (yet)
+        "median_ms": statistics.median([r[4] for r in rows]) if rows else None,
         # Open groups only: a linked or dismissed topic needs nothing more from the desk.
         "top_groups": group_summaries(db, status="open", limit=10, since=since, until=until),
         "top_sent": top_claims,
@@ -83,6 +96,32 @@ def stats(db, start: date, end: date) -> dict:
         "rejected": rejected,
         "skipped": skipped,
     }
+
+
+def _desk_sends(db, since: datetime, until: datetime) -> dict[int, str]:
+    """Give how the desk's WhatsApp answer went for each question of the period it answered:
+    sent, waiting, failed (or uncertain) or outside_window.
+
+    The desk sends one answer per sender, to their latest question in the group; their earlier
+    questions in the group are answered by that same send. A question answered at once (by the
+    search, or from a linked group) has no send of its own and is left out."""
+    asked = aliased(RequestLog)
+    period = (asked.created_at >= since, asked.created_at < until, asked.status == "answered",
+              asked.decision.in_(QUESTIONS))
+    own = select(asked.id, OutboxMessage.status).join(OutboxMessage, OutboxMessage.request_id == asked.id)
+    later = aliased(RequestLog)
+    same_send = (select(asked.id, OutboxMessage.status)
+                 .join(InboxMember, InboxMember.request_id == asked.id)
+                 .join(OutboxMessage, OutboxMessage.group_id == InboxMember.group_id)
+                 .join(later, later.id == OutboxMessage.request_id)
+                 .where(asked.channel == "whatsapp", later.sender_hash == asked.sender_hash,
+                        later.created_at >= asked.created_at, later.id != asked.id))
+    best = {}
+    for query in (own, same_send):
+        for request_id, status in db.execute(query.where(*period)):
+            if status in SEND_OUTCOMES and (request_id not in best or SEND_OUTCOMES[status] < best[request_id]):
+                best[request_id] = SEND_OUTCOMES[status]
+    return {request_id: outcome for request_id, (_, outcome) in best.items()}
 
 
 def _rejected(db, since: datetime, until: datetime) -> list[tuple[str, str, int, int]]:

@@ -418,6 +418,10 @@ def claim_group(claim_id: str):
                 db.rollback()
                 flash(_("No such fact-check."), "error")
                 return redirect(url_for("editors.claim_edit", claim_id=claim_id))
+            if other in {c.id for c, _ in members(db, claim_id)}:
+                db.rollback()
+                flash(_("Already in the same group."), "ok")
+                return redirect(url_for("editors.claim_edit", claim_id=claim_id) + "#hoax-group")
             join_group(db, claim_id, other, actor=actor())
         db.commit()
     except LookupError:

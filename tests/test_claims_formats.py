@@ -251,6 +251,43 @@ def test_bad_csv_names_line_and_field_and_changes_nothing(scratch, tmp_path, con
     assert snapshot(scratch) == before
 
 
+@pytest.mark.parametrize("line, said", [
+    ('{"title" "Dua"}', "invalid JSON: a colon is missing after a name, at column 10"),
+    ('{"title": "Dua" "claim": "x"}', "invalid JSON: a comma is missing, at column 17"),
+    ("{title: 'Dua'}", "invalid JSON: a name is not in double quotes, or a comma is left before the "
+                       "closing brace, at column 2"),
+    ('{"title": "Dua}', "invalid JSON: a quoted text is never closed, at column 11"),
+    ('{"title": "D\tua"}', "invalid JSON: a quoted text holds a control character such as a line break, "
+                            "at column 13"),
+    ('{"title": "D\\qua"}', "invalid JSON: a backslash escape is not valid, at column 13"),
+    ('{"title": "D\\u12"}', "invalid JSON: a \\u escape is not valid, at column 14"),
+    ('{"title": "Dua"} lagi', "invalid JSON: something follows the end of the JSON, at column 18"),
+    ('{"title": tidak}', "invalid JSON: a value is missing or is not JSON, at column 11"),
+    ('["Dua"]', "expected a JSON object, got a list"),
+    ('"Dua"', "expected a JSON object, got a text"),
+    ("null", "expected a JSON object, got an empty value (null)"),
+])
+def test_a_line_that_is_not_json_is_explained_in_our_words(line, said):
+    """The json module's English ("Expecting ':' delimiter", "str") never reaches the message."""
+    problem = read_jsonl(io.StringIO(line))[0].problem
+    assert (problem.line, str(problem.reason)) == (1, said)
+
+
+@pytest.mark.parametrize("content, said", [
+    ('title,url\n"Satu"x,https://example.org/1\n', "line 2: a quote inside a quoted value is not doubled"),
+    ('"tit"le,url\nSatu,https://example.org/1\n', "line 1: unreadable CSV header: a quote inside a quoted "
+                                                  "value is not doubled"),
+    ('title,url\n"' + "x" * 200_000 + '",https://example.org/1\n',
+     "line 2: a value is longer than 131072 characters"),
+])
+def test_a_csv_the_csv_module_refuses_is_explained_in_our_words(content, said):
+    try:
+        problems = [row.problem for row in read_csv(io.StringIO(content)) if row.problem]
+    except ClaimsRejected as exc:  # a header that cannot be read: nothing further is read
+        problems = [exc.problem]
+    assert [str(problem) for problem in problems] == [said]
+
+
 def test_csv_columns_left_out_of_the_header_are_left_unchanged(session, tmp_path):
     save_claim(session, row("a"))
     report = import_file(session, write(tmp_path, "a.csv", "id,verdict\na,BENAR\n"))

@@ -139,6 +139,24 @@ def test_invalid_data_names_the_field_and_writes_nothing(scratch, data, field):
     assert library_revision(scratch) == 0
 
 
+@pytest.mark.parametrize("url, said", [
+    ("http://example.org:abc/x", "has a port that is not a number from 0 to 65535, got 'http://example.org:abc/x'"),
+    ("http://example.org:99999/", "has a port that is not a number from 0 to 65535, got 'http://example.org:99999/'"),
+    ("http://[::1/x", "has square brackets that do not hold an IPv6 address, got 'http://[::1/x'"),
+    ("http://[example]/x", "has square brackets that do not hold an IPv6 address, got 'http://[example]/x'"),
+    ("http://example\u2100.org/x", "is not a valid URL, got 'http://example\u2100.org/x'"),
+])
+@pytest.mark.parametrize("field", ["url", "appearances"])
+def test_a_url_python_cannot_split_is_refused_in_our_own_words(scratch, field, url, said):
+    """urlsplit's own English ("Port could not be cast …") never reaches the message: the pages
+    translate the marked message, and a Python detail in it would stay English."""
+    with pytest.raises(InvalidClaim) as caught:
+        save_claim(scratch, {"title": "t", field: url if field == "url" else [url]})
+    assert (caught.value.field, caught.value.message) == (field, said)
+    assert list(caught.value.reason.values.values()) == [repr(url)]
+    assert count_claims(scratch) == 0
+
+
 @pytest.mark.parametrize("data, expected", [
     ({"verdict": ""}, ("unrated", "")),
     ({"verdict": None}, ("unrated", "")),

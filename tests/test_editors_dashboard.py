@@ -122,3 +122,57 @@ def test_top_inbox_topics_are_the_open_groups_and_answered_is_defined(tmp_path):
         assert "Answered: a question" in english and "Answered: a question" not in page
     finally:
         app.extensions["factcheck.db"].engine.dispose()
+
+
+@pytest.mark.db
+def test_a_desk_answer_counts_as_answered_only_once_it_was_sent(tmp_path):
+    """The demo has no WhatsApp sender: the desk's answers fail, and the dashboard said 100 %."""
+    from editors.models import OutboxMessage
+    from editors.outbox import retry, run_pass
+    from tests.editors_support import WHATSAPP_FROM, FakeTwilio, confirm_link
+
+    asked = [("gempa besar jakarta minggu depan", "whatsapp:+6281200000021"),  # an earlier question
+             ("gempa besar jakarta minggu depan?", "whatsapp:+6281200000021"),  # answered by the same send
+             ("gempa besar di jakarta minggu depan", "whatsapp:+6281200000022"),
+             ("gempa besar jakarta minggu depan", "web:abc")]  # the follow-up page shows the answer
+    with FakeTwilio() as twilio:
+        app = make_app(tmp_path, **editors_config(INBOX_GROUP_THRESHOLD=0.75, TWILIO_API_BASE=twilio.url,
+                                                  TWILIO_WHATSAPP_FROM=""))  # no sender, as in the demo
+        try:
+            add_claims(app, [CHIP_CLAIM])
+            add_account(app)
+            for text, sender in asked:
+                assert ask(app, text, sender, channel=sender.split(":")[0]).decision == "no_match"
+            assert ask(app, "vaksin chip", "whatsapp:+6281200000023", searcher=MatchC1()).decision == "match"
+            client = app.test_client()
+            login(client)
+            client.get("/editors/inbox")
+            with claims.db.session_scope(app) as session:
+                group_id = session.query(InboxGroup).one().id
+            confirm_link(client, group_id, "c1")
+
+            def counted():
+                with app.app_context(), claims.db.session_scope(app) as session:
+                    numbers = stats(session, date.today(), date.today())
+                return numbers["total"], numbers["answered"], dict(numbers["unsent"])
+
+            assert counted() == (5, 2, {"waiting": 3})  # queued, not sent yet
+            assert run_pass(app)["failed"] == 2
+            assert counted() == (5, 2, {"failed": 3})
+            # The same sender asks again: answered at once from the linked group, by the webhook's reply.
+            again = ask(app, "gempa besar jakarta minggu depan!!", "whatsapp:+6281200000021")
+            assert (again.decision, again.claim_id) == ("match", "c1")
+            assert counted() == (6, 3, {"failed": 3})
+            page = client.get("/editors/dashboard?days=7").text
+            assert "50%" in page and "100%" not in page
+            assert "gagal terkirim" in page and '<b id="unsent-failed">3</b>' in page
+
+            app.config["TWILIO_WHATSAPP_FROM"] = WHATSAPP_FROM  # the sender set, the desk retries
+            with claims.db.session_scope(app) as session:
+                for row in session.query(OutboxMessage).all():
+                    retry(session, row.id, "redaksi")
+            assert run_pass(app)["sent"] == 2
+            assert counted() == (6, 6, {})
+            assert "100%" in client.get("/editors/dashboard?days=7").text
+        finally:
+            app.extensions["factcheck.db"].engine.dispose()

@@ -109,6 +109,20 @@ def test_group_search_and_link(app, client):
     assert "Tidak ada pertanyaan" in client.get("/editors/inbox").text
 
 
+def test_a_linked_groups_search_does_not_offer_its_own_fact_check_again(app, client):
+    add_claims(app, [{"id": "c2", "title": "Vaksin mengandung magnet", "claim": "vaksin chip magnet",
+                      "verdict": "HOAKS", "url": "https://example.org/c2"}])
+    ask(app, "ada virus baru dari kelelawar di bandung")
+    client.get("/editors/inbox")
+    group_id = only_group_id(app)
+    confirm_link(client, group_id, "c1")
+    page = client.get(f"/editors/inbox/{group_id}?q=vaksin+chip").text
+    results = page.split('<ul class="results">')[1].split("</ul>")[0]
+    assert "Vaksin mengandung chip" in results and "Sudah ditautkan" in results  # shown, not offered
+    assert f"/editors/inbox/{group_id}/link?claim_id=c1" not in page
+    assert f"/editors/inbox/{group_id}/link?claim_id=c2" in results  # another one still can be
+
+
 def test_a_groups_page_opens_with_the_fact_checks_closest_to_its_question(app, client):
     ask_unanswered(app, "benarkah ada chip di dalam vaksin booster terbaru minggu ini", "whatsapp:+6281200000077")
     client.get("/editors/inbox")

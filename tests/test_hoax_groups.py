@@ -223,6 +223,16 @@ def test_confirm_split_and_join_from_the_page(app, editor):
     assert editor.post(url, data={"action": "merge", "csrf_token": token}).status_code == 400
 
 
+def test_joining_a_fact_check_already_in_the_group_says_so_and_changes_nothing(app, editor):
+    with claims.db.session_scope(app) as session:
+        before = {m.claim_id: (m.group_id, m.confirmed, m.actor) for m in session.scalars(select(HoaxMember))}
+    response = editor.post("/editors/claims/sim-new/group", follow_redirects=True,
+                           data={"action": "join", "other": "sim-old", "csrf_token": csrf(editor)})
+    assert "Sudah satu grup." in response.text and "Digabungkan" not in response.text
+    with claims.db.session_scope(app) as session:
+        assert {m.claim_id: (m.group_id, m.confirmed, m.actor) for m in session.scalars(select(HoaxMember))} == before
+
+
 def test_group_actions_need_a_login_and_the_csrf_token(app, editor):
     before = group_of(app, "sim-old", "sim-new")
     assert editor.post("/editors/claims/sim-new/group", data={"action": "split"}).status_code == 400

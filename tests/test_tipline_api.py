@@ -196,6 +196,21 @@ def test_the_chat_page_is_self_contained_and_indonesian_first(client):
             assert static.status_code == 200
 
 
+@pytest.mark.parametrize("path, status, indexed", [
+    ("/", 200, True), ("/jawaban/AAAAA-AAAAA", 404, False), ("/no-such-page", 404, False)])
+@pytest.mark.parametrize("lang", ["id", "en"])
+def test_the_public_pages_share_one_frame(client, path, status, indexed, lang):
+    """tipline/base.html: one head and header; only the chat page is for search engines."""
+    response = client.get(path, headers={"Accept-Language": lang})
+    html = response.get_data(as_text=True)
+    assert response.status_code == status
+    assert html.startswith(f'<!doctype html>\n<html lang="{lang}">')
+    assert html.count('<link rel="icon" href="data:image/svg+xml') == 1
+    assert html.count('href="/tipline/static/chat.css"') == 1
+    assert re.search(r'<header class="bar">\s*<div class="avatar"', html)
+    assert ('<meta name="robots" content="noindex">' in html) is not indexed
+
+
 @pytest.mark.parametrize("env, shown", [("demo", True), ("testing", False)])
 def test_the_demo_note_shows_only_in_demo(app, client, env, shown):
     app.config["ENV"] = env

@@ -453,22 +453,29 @@ BAD_FILES = {
     # line 2's link is not a link
     "link.jsonl": (json.dumps({"title": "Satu", "url": "https://example.org/1"}) + "\n"
                    + json.dumps({"title": "Dua", "url": "bukan tautan"}) + "\n").encode(),
+    # line 2 is not JSON: the json module's own words ("Expecting ':' delimiter") stay out
+    "colon.jsonl": (json.dumps({"title": "Satu"}) + "\n" + '{"title" "Dua"}' + "\n").encode(),
 }
 SAID = {
     "id": {"quote.csv": "Tidak ada yang diimpor: baris 2: ada tanda kutip yang tidak ditutup",
            "short.csv": "Tidak ada yang diimpor: baris 3, kolom Klaim: ada 2 nilai, padahal baris "
                         "judul punya 3 kolom",
            "link.jsonl": "Tidak ada yang diimpor: baris 2, kolom Tautan artikel: harus URL lengkap "
-                         "http(s), tertulis 'bukan tautan'"},
+                         "http(s), tertulis 'bukan tautan'",
+           "colon.jsonl": "Tidak ada yang diimpor: baris 2: JSON tidak sah: tidak ada titik dua setelah "
+                          "sebuah nama, di kolom karakter 10"},
     "en": {"quote.csv": "Nothing imported: line 2: a quoted value is never closed",
            "short.csv": "Nothing imported: line 3, field Claim: has 2 values but the header has 3 "
                         "columns",
            "link.jsonl": "Nothing imported: line 2, field Article link: must be an absolute http(s) "
-                         "URL, got 'bukan tautan'"},
+                         "URL, got 'bukan tautan'",
+           "colon.jsonl": "Nothing imported: line 2: invalid JSON: a colon is missing after a name, "
+                          "at column 10"},
 }
 CLI_SAID = {"quote.csv": "line 2: a quoted value is never closed",
             "short.csv": "line 3, field 'claim': has 2 values but the header has 3 columns",
-            "link.jsonl": "line 2, field 'url': must be an absolute http(s) URL, got 'bukan tautan'"}
+            "link.jsonl": "line 2, field 'url': must be an absolute http(s) URL, got 'bukan tautan'",
+            "colon.jsonl": "line 2: invalid JSON: a colon is missing after a name, at column 10"}
 
 
 @pytest.mark.db
@@ -526,6 +533,21 @@ def test_the_forms_refusal_from_claims_is_in_the_editors_language(desk, lang, sa
     assert page.status_code == 400
     assert said in visible_text(page.text).split("\n")
     assert 'value="Tautan aneh"' in page.text  # what was typed is kept
+    assert foreign_words(page.text, lang) == []
+
+
+@pytest.mark.db
+@pytest.mark.parametrize("lang, said", [
+    ("id", "Tautan artikel: punya port yang bukan angka 0 sampai 65535, tertulis 'https://example.org:80a/x'"),
+    ("en", "Article link: has a port that is not a number from 0 to 65535, got 'https://example.org:80a/x'")])
+def test_a_link_python_cannot_read_is_refused_without_pythons_english(desk, lang, said):
+    _, client, _, _ = desk
+    page = client.post("/editors/claims/save", headers={"Accept-Language": lang}, data={
+        "csrf_token": csrf(client), "title": "Port aneh", "url": "https://example.org:80a/x",
+        "lang": "id", "action": "save"})
+    assert page.status_code == 400
+    assert said in visible_text(page.text).split("\n")
+    assert "cast to integer" not in page.text
     assert foreign_words(page.text, lang) == []
 
 
