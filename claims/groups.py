@@ -7,7 +7,9 @@ yet (a draft, or one from before groups existed): it stands alone.
 
 Grouping is automatic when a fact-check is published (``assign_groups``): it joins the group
 of its most similar published fact-check when the two are similar enough, else it starts a
-group of its own. How similar two fact-checks are is not known here (claims/ knows nothing of
+group of its own, unless each of the two states a number the other does not (``numbers_differ``:
+another year, another amount, another variant), which is how near-identical claims of one
+template differ. How similar two fact-checks are is not known here (claims/ knows nothing of
 search): the caller hands a ``Similar`` function in. Editors confirm a group, split a
 fact-check out of one, or join it to another fact-check's group; an editor's choice is never
 undone by the automatic grouping.
@@ -15,6 +17,7 @@ undone by the automatic grouping.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -29,6 +32,8 @@ from claims.models import ID_MAX, Claim, UTCDateTime, utcnow
 from claims.verdicts import UNRATED
 
 AUTO = "auto"  # the actor of a membership the library made by itself
+# A number as a claim states it: digits, with any thousands or decimal marks between them.
+_NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 _CHUNK = 500  # ids per IN (...) lookup
 
 # For each fact-check asked about: other fact-checks and how similar they are (cosine, 0..1),
@@ -222,13 +227,31 @@ def _drop_empty_groups(session: Session, group_ids: Iterable[int]) -> None:
         session.execute(delete(HoaxGroup).where(HoaxGroup.id.in_(empty)))
 
 
+def numbers_of(claim: Claim) -> set[str]:
+    """Give the numbers a fact-check's title and claim state, marks left out ("3.500" -> "3500")."""
+    text = " ".join(part for part in (claim.title, claim.claim) if part)
+    return {re.sub(r"[.,]", "", number).lstrip("0") or "0" for number in _NUMBER.findall(text)}
+
+
+def numbers_differ(a: Claim, b: Claim) -> bool:
+    """Say whether each of two fact-checks states a number the other does not.
+
+    Near-identical claims of one template differ by their number: another year's Darwin Awards,
+    a $100 coupon against a $75 one, bansos of Rp 600 ribu against Rp 3,5 juta. A number only
+    one of them states (a date in one title) says nothing: both must hold one of their own.
+    """
+    mine, theirs = numbers_of(a), numbers_of(b)
+    return bool(mine - theirs) and bool(theirs - mine)
+
+
 def assign_groups(session: Session, claim_ids: Iterable[str], similar: Similar,
                   threshold: float) -> GroupReport:
     """Group published claims that are not grouped yet: each joins its most similar one's group.
 
     In the order given (an import's order): a claim whose most similar published claim reaches
     the threshold joins that claim's group (a claim not grouped yet gets a group with it);
-    otherwise it starts a group of its own. Claims already grouped, drafts and retired claims
+    otherwise it starts a group of its own. A neighbour whose numbers differ from the claim's
+    (``numbers_differ``) is passed over for the next one. Claims already grouped, drafts and retired claims
     are left as they are. One call of ``similar`` for the whole batch.
     """
     wanted = list(dict.fromkeys(claim_ids))
@@ -239,13 +262,14 @@ def assign_groups(session: Session, claim_ids: Iterable[str], similar: Similar,
         return report
     neighbours = similar(todo)
     candidates = {other for pairs in neighbours.values() for other, _ in pairs}
-    published = {c.id for c in _published(session, candidates)}
+    published = {c.id: c for c in _published(session, candidates)}
     found.update(_memberships(session, candidates))
     for claim in todo:
         if claim.id in found:  # an earlier claim of this batch took it into its group
             continue
         best = next(((other, score) for other, score in neighbours.get(claim.id, [])
-                     if other != claim.id and other in published), None)
+                     if other != claim.id and other in published
+                     and not numbers_differ(claim, published[other])), None)
         if best is None or best[1] < threshold:
             _put(session, found, claim.id, _new_group(session), confirmed=False, actor=AUTO)
             report.alone += 1

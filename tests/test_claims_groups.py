@@ -7,8 +7,8 @@ from sqlalchemy import func, select
 import claims.db
 from claims.errors import ClaimNotFound
 from claims.groups import (HoaxGroup, HoaxMember, assign_groups, best_member, confirm_group,
-                           confirmed_ids, group_ids, join_group, members, published_groups,
-                           split_out, ungrouped_published)
+                           confirmed_ids, group_ids, join_group, members, numbers_differ,
+                           published_groups, split_out, ungrouped_published)
 from claims.models import Claim
 from claims.store import save_claim
 
@@ -65,6 +65,40 @@ def test_the_threshold_decides(claims_app, similarity, together):
     run(claims_app, ["a", "b"], {"b": [("a", similarity)]})
     assert (frozenset({"a", "b"}) in groups(claims_app)) is together
     assert len(groups(claims_app)) == (1 if together else 2)
+
+
+@pytest.mark.parametrize("a, b, differ", [
+    ("Darwin Awards 2019 winner", "Darwin Awards 2020 winner", True),
+    ("Kupon Alfamart Rp 100.000", "Kupon Alfamart Rp 75.000", True),
+    ("Bansos Rp 3,5 juta", "Bansos Rp 3,5 juta cair besok", False),  # the same number
+    ("Bansos Rp 3.500.000 via link", "Bansos via link", False),  # only one states a number
+    ("Video banjir 2024", "Video banjir 2024 di Bekasi, 12 rumah hanyut", False),  # one adds one
+    ("Gempa 9 SR", "Gempa 09 SR", False),  # leading zeros
+])
+def test_numbers_differ_only_when_each_states_one_the_other_does_not(a, b, differ):
+    assert numbers_differ(Claim(id="a", title=a), Claim(id="b", title=b)) is differ
+
+
+def test_a_neighbour_whose_numbers_differ_is_passed_over_for_the_next(claims_app):
+    add(claims_app, "a", title="Kupon belanja Alfamart Rp 100.000 gratis")
+    add(claims_app, "b", title="Kupon belanja Alfamart Rp 75.000 gratis")
+    add(claims_app, "c", title="Kupon belanja Alfamart gratis lewat WhatsApp")
+    add(claims_app, "d", title="Kupon belanja Alfamart Rp 75.000 gratis, sebarkan")
+    run(claims_app, ["a", "b", "c"], {})
+    # a is the closest, but states 100.000 where d states 75.000: passed over for c, which
+    # states no number.
+    report, _ = run(claims_app, ["d"], {"d": [("a", 0.99), ("c", 0.95)]})
+    assert report.joined == [("d", "c", 0.95)]
+    assert frozenset({"c", "d"}) in groups(claims_app)
+
+
+def test_a_claim_with_only_neighbours_whose_numbers_differ_stands_alone(claims_app):
+    add(claims_app, "a", title="Darwin Awards 2019")
+    add(claims_app, "b", title="Darwin Awards 2020")
+    run(claims_app, ["a"], {})
+    report, _ = run(claims_app, ["b"], {"b": [("a", 0.999)]})
+    assert report.grouped == 0 and report.alone == 1
+    assert groups(claims_app) == [frozenset({"a"}), frozenset({"b"})]
 
 
 def test_twins_in_one_batch_end_in_one_group_and_each_is_looked_up_once(claims_app):

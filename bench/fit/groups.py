@@ -22,6 +22,9 @@ A second table replays the English CLEF library the same way (no dates: in id or
 bench/sets/clef_twins_dev.tsv, where every link the product's grouping makes at the shipped
 threshold was judged SAME or DIFF claim (bench/sets/README.md). It is reported, not fitted on:
 CLEF's near-duplicates are short one-sentence claims, unlike the tipline's library.
+
+Both replays pass over a neighbour whose numbers differ from the new fact-check's
+(claims.groups.numbers_differ), as the product does; --no-numbers replays without that guard.
 """
 import argparse
 import hashlib
@@ -29,7 +32,8 @@ from pathlib import Path
 
 import numpy as np
 
-from common import BENCH, Timer, document, encoder, read_set, setting
+from common import BENCH, Timer, document, encoder, read_set, setting  # first: puts the repo on sys.path
+from claims.groups import numbers_of  # noqa: I001
 from index.lexical import LexicalIndex
 from index.searcher import SIMILAR_CANDIDATES
 from index.text import tokenize
@@ -77,11 +81,11 @@ def clef_pairs(ids):
     return labels
 
 
-def clef_table():
+def clef_table(numbers=True):
     """Print the judged precision of the links CLEF's replay makes at each threshold."""
     docs, _, _ = read_set(CLEF)
     labels = clef_pairs([d["id"] for d in docs])
-    by_bm25, _ = replay(docs, fullest_vectors(docs))
+    by_bm25, _ = replay(docs, fullest_vectors(docs), numbers)
     print(f"\n{CLEF}: {len(docs)} fact-checks, {len(labels)} judged links ({sum(labels.values())} SAME)\n")
     print("| threshold | links | judged SAME | judged DIFF | unjudged | precision (judged) |")
     print("| --- | --- | --- | --- | --- | --- |")
@@ -90,22 +94,33 @@ def clef_table():
         print(f"| {t:.3f} | {made} | {same} | {diff} | {unjudged} | {precision:.3f} |")
 
 
-def replay(docs, vectors):
+def replay(docs, vectors, numbers=True):
     """Add the fact-checks in publication order; give each one's closest earlier one, twice:
-    (new, closest among its BM25 candidates, cosine) and (new, closest by vectors, cosine)."""
+    (new, closest among its BM25 candidates, cosine) and (new, closest by vectors, cosine).
+
+    numbers: pass over the earlier ones whose numbers differ (claims.groups.numbers_differ),
+    as the product does."""
     order = sorted(range(len(docs)), key=lambda i: (docs[i].get("date") or "", docs[i]["id"]))
     lexical, added, by_bm25, by_vectors = LexicalIndex(), [], [], []
+    heads = [document(d) for d in docs]
+    stated = [numbers_of(h) for h in heads]
+
+    def allowed(i, k):  # claims.groups.numbers_differ, on the numbers read once
+        return not numbers or not (stated[i] - stated[k] and stated[k] - stated[i])
     for i in order:
-        doc = document(docs[i])
+        doc = heads[i]
         if added:
             scores = lexical.scores(tokenize(" ".join(p for p in (doc.title, doc.claim) if p), doc.lang))
-            candidates = sorted(scores, key=lambda k: -scores[k])[:SIMILAR_CANDIDATES]
+            candidates = [k for k in sorted(scores, key=lambda k: -scores[k])[:SIMILAR_CANDIDATES]
+                          if allowed(i, k)]
             if candidates:
                 best = max(candidates, key=lambda k: float(vectors[i] @ vectors[k]))
                 by_bm25.append((i, best, float(vectors[i] @ vectors[best])))
             earlier = np.array(added)
-            best = int(earlier[np.argmax(vectors[earlier] @ vectors[i])])
-            by_vectors.append((i, best, float(vectors[i] @ vectors[best])))
+            cosines = vectors[earlier] @ vectors[i]
+            best = next((int(earlier[j]) for j in np.argsort(-cosines) if allowed(i, int(earlier[j]))), None)
+            if best is not None:
+                by_vectors.append((i, best, float(vectors[i] @ vectors[best])))
         lexical.add(i, tokenize(doc.lexical_text(), doc.lang))
         added.append(i)
     return by_bm25, by_vectors
@@ -140,14 +155,17 @@ def measure(links, labels, n, threshold):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--show", type=float, help="list the links made at this threshold")
+    parser.add_argument("--no-numbers", action="store_true",
+                        help="join fact-checks whose numbers differ too (the product before the guard)")
     args = parser.parse_args()
+    numbers = not args.no_numbers
     docs, _, qrels = read_set(SET)
     ids = [d["id"] for d in docs]
     vectors = fullest_vectors(docs)
     labels = judged_pairs(ids, qrels)
     print(f"{SET}: {len(docs)} fact-checks, {len(labels)} judged pairs "
           f"({sum(labels.values())} SAME)\n")
-    by_bm25, by_vectors = replay(docs, vectors)
+    by_bm25, by_vectors = replay(docs, vectors, numbers)
     print("| threshold | links | judged SAME | judged DIFF | unjudged | precision (judged) | recall (SAME pairs) "
           "| links, closest by vectors |")
     print("| --- | --- | --- | --- | --- | --- | --- | --- |")
@@ -169,7 +187,7 @@ def main():
             if score >= args.show:
                 print(f"{score:.3f} {names[labels.get(frozenset((a, b)))]} | {docs[a]['title'][:70]} || "
                       f"{docs[b]['title'][:70]}")
-    clef_table()
+    clef_table(numbers)
 
 
 if __name__ == "__main__":
