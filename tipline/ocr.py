@@ -28,9 +28,9 @@ TEXT_CHARS = 2000
 # light_text's ink: near-white (every channel above LIGHT_LEVEL) and nearly colourless.
 LIGHT_LEVEL = 175
 LIGHT_CHROMA = 45
-# screen_like: the share of a picture its three commonest colours cover (chat screenshots
-# 0.85 and more, photos of screens, memes and news cards 0.75 and less: bench/screenshots.py).
-SCREEN_SHARE = 0.8
+# screen_like: the share of a picture its five commonest colours (of 64) cover: chat screenshots
+# 0.97 and more, memes 0.9 and less, news cards 0.94 and less (bench/screenshots.py's pictures).
+SCREEN_SHARE = 0.95
 MAX_TILT = 12  # degrees deskew looks either way
 
 # Lines a chat app draws around a message: its words, never the sender's.
@@ -109,16 +109,16 @@ def light_text(image: Image.Image) -> Image.Image:
 
 
 def screen_like(image: Image.Image) -> bool:
-    """Say whether a picture looks like a phone's screen: a few flat colours cover most of it.
+    """Say whether a picture looks like a phone's screen: five flat colours cover nearly all of it.
 
     A chat screenshot is its background, its bubbles and its bars; a photo (a meme's, a news
     card's, a camera's) spreads over many colours.
     """
     small = image.convert("RGB")
     small.thumbnail((200, 200))
-    colours = (np.asarray(small, dtype=np.uint8) // 32).reshape(-1, 3)
+    colours = (np.asarray(small, dtype=np.uint8) // 64).reshape(-1, 3)  # 64 shades in all
     _, counts = np.unique(colours, axis=0, return_counts=True)
-    return bool(np.sort(counts)[::-1][:3].sum() / counts.sum() >= SCREEN_SHARE)
+    return bool(np.sort(counts)[::-1][:5].sum() / counts.sum() >= SCREEN_SHARE)
 
 
 def deskew(gray: Image.Image) -> Image.Image:
@@ -162,14 +162,15 @@ def _tesseract(image: Image.Image, timeout: float) -> str:
 def read_text(image: Image.Image, timeout: float = 10.0) -> str:
     """Give the raw text Tesseract reads in a picture.
 
-    A screenshot is read once (after `prepare`). Any other picture is turned upright first
-    (`deskew`: a photo of a screen), then read a second time for light letters (`light_text`:
-    memes, news cards), and the reading with more words wins. Both readings share the timeout.
+    Every picture is turned upright (`deskew`: a phone's photo of another screen) after
+    `prepare`. One that is not a screenshot is read a second time for light letters
+    (`light_text`: memes, news cards), and the reading with more words wins. Both readings share
+    the timeout.
     """
     started = time.monotonic()
-    if screen_like(image):
-        return _tesseract(prepare(image), timeout)
     text = _tesseract(deskew(prepare(image)), timeout)
+    if screen_like(image):
+        return text
     left = timeout - (time.monotonic() - started)
     if left <= 0.5:
         return text
