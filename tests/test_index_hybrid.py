@@ -4,7 +4,7 @@ import pytest
 
 from index import Document, EncoderMismatch, FakeEncoder, HybridIndex, Ranking
 from index.service import Changes, SearchService, rebuild
-from index.store import FORMAT, IndexStore, SnapshotMissing
+from index.store import FORMAT, READABLE, IndexStore, SnapshotMissing
 
 DOCS = [
     Document("chip", "Vaksin COVID-19 mengandung microchip pelacak", "vaksin ada chip buat melacak warga",
@@ -128,7 +128,7 @@ def test_service_keeps_answering_when_the_snapshot_is_unusable(tmp_path, index, 
     store = IndexStore(tmp_path)
     name = store.save(index)
     meta = store.snapshots / name / "meta.json"
-    meta.write_text(meta.read_text().replace(f'"format": {FORMAT}', f'"format": {FORMAT - 1}'))
+    meta.write_text(meta.read_text().replace(f'"format": {FORMAT}', f'"format": {min(READABLE) - 1}'))
     service = SearchService(store, "fake")
     assert service.reload() is False and len(service.index) == 0 and service.revision == 0
     assert "run `flask index rebuild`" in caplog.text

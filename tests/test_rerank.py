@@ -120,7 +120,7 @@ def test_head_terms_counts_and_forgets():
     heads.remove(2)
     heads.remove(99)
     assert len(heads) == 1
-    again = rr.HeadTerms(heads.state())
+    again = rr.HeadTerms.from_state(heads.state())
     np.testing.assert_array_equal(again.tf([1, 2], ["gempa"]), [[1], [0]])
     assert rr.head_text("Judul", "") == "Judul" and rr.head_text("A", "B") == "A B"
 
