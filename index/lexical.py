@@ -48,7 +48,7 @@ class LexicalIndex:
         self._removed_df: dict[int, int] = {}  # base term id -> removed documents holding it
         self._added: dict[int, tuple[str, ...]] = {}  # overlay: key -> its distinct terms
         self._added_lengths: dict[int, int] = {}
-        self._postings: dict[str, dict[int, int]] = {}  # overlay postings: term -> {key: tf}
+        self._added_postings: dict[str, dict[int, int]] = {}  # overlay postings: term -> {key: tf}
         self._arrays: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
 
     def __len__(self) -> int:
@@ -69,7 +69,7 @@ class LexicalIndex:
             self.remove(key)
         counts = Counter(tokens)
         for term, tf in counts.items():
-            self._postings.setdefault(term, {})[key] = tf
+            self._added_postings.setdefault(term, {})[key] = tf
             self._arrays.pop(term, None)
         self._added[key] = tuple(counts)
         self._added_lengths[key] = len(tokens)
@@ -83,11 +83,11 @@ class LexicalIndex:
         if key in self._added:
             self._total_length -= self._added_lengths.pop(key)
             for term in self._added.pop(key):
-                docs = self._postings[term]
+                docs = self._added_postings[term]
                 docs.pop(key, None)
                 self._arrays.pop(term, None)
                 if not docs:
-                    del self._postings[term]
+                    del self._added_postings[term]
         elif self._in_base(key) and key not in self._removed:
             self._removed.add(key)
             self._removed_mask = None
@@ -112,16 +112,14 @@ class LexicalIndex:
             lengths[np.fromiter(self._removed, np.int64, len(self._removed))] = -1
         for key, length in self._added_lengths.items():
             lengths[key] = length
+        numbers = {term: i for i, term in enumerate(terms)}
         new_ids, new_keys, new_tfs = [], [], []
-        for term, docs in self._postings.items():
-            tid = self._vocab.id(term)
-            if tid < 0:
-                tid = len(terms)
-                terms.append(term)
+        for term, docs in self._added_postings.items():
+            tid = numbers.setdefault(term, len(numbers))
             new_ids.append(np.full(len(docs), tid, np.int64))
             new_keys.append(np.fromiter(docs.keys(), np.int64, len(docs)))
             new_tfs.append(np.fromiter(docs.values(), np.uint32, len(docs)))
-        self._set_base(*_postings_base(terms, np.concatenate([term_ids, *new_ids]),
+        self._set_base(*_postings_base(list(numbers), np.concatenate([term_ids, *new_ids]),
                                        np.concatenate([keys, *new_keys]), np.concatenate([tfs, *new_tfs])),
                        lengths)
 
@@ -135,7 +133,7 @@ class LexicalIndex:
 
     def _df(self, term: str) -> int:
         """Give how many documents hold a term."""
-        df = len(self._postings.get(term, ()))
+        df = len(self._added_postings.get(term, ()))
         tid = self._vocab.id(term)
         if tid >= 0:
             start, end = int(self._offsets[tid]), int(self._offsets[tid + 1])
@@ -172,7 +170,7 @@ class LexicalIndex:
         """Give a term's posting list as (keys, tfs, document lengths) arrays; None: no document."""
         keys, tfs = self._base_postings(term)
         lengths = self._base_lengths[keys]
-        docs = self._postings.get(term)
+        docs = self._added_postings.get(term)
         if docs:
             added = self._arrays.get(term)
             if added is None:  # cached until the term's overlay postings change
@@ -197,7 +195,7 @@ class LexicalIndex:
                 at = np.minimum(np.searchsorted(base_keys, wanted), len(base_keys) - 1)
                 hit = base_keys[at] == wanted
                 out[hit, j] = base_tfs[at[hit]]
-            docs = self._postings.get(term)
+            docs = self._added_postings.get(term)
             if docs:
                 for i, key in enumerate(wanted.tolist()):
                     if key in docs:
@@ -297,7 +295,10 @@ def _postings_base(terms: list[str], term_ids: np.ndarray, keys: np.ndarray,
     Terms without any posting are left out; each term's postings are sorted by key.
     """
     vocab, term_ids = Vocabulary.of_used(terms, term_ids)
-    order = np.lexsort((keys, term_ids))
+    # One sort by (term, key) as one number; a stable sort merges the runs that are sorted
+    # already (the old base's postings keep their order under the new term ids) in linear time.
+    span = int(keys.max()) + 1 if len(keys) else 1
+    order = np.argsort(term_ids * span + keys, kind="stable")
     offsets = np.zeros(len(vocab) + 1, np.int64)
     np.cumsum(np.bincount(term_ids, minlength=len(vocab)), out=offsets[1:])
     return (vocab, offsets, keys[order].astype(keys_dtype(keys)),

@@ -286,14 +286,9 @@ class HeadTerms:
         keep = live[row_keys]
         keys, term_ids, counts = [row_keys[keep]], [self._term_ids[keep].astype(np.int64)], [
             self._counts[keep].astype(np.uint32)]
+        numbers = {term: i for i, term in enumerate(terms)}
         for key, added in self._added.items():
-            ids = []
-            for term in added:
-                tid = self._vocab.id(term)
-                if tid < 0:
-                    tid = len(terms)
-                    terms.append(term)
-                ids.append(tid)
+            ids = [numbers.setdefault(term, len(numbers)) for term in added]
             keys.append(np.full(len(added), key, np.int64))
             term_ids.append(np.array(ids, np.int64))
             counts.append(np.fromiter(added.values(), np.uint32, len(added)))
@@ -303,7 +298,7 @@ class HeadTerms:
         present[np.fromiter(self._added, np.int64, len(self._added))] = True
         keys, term_ids, counts = np.concatenate(keys), np.concatenate(term_ids), np.concatenate(counts)
         order = np.argsort(keys, kind="stable")  # rows by key, each in its own order
-        vocab, term_ids = Vocabulary.of_used(terms, term_ids[order])
+        vocab, term_ids = Vocabulary.of_used(list(numbers), term_ids[order])
         starts = np.zeros(size + 1, np.int64)
         np.cumsum(np.bincount(keys, minlength=size), out=starts[1:])
         self._set_base(vocab, starts, present, term_ids.astype(np.int32),
