@@ -10,7 +10,7 @@ from collections import Counter
 
 import numpy as np
 
-from .vocabulary import Vocabulary, counts_dtype, keys_dtype
+from .vocabulary import REMEMBERED, Vocabulary, counts_dtype, keys_dtype
 
 # The overlay is folded into the base once it holds more documents than this share of the
 # base's, and at least COMPACT_MIN: a fold rewrites every array, so it happens a few dozen
@@ -50,6 +50,7 @@ class LexicalIndex:
         self._added_lengths: dict[int, int] = {}
         self._added_postings: dict[str, dict[int, int]] = {}  # overlay postings: term -> {key: tf}
         self._arrays: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
+        self._idf: dict[str, float] = {}  # idf by term, asked many times a query; any change empties it
 
     def __len__(self) -> int:
         return self._base_count - len(self._removed) + len(self._added)
@@ -67,6 +68,7 @@ class LexicalIndex:
             raise ValueError(f"document keys are non-negative integers, not {key}")
         if key in self:
             self.remove(key)
+        self._idf = {}
         counts = Counter(tokens)
         for term, tf in counts.items():
             self._added_postings.setdefault(term, {})[key] = tf
@@ -80,6 +82,7 @@ class LexicalIndex:
 
     def remove(self, key: int) -> None:
         """Forget a document; unknown keys are ignored."""
+        self._idf = {}
         if key in self._added:
             self._total_length -= self._added_lengths.pop(key)
             for term in self._added.pop(key):
@@ -148,11 +151,15 @@ class LexicalIndex:
 
     def idf(self, term: str) -> float:
         """Give the BM25 idf of a term (0 for unknown terms)."""
-        df = self._df(term)
-        if not df:
-            return 0.0
-        n = len(self)
-        return math.log(1 + (n - df + 0.5) / (df + 0.5))
+        idf = self._idf.get(term)
+        if idf is None:
+            df = self._df(term)
+            n = len(self)
+            idf = math.log(1 + (n - df + 0.5) / (df + 0.5)) if df else 0.0
+            if len(self._idf) >= REMEMBERED:
+                self._idf = {}
+            self._idf[term] = idf
+        return idf
 
     def _base_postings(self, term: str) -> tuple[np.ndarray, np.ndarray]:
         """Give a term's live postings in the base as (keys, tfs), sorted by key."""

@@ -67,7 +67,8 @@ def _load_arrays(state: dict, folder: Path) -> dict:
     def load(value):
         if not isinstance(value, ArrayFile):
             return value
-        return np.load(folder / f"{value.name}.npy", mmap_mode="r", allow_pickle=False)
+        # A plain array over the mapping: np.memmap's own indexing costs microseconds a call.
+        return np.asarray(np.load(folder / f"{value.name}.npy", mmap_mode="r", allow_pickle=False))
 
     return {key: ({k: load(v) for k, v in value.items()}
                   if isinstance(value, dict) and any(isinstance(v, ArrayFile) for v in value.values())

@@ -10,7 +10,7 @@ import hashlib
 import numpy as np
 
 # Lookups asked again and again (a query's terms, the heads of the best candidates) skip the hash
-# and the binary search; past this many remembered terms the memory starts over.
+# and the binary search, or the decoding; past this many remembered terms the memory starts over.
 REMEMBERED = 1 << 15
 
 
@@ -28,6 +28,7 @@ class Vocabulary:
         self.blob = blob  # (bytes,) uint8
         self._bytes = memoryview(blob).cast("B") if len(blob) else memoryview(b"")
         self._known: dict[str, int] = {}
+        self._names: dict[int, str] = {}
 
     @classmethod
     def build(cls, terms: list[str]) -> tuple["Vocabulary", np.ndarray]:
@@ -84,7 +85,13 @@ class Vocabulary:
 
     def term(self, i: int) -> str:
         """Give the term with an id."""
-        return bytes(self._bytes[int(self.starts[i]):int(self.starts[i + 1])]).decode()
+        name = self._names.get(i)
+        if name is None:
+            name = bytes(self._bytes[int(self.starts[i]):int(self.starts[i + 1])]).decode()
+            if len(self._names) >= REMEMBERED:
+                self._names = {}
+            self._names[i] = name
+        return name
 
     def terms(self) -> list[str]:
         """Give every term, in id order."""
