@@ -10,10 +10,12 @@ scoring alone is timed too. The codes take turns, round by round, so both see th
 
 --code-index: the earlier code's snapshot of the same library (an earlier code may not read this
 code's snapshot format). Messages are speed.py's message_pool of the library's library.jsonl.
-Results go to bench/results/snapshot-search.json (figures for BENCHMARKS.md).
+Results go to bench/results/snapshot-search.json and a table in BENCHMARKS.md (between the
+snapshot-search markers): each turn's p50 / p95, in milliseconds.
 """
 import argparse
 import json
+import re
 import subprocess
 import sys
 import time
@@ -21,6 +23,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "bench" / "results" / "snapshot-search.json"
+START, END = "<!-- snapshot-search:start -->", "<!-- snapshot-search:end -->"
 
 
 def run(code: Path, index: Path, texts: Path, rounds: int) -> dict:
@@ -98,10 +101,44 @@ def main():
     with open("/proc/loadavg") as fh:
         load = fh.read().split()[:3]
     report = {"at": time.strftime("%Y-%m-%d %H:%M", time.gmtime()), "load_average": load,
-              "index": str(args.index), **{label: {"code": str(code), "turns": found[label]}
-                                           for label, code, _ in codes}}
+              "queries": len(texts[:args.queries]), "rounds": args.rounds,
+              "codes": [{"code": _name(code), "index": str(index), "turns": found[label]}
+                        for label, code, index in codes]}
     RESULTS.write_text(json.dumps(report, indent=1))
     texts_file.unlink()
+    write_table(report)
+
+
+def _name(code: Path) -> str:
+    """Give a code's commit: this checkout's HEAD, or an earlier copy's COMMIT file."""
+    if code == ROOT:
+        return subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True,
+                              text=True).stdout.strip()
+    named = code / "COMMIT"
+    return named.read_text().strip() if named.exists() else code.name
+
+
+def write_table(report: dict) -> None:
+    """Put the run's table between the markers in BENCHMARKS.md."""
+    def turns(runs, part):
+        return ", ".join(f"{r[part]['p50_ms']:.2f} / {r[part]['p95_ms']:.2f}" for r in runs)
+
+    lines = ["| code | snapshot loaded in | search p50 / p95 ms, each turn | BM25 scoring p50 / p95 ms, each turn |",
+             "| --- | --- | --- | --- |"]
+    for c in report["codes"]:
+        loads = sorted(r["load_s"] for r in c["turns"])
+        lines.append(f"| {c['code']} | {loads[0]:.1f}–{loads[-1]:.1f} s | {turns(c['turns'], 'search')} "
+                     f"| {turns(c['turns'], 'bm25')} |")
+    lines.append(f"\n{report['queries']} messages × {report['rounds']} rounds a turn; measured "
+                 f"{report['at']} UTC, load average {' '.join(report['load_average'])} at the end.")
+    path = ROOT / "BENCHMARKS.md"
+    text = path.read_text()
+    block = START + "\n" + "\n".join(lines) + "\n" + END
+    if START in text:
+        text = re.sub(re.escape(START) + ".*?" + re.escape(END), lambda _: block, text, flags=re.S)
+    else:
+        text += "\n" + block + "\n"
+    path.write_text(text)
 
 
 if __name__ == "__main__":
