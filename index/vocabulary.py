@@ -11,7 +11,7 @@ import numpy as np
 
 # Lookups asked again and again (a query's terms, the heads of the best candidates) skip the hash
 # and the binary search, or the decoding; past this many remembered terms the memory starts over.
-REMEMBERED = 1 << 13
+REMEMBERED = 1 << 15
 
 
 def term_hash(raw: bytes) -> int:
