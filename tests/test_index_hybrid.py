@@ -4,7 +4,7 @@ import pytest
 
 from index import Document, EncoderMismatch, FakeEncoder, HybridIndex, Ranking
 from index.service import Changes, SearchService, rebuild
-from index.store import FORMAT, IndexStore, SnapshotMissing
+from index.store import FORMAT, READABLE, IndexStore, SnapshotMissing
 
 DOCS = [
     Document("chip", "Vaksin COVID-19 mengandung microchip pelacak", "vaksin ada chip buat melacak warga",
@@ -89,6 +89,61 @@ def test_store_saves_and_swaps_snapshots(tmp_path, index):
     assert name == first and loaded.search("vaksin chip").matches[0].id == "chip"
 
 
+QUERIES = ["vaksin chip", "daftar bansos", "5g towers cause covid", "gempa besar malam ini", "resep rendang"]
+
+
+def _ranked(index):
+    return [[(m.id, m.score, m.lexical) for m in index.search(q, k=4).matches] for q in QUERIES]
+
+
+def test_snapshot_arrays_are_files_opened_memory_mapped_and_read_only(tmp_path, index):
+    store = IndexStore(tmp_path)
+    name = store.save(index)
+    arrays = {p.name for p in (store.snapshots / name / "arrays").iterdir()}
+    assert {"lexical.keys.npy", "lexical.tfs.npy", "heads.term_ids.npy", "vectors.npy"} <= arrays
+    _, loaded = store.load()
+    state = loaded.state()
+    assert not state["lexical"]["keys"].flags.writeable and not state["heads"]["counts"].flags.writeable
+    assert _ranked(loaded) == _ranked(index)
+    # Changes after loading go to the overlay, never into the mapped files.
+    for copy in (loaded, index):
+        copy.remove(["chip"])
+        copy.add([Document("bansos", "Undian umroh gratis", "menang umroh gratis")])
+    assert _ranked(loaded) == _ranked(index)
+    assert store.load(name)[1].search("vaksin chip").matches[0].id == "chip"
+
+
+def test_snapshots_of_the_previous_format_load(tmp_path, index):
+    """A snapshot written before the arrays (format 3: one pickle, dicts) still loads and ranks
+    as it did; the lexical postings, lengths and head terms are rebuilt from plain dicts."""
+    import json
+    import pickle
+
+    from index.text import tokenize
+    state = index.state()
+    postings, lengths, heads = {}, {}, {}
+    for doc in DOCS:
+        key = state["keys"][doc.id]
+        tokens = tokenize(doc.lexical_text(), doc.lang)
+        lengths[key] = len(tokens)
+        for term in tokens:
+            postings.setdefault(term, {})[key] = tokens.count(term)
+        heads[key] = {}
+        for term in tokenize(f"{doc.title} {doc.claim}", doc.lang):
+            heads[key][term] = heads[key].get(term, 0) + 1
+    state["lexical"] = {"k1": 1.2, "b": 0.75, "postings": postings, "lengths": lengths}
+    state["heads"] = heads
+    folder = tmp_path / "snapshots" / "20250101T000000-old"
+    folder.mkdir(parents=True)
+    (folder / "index.pkl").write_bytes(pickle.dumps(state))
+    meta = {"format": 3, "encoder_spec": "fake", "encoder_id": index.encoder.id, "dim": index.encoder.dim,
+            "revision": 0, "documents": len(index), "partitioned": False, "build": None}
+    (folder / "meta.json").write_text(json.dumps(meta))
+    (tmp_path / "CURRENT").write_text(folder.name)
+    _, loaded = IndexStore(tmp_path).load()
+    assert _ranked(loaded) == _ranked(index)
+
+
 def test_interrupted_build_leaves_the_live_snapshot(tmp_path, index):
     store = IndexStore(tmp_path)
     live = store.save(index)
@@ -128,7 +183,7 @@ def test_service_keeps_answering_when_the_snapshot_is_unusable(tmp_path, index, 
     store = IndexStore(tmp_path)
     name = store.save(index)
     meta = store.snapshots / name / "meta.json"
-    meta.write_text(meta.read_text().replace(f'"format": {FORMAT}', f'"format": {FORMAT - 1}'))
+    meta.write_text(meta.read_text().replace(f'"format": {FORMAT}', f'"format": {min(READABLE) - 1}'))
     service = SearchService(store, "fake")
     assert service.reload() is False and len(service.index) == 0 and service.revision == 0
     assert "run `flask index rebuild`" in caplog.text

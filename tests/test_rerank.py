@@ -1,6 +1,11 @@
 """The second-stage re-ranker (index/rerank.py): features, scores, re-ordering, head terms."""
+from collections import Counter
+from unittest import mock
+
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from index import rerank as rr
 from index.encoders import FakeEncoder
@@ -120,7 +125,7 @@ def test_head_terms_counts_and_forgets():
     heads.remove(2)
     heads.remove(99)
     assert len(heads) == 1
-    again = rr.HeadTerms(heads.state())
+    again = rr.HeadTerms.from_state(heads.state())
     np.testing.assert_array_equal(again.tf([1, 2], ["gempa"]), [[1], [0]])
     assert rr.head_text("Judul", "") == "Judul" and rr.head_text("A", "B") == "A B"
 
@@ -226,3 +231,46 @@ def test_a_query_in_another_language_than_the_library_skips_the_model(index, mon
     english_library = LexicalIndex()
     english_library.add(1, tokenize("Flash flood in Garut", "en"))
     assert not foreign(Query.parse("flood garut"), english_library, Ranking())
+
+
+HEAD_TERMS = ["banjir", "jakarta", "gempa", "vaksin", "ü-é", "2024"]
+
+
+@given(st.lists(st.one_of(
+    st.tuples(st.just("add"), st.integers(0, 20), st.lists(st.sampled_from(HEAD_TERMS), max_size=6)),
+    st.tuples(st.just("remove"), st.integers(0, 20)),
+    st.tuples(st.just("compact")),
+    st.tuples(st.just("state")),
+), max_size=50), st.integers(0, 6))
+def test_head_terms_after_any_changes_answer_as_a_dict_of_counts(ops, compact_from):
+    """The arrays, their overlay, folds (by hand and by size) and round trips through state()
+    give what a plain dict of each head's counts gives, in the order the terms first occur."""
+    heads, ref = rr.HeadTerms(), {}
+    idf = {t: 1.0 + i for i, t in enumerate(HEAD_TERMS)}.get
+    with mock.patch.object(rr, "COMPACT_MIN", compact_from), mock.patch.object(rr, "COMPACT_SHARE", 0.5):
+        for op in ops:
+            if op[0] == "add":
+                heads.add(op[1], op[2])
+                ref[op[1]] = dict(Counter(op[2]))
+            elif op[0] == "remove":
+                heads.remove(op[1])
+                ref.pop(op[1], None)
+            elif op[0] == "compact":
+                heads.compact()
+            else:
+                heads = rr.HeadTerms.from_state(heads.state())
+            keys = list(range(21))
+            assert len(heads) == len(ref)
+            assert [list(heads.terms(k).items()) for k in keys] == [list(ref.get(k, {}).items()) for k in keys]
+            np.testing.assert_array_equal(heads.tf(keys, HEAD_TERMS + ["lain"]),
+                                          [[ref.get(k, {}).get(t, 0) for t in HEAD_TERMS + ["lain"]] for k in keys])
+            query = {"banjir", "ü-é"}
+            np.testing.assert_array_equal(heads.recall(keys, query, idf),
+                                          [rr.idf_recall(ref.get(k, {}), query, idf) for k in keys])
+
+
+def test_head_terms_of_older_versions_load():
+    old = {3: {"banjir": 2, "jakarta": 1}, 8: {}, 5: {"gempa": 1}}
+    heads = rr.HeadTerms.from_state(old)
+    assert len(heads) == 3 and heads.terms(3) == {"banjir": 2, "jakarta": 1} and heads.terms(8) == {}
+    np.testing.assert_array_equal(heads.tf([5, 3, 4], ["banjir", "gempa"]), [[0, 1], [2, 0], [0, 0]])

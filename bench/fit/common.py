@@ -225,7 +225,7 @@ class FirstStage:
             c = rr.Candidates(
                 fused=self.fused[qi, cand], lexical=self.lex[qi, cand],
                 cosines=self.cos[qi, cand],
-                tf=np.array([[li._postings.get(t, {}).get(int(k), 0) for t in terms] for k in cand], float).reshape(shape),
+                tf=li.tf([int(k) for k in cand], terms),
                 idf=np.array([li.idf(t) for t in terms]),
                 numeric=np.array([t.isdigit() for t in terms], bool),
                 max_lexical=li.max_score(b.qtok[qi]), short=bool(self.short[qi]),
