@@ -15,7 +15,6 @@ snapshot-search markers): each turn's p50 / p95, in milliseconds.
 """
 import argparse
 import json
-import re
 import subprocess
 import sys
 import time
@@ -23,7 +22,6 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "bench" / "results" / "snapshot-search.json"
-START, END = "<!-- snapshot-search:start -->", "<!-- snapshot-search:end -->"
 
 
 def run(code: Path, index: Path, texts: Path, rounds: int) -> dict:
@@ -131,14 +129,8 @@ def write_table(report: dict) -> None:
                      f"| {turns(c['turns'], 'bm25')} |")
     lines.append(f"\n{report['queries']} messages × {report['rounds']} rounds a turn; measured "
                  f"{report['at']} UTC, load average {' '.join(report['load_average'])} at the end.")
-    path = ROOT / "BENCHMARKS.md"
-    text = path.read_text()
-    block = START + "\n" + "\n".join(lines) + "\n" + END
-    if START in text:
-        text = re.sub(re.escape(START) + ".*?" + re.escape(END), lambda _: block, text, flags=re.S)
-    else:
-        text += "\n" + block + "\n"
-    path.write_text(text)
+    from report import write_block  # bench/report.py (bench/ is on sys.path in main)
+    write_block("snapshot-search", lines)
 
 
 if __name__ == "__main__":
