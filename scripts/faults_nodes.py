@@ -48,6 +48,12 @@ def _apologies() -> tuple[set[str], set[str]]:
 APOLOGIES, KEPT = _apologies()
 
 
+def _reply(twiml: str) -> str | None:
+    """Give the text of a TwiML reply's first message (None when it has none)."""
+    found = ElementTree.fromstring(twiml).findall("Message")
+    return found[0].text if found else None
+
+
 class Postgres:
     """A PostgreSQL cluster of the run's own, in a temporary folder, that can be restarted."""
 
@@ -164,6 +170,7 @@ class NodesStream(Stream):
         self.apologies: set[str] = set()  # acknowledged with the "try again" reply (nothing logged)
         self.kept: set[str] = set()  # acknowledged with "kept, the answer follows"
         self.replays_with_apology = 0
+        self.replays_kept = 0
         self.apology_times: list[float] = []
         self._pick = random.Random(seed)
 
@@ -216,6 +223,11 @@ class NodesStream(Stream):
                         if old in self.apologies:  # this replay came while the database was down
                             self.apologies.discard(old)
                             self.replays_with_apology += 1
+                        elif _reply(answer) in KEPT:
+                            # Also while the database was down: the node kept the retry on disk
+                            # without the log to tell it was one (tipline/spool.py forgets it
+                            # once the database is back and shows it logged).
+                            self.replays_kept += 1
                         else:
                             self.replay_mismatch += answer != self.acked[old]
             else:
@@ -515,6 +527,7 @@ def _check(nodes, desk, twilio, stream, published, queued, kills, rebuilds_finis
         "acknowledged_with_apology_not_logged": len([s for s in apologies if counts.get(s, 0) == 0]),
         "replays": stream.replays, "replay_mismatch": stream.replay_mismatch,
         "replays_answered_with_apology": stream.replays_with_apology,
+        "replays_kept_while_the_database_was_down": stream.replays_kept,
         "acknowledged_lost_or_duplicated": len(missing), "http_statuses": stream.statuses,
         "latency_ms_p50": round(lat[len(lat) // 2] * 1000, 1) if lat else None,
         "answers_queued": len(queued), "answers_status": status, "answers_left_sending_at_the_end": len(interrupted),
