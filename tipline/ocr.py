@@ -60,17 +60,23 @@ class OcrFailed(Exception):
     """Tesseract could not read the picture (missing, timed out, or broke)."""
 
 
+def _readable_size(image: Image.Image) -> Image.Image:
+    """Scale a picture to a size Tesseract reads well: narrow ones up, camera photos down."""
+    longest = max(image.size)
+    if longest > MAX_SIDE:
+        ratio = MAX_SIDE / longest
+    elif image.width < MIN_WIDTH:
+        ratio = min(2.0, MIN_WIDTH / image.width)
+    else:
+        return image
+    return image.resize((round(image.width * ratio), round(image.height * ratio)), Image.LANCZOS)
+
+
 def prepare(image: Image.Image) -> Image.Image:
     """Make a phone screenshot easy to read: grey, a readable size, dark mode turned light."""
     gray = ImageOps.grayscale(image)
     dark = ImageStat.Stat(gray).mean[0] < 110  # dark mode: light letters on a dark screen
-    longest = max(gray.size)
-    if longest > MAX_SIDE:
-        ratio = MAX_SIDE / longest
-        gray = gray.resize((round(gray.width * ratio), round(gray.height * ratio)), Image.LANCZOS)
-    elif gray.width < MIN_WIDTH:
-        ratio = min(2.0, MIN_WIDTH / gray.width)
-        gray = gray.resize((round(gray.width * ratio), round(gray.height * ratio)), Image.LANCZOS)
+    gray = _readable_size(gray)
     if dark:
         return _local_threshold(ImageOps.invert(gray))
     return ImageOps.autocontrast(gray, cutoff=1)
@@ -94,15 +100,7 @@ def light_text(image: Image.Image) -> Image.Image:
     white on a coloured band: for `prepare` and Tesseract the photo is the page and the letters
     are lost in it. Here only near-white, colourless pixels are kept, as ink.
     """
-    rgb = image.convert("RGB")
-    longest = max(rgb.size)
-    if longest > MAX_SIDE:
-        ratio = MAX_SIDE / longest
-        rgb = rgb.resize((round(rgb.width * ratio), round(rgb.height * ratio)), Image.LANCZOS)
-    elif rgb.width < MIN_WIDTH:
-        ratio = min(2.0, MIN_WIDTH / rgb.width)
-        rgb = rgb.resize((round(rgb.width * ratio), round(rgb.height * ratio)), Image.LANCZOS)
-    pixels = np.asarray(rgb, dtype=np.int16)
+    pixels = np.asarray(_readable_size(image.convert("RGB")), dtype=np.int16)
     low, high = pixels.min(axis=2), pixels.max(axis=2)
     ink = (low > LIGHT_LEVEL) & (high - low < LIGHT_CHROMA)
     return Image.fromarray(np.where(ink, 0, 255).astype(np.uint8))
