@@ -96,11 +96,12 @@ def two_nodes(inst: speed.Instance, database_url: str, pool: Path, rate: float, 
     report["import_s"] = round(time.perf_counter() - started, 1)
     for node in nodes:
         copy_index(inst.folder / "index", node.index)
-    for node, how in ((a, ()), (b, ("--if-needed",))):
+    # A rebuilds (and records its build in the database); B catches up with it, as a node starting does.
+    for name, node, how in (("a", a, ()), ("b", b, ("--if-needed",))):
         started = time.perf_counter()
         said = checked(node.flask("index", "rebuild", *how, timeout=3600)).stdout.strip().splitlines()[-1]
-        report[f"rebuild_{'a' if node is a else 'b'}_s"] = round(time.perf_counter() - started, 1)
-        print(f"  node {'A' if node is a else 'B'}: {said}", flush=True)
+        report[f"rebuild_{name}_s"] = round(time.perf_counter() - started, 1)
+        print(f"  node {name.upper()}: {said}", flush=True)
     try:
         started = time.perf_counter()
         for node in nodes:
