@@ -21,7 +21,8 @@ Without FACTCHECK_TEST_DATABASE_URL (or --database-url) the script runs itself i
 scripts/postgres.sh: a throwaway cluster in memory, fsync off (the SQLite node syncs every
 commit to disk: FACTCHECK_SQLITE_SYNCHRONOUS=FULL, the default). The database must be empty.
 Results go to bench/results/nodes-speed.json and the table to BENCHMARKS.md (block
-`nodes-speed`) and stdout; the 1-minute load average before each minute is kept beside it.
+`nodes-speed`) and stdout, each minute with the 1-minute load average before it and the share of
+the CPU other jobs took during it (OthersCpu): on a shared machine, read a figure with them.
 """
 import argparse
 import json
@@ -74,6 +75,51 @@ def load_average() -> float:
     return round(os.getloadavg()[0], 2)
 
 
+class OthersCpu:
+    """The share of the machine's CPU that other jobs took while a minute ran: all busy time less
+    this bench's own (its process tree, the load generator included, and its PostgreSQL cluster:
+    the postmaster serving `port` and its backends). The load average alone counts the bench too."""
+
+    TICK = os.sysconf("SC_CLK_TCK")
+
+    def __init__(self, postgres_port: int | None = None):
+        self.port = postgres_port
+
+    def __enter__(self) -> "OthersCpu":
+        self.start = self._read()
+        return self
+
+    def __exit__(self, *exc):
+        (busy0, ours0, procs0, at0), (busy1, ours1, procs1, at1) = self.start, self._read()
+        ours = ours1 - ours0 + sum(t - procs0.get(pid, 0) for pid, t in procs1.items()) / self.TICK
+        self.ours_s = round(ours, 2)
+        self.share = round(max(0.0, (busy1 - busy0 - ours) / ((at1 - at0) * os.cpu_count())), 3)
+
+    def _read(self):
+        fields = [int(v) for v in open("/proc/stat").readline().split()[1:9]]
+        busy = (sum(fields) - fields[3] - fields[4]) / self.TICK  # all but idle and iowait
+        children = os.times()
+        return busy, children.children_user + children.children_system, self._ours(), time.monotonic()
+
+    def _ours(self) -> dict[int, int]:
+        """CPU ticks of every live process of ours: descendants of this one and of the postmaster."""
+        parent, ticks, roots = {}, {}, {os.getpid()}
+        for entry in os.scandir("/proc"):
+            if not entry.name.isdigit():
+                continue
+            try:
+                rest = open(f"/proc/{entry.name}/stat").read().rsplit(")", 1)[1].split()
+                if self.port and f"\0-p\0{self.port}\0" in open(f"/proc/{entry.name}/cmdline").read():
+                    roots.add(int(entry.name))
+            except OSError:  # gone meanwhile
+                continue
+            parent[int(entry.name)], ticks[int(entry.name)] = int(rest[1]), int(rest[11]) + int(rest[12])
+        ours = set(roots)
+        while grown := {pid for pid, up in parent.items() if up in ours} - ours:
+            ours |= grown
+        return {pid: ticks[pid] for pid in ours if pid in ticks}
+
+
 def quick(log: str) -> int:
     """Replies searched by keywords alone in a node's log (tipline/backlog.py)."""
     return log.count(speed.QUICK_LINE)
@@ -83,6 +129,7 @@ def two_nodes(inst: speed.Instance, database_url: str, pool: Path, rate: float, 
               workers: int, folder: Path) -> dict:
     """Import and index the library on PostgreSQL, serve it from two nodes, run the two minutes."""
     BenchNode, public_url, token = bench_node_class()
+    postgres_port = postgres_port_of(database_url)
     shutil.rmtree(folder, ignore_errors=True)
     settings = {"ENV": "production", "ENCODER": inst.encoder, "OUTBOX_INTERVAL": 60,
                 "QUICK_WHEN_WAITING": setting_default("QUICK_WHEN_WAITING")}  # tests/nodes.py turns it off
@@ -114,25 +161,28 @@ def two_nodes(inst: speed.Instance, database_url: str, pool: Path, rate: float, 
         for skip, (phase, _) in enumerate(MINUTES):
             before = [quick(node.log()) for node in nodes]
             average = load_average()
-            result = speed.run_loadgen([node.url for node in nodes], token, pool, rate, duration, False,
-                                       folder / f"load-{phase}.json", skip=skip * int(rate * duration),
-                                       public_url=public_url)
+            with OthersCpu(postgres_port) as others:
+                result = speed.run_loadgen([node.url for node in nodes], token, pool, rate, duration, False,
+                                           folder / f"load-{phase}.json", skip=skip * int(rate * duration),
+                                           public_url=public_url)
             counts = [quick(node.log()) - n for node, n in zip(nodes, before)]
             result["quick"] = sum(counts)
             # loadgen's parts are keyed by URL, in the order given: A's first.
             result["by_node"] = {name: {**part, "quick": count} for name, part, count
                                  in zip(("A", "B"), result["by_node"].values(), counts)}
-            report["loads"].append({"phase": phase, "load_average_before": average, **result})
-            show("two nodes", phase, result, average)
+            report["loads"].append({"phase": phase, "load_average_before": average,
+                                    "others_cpu_share": others.share, "bench_cpu_s": others.ours_s, **result})
+            show("two nodes", phase, result, average, others.share)
             for name, part in result["by_node"].items():
-                show(f"  node {name}", phase, part, average)
+                show(f"  node {name}", phase, part, average, others.share)
     finally:
         for node in nodes:
             node.stop()
     return report
 
 
-def one_sqlite_node(inst: speed.Instance, pool: Path, rate: float, duration: float, workers: int) -> dict:
+def one_sqlite_node(inst: speed.Instance, pool: Path, rate: float, duration: float, workers: int,
+                    postgres_port: int | None) -> dict:
     """The same two minutes on one node serving the library's SQLite file, as speed.py serves it."""
     log = inst.folder / "gunicorn.log"
     speed.forget_query_vectors(inst)
@@ -143,12 +193,22 @@ def one_sqlite_node(inst: speed.Instance, pool: Path, rate: float, duration: flo
         for skip, (phase, _) in enumerate(MINUTES):
             before = quick(log.read_text(errors="replace"))
             average = load_average()
-            result = speed.run_loadgen([inst.url], inst.secrets["TWILIO_AUTH_TOKEN"], pool, rate, duration, False,
-                                       inst.folder / f"load-nodes-bench-{phase}.json", skip=skip * int(rate * duration))
+            with OthersCpu(postgres_port) as others:
+                result = speed.run_loadgen([inst.url], inst.secrets["TWILIO_AUTH_TOKEN"], pool, rate, duration,
+                                           False, inst.folder / f"load-nodes-bench-{phase}.json",
+                                           skip=skip * int(rate * duration))
             result["quick"] = quick(log.read_text(errors="replace")) - before
-            report["loads"].append({"phase": phase, "load_average_before": average, **result})
-            show("sqlite", phase, result, average)
+            report["loads"].append({"phase": phase, "load_average_before": average,
+                                    "others_cpu_share": others.share, "bench_cpu_s": others.ours_s, **result})
+            show("sqlite", phase, result, average, others.share)
     return report
+
+
+def postgres_port_of(database_url: str) -> int | None:
+    """The port of a PostgreSQL on this machine (its CPU is the bench's own), else None."""
+    from sqlalchemy.engine import make_url
+    url = make_url(database_url)
+    return (url.port or 5432) if url.host in ("127.0.0.1", "localhost", "::1") else None
 
 
 def setting_default(name: str):
@@ -156,34 +216,37 @@ def setting_default(name: str):
     return next(s.default for s in SETTINGS if s.name == name)
 
 
-def show(label: str, phase: str, result: dict, average: float) -> None:
+def show(label: str, phase: str, result: dict, average: float, others: float) -> None:
     print(f"  {label:12s} {phase:5s} {result['throughput']:6.1f}/s of {result['target_rate']:.0f}/s  "
           f"p50 {result.get('p50_ms')} p95 {result.get('p95_ms')} p99 {result.get('p99_ms')} ms  "
-          f"errors {result['errors']}  quick {result['quick']}  (load average {average})", flush=True)
+          f"errors {result['errors']}  quick {result['quick']}  (load average {average}, "
+          f"other jobs {100 * others:.0f} % of the CPU)", flush=True)
 
 
 def table(results: dict) -> list[str]:
     """The Markdown table of one run."""
     wanted = {phase: words for phase, words in MINUTES}
 
-    def row(setup, load, average):
+    def row(setup, load, minute):
         share = f"{load['quick']} ({100 * load['quick'] / max(load['sent'], 1):.1f} %)"
-        return (f"| {setup} | {wanted[load['phase']]} | {load['target_rate']:g} | {load['throughput']} | "
+        # CPU for the whole setup (both nodes, PostgreSQL, the load generator): on the setup's rows only.
+        cpu = f"{1000 * minute['bench_cpu_s'] / max(minute['sent'], 1):.1f}" if load is minute else ""
+        return (f"| {setup} | {wanted[minute['phase']]} | {load['target_rate']:g} | {load['throughput']} | "
                 f"{load.get('p50_ms', '—')} | {load.get('p95_ms', '—')} | {load.get('p99_ms', '—')} | "
-                f"{load['errors']} | {share} | {average} |")
+                f"{load['errors']} | {share} | {cpu} | {minute['load_average_before']} | "
+                f"{100 * minute['others_cpu_share']:.0f} % |")
 
     lines = ["| setup | minute | target /s | answered /s | p50 ms | p95 ms | p99 ms | errors "
-             "| by keywords alone | load average before |",
-             "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
+             "| by keywords alone | CPU ms a message | load average before | other jobs' CPU |",
+             "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
     nodes = results["two_nodes"]
     sqlite = results["sqlite"]
     for load in nodes["loads"]:
-        lines.append(row(f"PostgreSQL, 2 nodes × {nodes['workers_per_node']} worker", load,
-                         load["load_average_before"]))
+        lines.append(row(f"PostgreSQL, 2 nodes × {nodes['workers_per_node']} worker", load, load))
         for name, part in load["by_node"].items():
-            lines.append(row(f"… node {name}", {**part, "phase": load["phase"]}, load["load_average_before"]))
+            lines.append(row(f"… node {name}", part, load))
     for load in sqlite["loads"]:
-        lines.append(row(f"SQLite, 1 node × {sqlite['workers']} workers", load, load["load_average_before"]))
+        lines.append(row(f"SQLite, 1 node × {sqlite['workers']} workers", load, load))
     lines += ["", f"{results['size']:,} claims, Zipf messages, {results['duration_s']:g} s a minute; "
               f"measured {results['measured']} UTC at {results['commit']} ({results['machine']['cores']} cores, "
               f"shared). PostgreSQL: import {nodes['import_s']} s, index rebuild on node A "
@@ -226,7 +289,8 @@ def main():
     results["two_nodes"] = two_nodes(inst, args.database_url, pool, args.rate, args.duration, args.node_workers,
                                      args.workdir / f"nodes-{args.size}")
     print(f"one node on SQLite, {args.sqlite_workers} workers", flush=True)
-    results["sqlite"] = one_sqlite_node(inst, pool, args.rate, args.duration, args.sqlite_workers)
+    results["sqlite"] = one_sqlite_node(inst, pool, args.rate, args.duration, args.sqlite_workers,
+                                        postgres_port_of(args.database_url))
     RESULTS.parent.mkdir(exist_ok=True)
     RESULTS.write_text(json.dumps(results, indent=1))
     lines = table(results)
