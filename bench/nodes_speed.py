@@ -75,6 +75,25 @@ def load_average() -> float:
     return round(os.getloadavg()[0], 2)
 
 
+def waiting(port: int) -> int:
+    """Connections waiting to be accepted on a loopback listening port (/proc/net/tcp's rx_queue)."""
+    for line in open("/proc/net/tcp").readlines()[1:]:
+        fields = line.split()
+        if fields[1].endswith(f":{port:04X}") and fields[3] == "0A":  # 0A: LISTEN
+            return int(fields[4].split(":")[1], 16)
+    return 0
+
+
+def drained(ports: list[int], timeout: float = 300) -> float:
+    """Wait until nothing waits on these servers' sockets (an overloaded minute leaves a queue of
+    requests whose senders gave up: the next minute must not inherit it); give the seconds waited."""
+    started = time.perf_counter()
+    while any(waiting(port) for port in ports) and time.perf_counter() - started < timeout:
+        time.sleep(0.5)
+    time.sleep(1)  # the requests the workers accepted last
+    return round(time.perf_counter() - started, 1)
+
+
 class OthersCpu:
     """The share of the machine's CPU that other jobs took while a minute ran: all busy time less
     this bench's own (its process tree, the load generator included, and its PostgreSQL cluster:
@@ -159,6 +178,7 @@ def two_nodes(inst: speed.Instance, database_url: str, pool: Path, rate: float, 
         for node in nodes:
             speed.warm(node)
         for skip, (phase, _) in enumerate(MINUTES):
+            waited = drained([node.port for node in nodes])
             before = [quick(node.log()) for node in nodes]
             average = load_average()
             with OthersCpu(postgres_port) as others:
@@ -170,7 +190,7 @@ def two_nodes(inst: speed.Instance, database_url: str, pool: Path, rate: float, 
             # loadgen's parts are keyed by URL, in the order given: A's first.
             result["by_node"] = {name: {**part, "quick": count} for name, part, count
                                  in zip(("A", "B"), result["by_node"].values(), counts)}
-            report["loads"].append({"phase": phase, "load_average_before": average,
+            report["loads"].append({"phase": phase, "load_average_before": average, "drain_wait_s": waited,
                                     "others_cpu_share": others.share, "bench_cpu_s": others.ours_s, **result})
             show("two nodes", phase, result, average, others.share)
             for name, part in result["by_node"].items():
@@ -191,6 +211,7 @@ def one_sqlite_node(inst: speed.Instance, pool: Path, rate: float, duration: flo
         report["cold_start_s"] = round(server.cold_start(), 2)
         speed.warm(server)
         for skip, (phase, _) in enumerate(MINUTES):
+            waited = drained([inst.port])
             before = quick(log.read_text(errors="replace"))
             average = load_average()
             with OthersCpu(postgres_port) as others:
@@ -198,7 +219,7 @@ def one_sqlite_node(inst: speed.Instance, pool: Path, rate: float, duration: flo
                                            False, inst.folder / f"load-nodes-bench-{phase}.json",
                                            skip=skip * int(rate * duration))
             result["quick"] = quick(log.read_text(errors="replace")) - before
-            report["loads"].append({"phase": phase, "load_average_before": average,
+            report["loads"].append({"phase": phase, "load_average_before": average, "drain_wait_s": waited,
                                     "others_cpu_share": others.share, "bench_cpu_s": others.ours_s, **result})
             show("sqlite", phase, result, average, others.share)
     return report
