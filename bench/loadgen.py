@@ -8,6 +8,10 @@ Latency is counted from the moment a request was due, so queueing in the generat
     python bench/loadgen.py --url http://127.0.0.1:5000 --token T --messages msgs.json \
         --rate 120 --duration 60 --out result.json [--distinct] [--zipf 1.0] [--senders 500]
 
+Several --url (app nodes behind one load balancer): request i goes to the (i mod n)th, as a
+round-robin balancer sends them, each signed for --public-url (the address Twilio calls, which
+every node is configured with); the summary then has each node's figures too.
+
 `msgs.json` is a list of {"kind": ..., "body": ...}. By default messages are drawn with Zipf
 popularity (a few keywords asked by many, a long tail asked once); --distinct sends each
 message at most once, in order, so no cache can help.
@@ -24,8 +28,8 @@ import numpy as np
 from twilio.request_validator import RequestValidator
 
 
-def prepare(url, token, messages, count, distinct, zipf, senders, seed, run_id, skip=0):
-    """Build `count` signed HTTP requests (bytes) and the kind of each."""
+def prepare(urls, token, messages, count, distinct, zipf, senders, seed, run_id, skip=0, public_url=None):
+    """Build `count` signed HTTP requests (bytes), the (host, port) each goes to, and the kind of each."""
     rng = random.Random(seed)
     order = list(range(len(messages)))
     rng.shuffle(order)
@@ -39,22 +43,24 @@ def prepare(url, token, messages, count, distinct, zipf, senders, seed, run_id, 
         draws = np.random.default_rng(seed).choice(len(order), skip + count, p=weights / weights.sum())
         picks = [order[i] for i in draws[skip:]]
     validator = RequestValidator(token)
-    target = url.rstrip("/") + "/whatsapp"
-    parsed = urllib.parse.urlsplit(target)
-    requests, kinds = [], []
+    targets = [urllib.parse.urlsplit(url.rstrip("/") + "/whatsapp") for url in urls]
+    requests, kinds, addresses = [], [], []
     for i, pick in enumerate(picks):
         message = messages[pick]
         params = {"MessageSid": f"SM{run_id}{i:09d}", "AccountSid": "ACbench", "NumMedia": "0",
                   "From": f"whatsapp:+62812{rng.randrange(senders):07d}", "To": "whatsapp:+14155238886",
                   "Body": message["body"]}
         body = urllib.parse.urlencode(params).encode()
-        signature = validator.compute_signature(target, params)
+        parsed = targets[i % len(targets)]
+        signature = validator.compute_signature((public_url.rstrip("/") + "/whatsapp") if public_url
+                                                else parsed.geturl(), params)
         head = (f"POST {parsed.path} HTTP/1.1\r\nHost: {parsed.netloc}\r\n"
                 f"Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {len(body)}\r\n"
                 f"X-Twilio-Signature: {signature}\r\nConnection: close\r\n\r\n").encode()
         requests.append(head + body)
         kinds.append(message["kind"])
-    return parsed.hostname, parsed.port, requests, kinds
+        addresses.append((parsed.hostname, parsed.port))
+    return addresses, requests, kinds
 
 
 async def one(host, port, payload, due, timeout):
@@ -75,14 +81,16 @@ async def one(host, port, payload, due, timeout):
         return time.perf_counter() - due, 0, type(exc).__name__
 
 
-async def run(host, port, requests, rate, timeout):
+async def run(addresses, requests, rate, timeout):
     start = time.perf_counter() + 0.2
-    tasks = [asyncio.create_task(one(host, port, r, start + i / rate, timeout)) for i, r in enumerate(requests)]
+    tasks = [asyncio.create_task(one(host, port, r, start + i / rate, timeout))
+             for i, ((host, port), r) in enumerate(zip(addresses, requests))]
     results = await asyncio.gather(*tasks)
     return results, time.perf_counter() - start
 
 
-def summarize(results, kinds, elapsed, rate, duration):
+def summarize(results, kinds, elapsed, rate, duration, nodes=None):
+    """Percentiles, errors and answers a second, overall, by kind and (given each request's node) by node."""
     lat = np.array([r[0] for r in results]) * 1000
     errors = [r[2] for r in results if r[2]]
     ok = lat[[not r[2] for r in results]]
@@ -97,14 +105,25 @@ def summarize(results, kinds, elapsed, rate, duration):
     for kind in sorted(set(kinds)):
         mask = np.array([k == kind for k in kinds])
         by_kind[kind] = {"count": int(mask.sum()), **pct(lat[mask])}
-    return {"target_rate": rate, "duration_s": duration, "sent": len(results),
-            "answered": int(len(ok)), "errors": len(errors), "error_kinds": sorted(set(errors))[:5],
-            "throughput": round(len(ok) / elapsed, 1), **pct(lat), "by_kind": by_kind}
+    summary = {"target_rate": rate, "duration_s": duration, "sent": len(results),
+               "answered": int(len(ok)), "errors": len(errors), "error_kinds": sorted(set(errors))[:5],
+               "throughput": round(len(ok) / elapsed, 1), **pct(lat), "by_kind": by_kind}
+    if nodes and len(set(nodes)) > 1:
+        summary["by_node"] = {}
+        for node in dict.fromkeys(nodes):
+            mine = [i for i, n in enumerate(nodes) if n == node]
+            part = summarize([results[i] for i in mine], [kinds[i] for i in mine], elapsed,
+                             rate * len(mine) / len(results), duration)
+            part.pop("by_kind")
+            summary["by_node"][node] = part
+    return summary
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--url", required=True)
+    parser.add_argument("--url", required=True, action="append",
+                        help="Where to send; given several times, round robin over them.")
+    parser.add_argument("--public-url", help="The URL to sign for (default: each --url).")
     parser.add_argument("--token", required=True)
     parser.add_argument("--messages", required=True)
     parser.add_argument("--rate", type=float, default=50)
@@ -122,10 +141,11 @@ def main():
     args = parser.parse_args()
     messages = json.load(open(args.messages, encoding="utf-8"))
     count = int(args.rate * args.duration)
-    host, port, requests, kinds = prepare(args.url, args.token, messages, count, args.distinct,
-                                          args.zipf, args.senders, args.seed, args.run_id, args.skip)
-    results, elapsed = asyncio.run(run(host, port, requests, args.rate, args.timeout))
-    summary = summarize(results, kinds, elapsed, args.rate, args.duration)
+    addresses, requests, kinds = prepare(args.url, args.token, messages, count, args.distinct, args.zipf,
+                                         args.senders, args.seed, args.run_id, args.skip, args.public_url)
+    results, elapsed = asyncio.run(run(addresses, requests, args.rate, args.timeout))
+    nodes = [args.url[i % len(args.url)] for i in range(len(results))]
+    summary = summarize(results, kinds, elapsed, args.rate, args.duration, nodes)
     text = json.dumps(summary, indent=1)
     if args.out:
         # Every request too: (due second, latency ms, kind, error), for timelines.

@@ -285,16 +285,7 @@ class Server:
 
     def webhook(self, body: str, sid: str, timeout: float = 30) -> tuple[int, str]:
         """Send one signed message from a sender of its own (so no rate limit gets in the way)."""
-        from twilio.request_validator import RequestValidator
-        params = {"MessageSid": sid, "AccountSid": "ACbench", "NumMedia": "0",
-                  "From": f"whatsapp:+6289{secrets.randbelow(10 ** 9):09d}", "To": "whatsapp:+14155238886",
-                  "Body": body}
-        url = self.inst.url + "/whatsapp"
-        signature = RequestValidator(self.inst.secrets["TWILIO_AUTH_TOKEN"]).compute_signature(url, params)
-        request = urllib.request.Request(url, urllib.parse.urlencode(params).encode(),
-                                         {"X-Twilio-Signature": signature})
-        with urllib.request.urlopen(request, timeout=timeout) as response:
-            return response.status, response.read().decode()
+        return signed_webhook(self.inst.url, self.inst.secrets["TWILIO_AUTH_TOKEN"], body, sid, timeout=timeout)
 
     def cold_start(self) -> float:
         """Seconds from starting gunicorn to the first answered webhook (a search: each worker
@@ -316,12 +307,27 @@ class Server:
         return matches[0]["id"] if matches else None
 
 
+def signed_webhook(url: str, token: str, body: str, sid: str, public_url: str | None = None,
+                   timeout: float = 30) -> tuple[int, str]:
+    """POST one message to `url`'s webhook, signed for `public_url` (default: `url`), from a new sender."""
+    from twilio.request_validator import RequestValidator
+    params = {"MessageSid": sid, "AccountSid": "ACbench", "NumMedia": "0",
+              "From": f"whatsapp:+6289{secrets.randbelow(10 ** 9):09d}", "To": "whatsapp:+14155238886",
+              "Body": body}
+    signature = RequestValidator(token).compute_signature((public_url or url) + "/whatsapp", params)
+    request = urllib.request.Request(url + "/whatsapp", urllib.parse.urlencode(params).encode(),
+                                     {"X-Twilio-Signature": signature})
+    with urllib.request.urlopen(request, timeout=timeout) as response:
+        return response.status, response.read().decode()
+
+
 def warm(server: Server, rounds: int = 3) -> None:
     """Make every worker load its index before the clock starts."""
     from concurrent.futures import ThreadPoolExecutor
+    run = secrets.token_hex(4)  # new MessageSids: a repeated one is answered as a replay, without a search
     with ThreadPoolExecutor(server.workers * 2) as pool:
         for r in range(rounds):
-            list(pool.map(lambda i: server.webhook(f"cek hoaks vaksin {r} {i}", f"SMwarm{r}{i:04d}"),
+            list(pool.map(lambda i: server.webhook(f"cek hoaks vaksin {r} {i}", f"SMwarm{run}{r}{i:04d}"),
                           range(server.workers * 4)))
 
 
@@ -353,11 +359,19 @@ def publish_to_searchable(inst: Instance, server: Server, trials: int) -> list[f
 def load(server: Server, messages: Path, rate: float, duration: float, distinct: bool, tag: str,
          wait: bool = True, skip: int = 0):
     """Run the load generator in its own process and give its summary (or the process)."""
-    out = server.inst.folder / f"load-{tag}.json"
-    command = [sys.executable, str(ROOT / "bench" / "loadgen.py"), "--url", server.inst.url,
-               "--token", server.inst.secrets["TWILIO_AUTH_TOKEN"], "--messages", str(messages),
+    return run_loadgen([server.inst.url], server.inst.secrets["TWILIO_AUTH_TOKEN"], messages, rate, duration,
+                       distinct, server.inst.folder / f"load-{tag}.json", wait=wait, skip=skip)
+
+
+def run_loadgen(urls: list[str], token: str, messages: Path, rate: float, duration: float, distinct: bool,
+                out: Path, wait: bool = True, skip: int = 0, public_url: str | None = None):
+    """Run bench/loadgen.py against `urls` (round robin) and give its summary (or the process)."""
+    command = [sys.executable, str(ROOT / "bench" / "loadgen.py"), *(a for url in urls for a in ("--url", url)),
+               "--token", token, "--messages", str(messages),
                "--rate", str(rate), "--duration", str(duration), "--senders", "2000",
                "--seed", "1", "--skip", str(skip), "--out", str(out)]  # the same messages in every run
+    if public_url:
+        command += ["--public-url", public_url]
     if distinct:
         command.append("--distinct")
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL)
@@ -370,11 +384,14 @@ def load(server: Server, messages: Path, rate: float, duration: float, distinct:
     return result
 
 
+QUICK_LINE = "searched by keywords alone"  # tipline/conversation.py's log line, no message text in it
+
+
 def quick_answers(inst: Instance) -> int:
     """Count the messages the server searched by keywords alone because others were waiting
-    (tipline/backlog.py; the server's log line, no message text in it)."""
+    (tipline/backlog.py)."""
     log = inst.folder / "gunicorn.log"
-    return log.read_text(errors="replace").count("searched by keywords alone") if log.exists() else 0
+    return log.read_text(errors="replace").count(QUICK_LINE) if log.exists() else 0
 
 
 def forget_query_vectors(inst: Instance) -> None:
