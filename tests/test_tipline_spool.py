@@ -86,13 +86,20 @@ def _wait(condition, seconds=30):
         time.sleep(0.05)
 
 
+def _sent_while_down(app, client, text, sid):
+    """Take the database away, send a message, check it was kept; give it and the way back."""
+    back = _database_down(app)
+    sent = message(text, sid=sid)
+    assert twiml_reply(post(client, sign, sent)) == replies.kept("id")
+    return sent, back
+
+
 @pytest.mark.sqlite_only("takes the database away by moving its SQLite file")
 def test_a_message_that_arrives_while_the_database_is_down_is_answered_once_it_is_back(tmp_path, kept):
     app, twilio = kept
     client = app.test_client()
-    back = _database_down(app)
-    down = message("apakah benar vaksin covid berisi microchip pelacak?", sid="SM" + "d" * 32)
-    assert twiml_reply(post(client, sign, down)) == replies.kept("id")
+    down, back = _sent_while_down(app, client, "apakah benar vaksin covid berisi microchip pelacak?",
+                                  "SM" + "d" * 32)
     files = list((tmp_path / "instance" / "spool").glob("*.json"))
     assert len(files) == 1
     assert NUMBER not in files[0].read_text() and NUMBER.removeprefix("whatsapp:") not in files[0].read_text()
@@ -116,9 +123,7 @@ def test_a_message_that_arrives_while_the_database_is_down_is_answered_once_it_i
 def test_a_kept_message_already_logged_elsewhere_is_forgotten_without_a_second_answer(tmp_path, kept):
     app, twilio = kept
     client = app.test_client()
-    back = _database_down(app)
-    first = message("vaksin chip", sid="SM" + "f" * 32)
-    assert twiml_reply(post(client, sign, first)) == replies.kept("id")
+    first, back = _sent_while_down(app, client, "vaksin chip", "SM" + "f" * 32)
     back()
     spool = app.extensions["tipline"].spool
     [(path, record)] = spool.take()  # as if another worker held it while Twilio retried
