@@ -240,7 +240,11 @@ def numbers_differ(a: Claim, b: Claim) -> bool:
     a $100 coupon against a $75 one, bansos of Rp 600 ribu against Rp 3,5 juta. A number only
     one of them states (a date in one title) says nothing: both must hold one of their own.
     """
-    mine, theirs = numbers_of(a), numbers_of(b)
+    return stated_apart(numbers_of(a), numbers_of(b))
+
+
+def stated_apart(mine: set[str], theirs: set[str]) -> bool:
+    """Say whether each of two sets of numbers (numbers_of) holds one the other lacks."""
     return bool(mine - theirs) and bool(theirs - mine)
 
 

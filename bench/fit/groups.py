@@ -33,7 +33,7 @@ from pathlib import Path
 import numpy as np
 
 from common import BENCH, Timer, document, encoder, read_set, setting  # first: puts the repo on sys.path
-from claims.groups import numbers_of  # noqa: I001
+from claims.groups import numbers_of, stated_apart  # noqa: I001
 from index.lexical import LexicalIndex
 from index.searcher import SIMILAR_CANDIDATES
 from index.text import tokenize
@@ -106,7 +106,7 @@ def replay(docs, vectors, numbers=True):
     stated = [numbers_of(h) for h in heads]
 
     def allowed(i, k):  # claims.groups.numbers_differ, on the numbers read once
-        return not numbers or not (stated[i] - stated[k] and stated[k] - stated[i])
+        return not numbers or not stated_apart(stated[i], stated[k])
     for i in order:
         doc = heads[i]
         if added:
