@@ -8,6 +8,7 @@ writes anything, in the caller's transaction.
 from __future__ import annotations
 
 import csv
+import errno
 import io
 import json
 import os
@@ -107,14 +108,29 @@ class SourceRow:
 # Reading
 
 
+_UNREADABLE = {  # the system's own words for these are English: ours are translated
+    errno.ENOENT: N_("%(path)s: no such file"),
+    errno.EACCES: N_("%(path)s: not allowed to read it"),
+    errno.EPERM: N_("%(path)s: not allowed to read it"),
+    errno.EISDIR: N_("%(path)s is a folder, not a file"),
+}
+
+
+def _cannot_read(path, exc: OSError) -> tuple[str, dict]:
+    """Give the message and its values for a file that could not be opened."""
+    message = _UNREADABLE.get(exc.errno)
+    if message is not None:
+        return message, {"path": path}
+    return N_("cannot read %(path)s: %(error)s"), {"path": path, "error": exc.strerror or exc}
+
+
 def _read_text(source: Source) -> str:
     """Return a file's text (UTF-8, BOM allowed); a decoding error names its line."""
     if isinstance(source, (str, os.PathLike)):
         try:
             payload: str | bytes = Path(source).read_bytes()
         except OSError as exc:
-            raise ClaimsRejected(ImportProblem(0, None, Reason(N_("cannot read %(path)s: %(error)s"), {
-                "path": source, "error": exc.strerror or exc}))) from None
+            raise ClaimsRejected(ImportProblem(0, None, Reason(*_cannot_read(source, exc)))) from None
     else:
         payload = source.read()
     if isinstance(payload, str):
@@ -339,8 +355,8 @@ def detect_format(path: str | os.PathLike[str]) -> str:
         with open(path, "rb") as handle:
             head = handle.read(65536).decode("utf-8-sig", errors="replace").lstrip()
     except OSError as exc:
-        raise UnknownFormat(N_("cannot read %(path)s: %(error)s"), path=path,
-                            error=exc.strerror or exc) from None
+        message, params = _cannot_read(path, exc)
+        raise UnknownFormat(message, **params) from None
     if not head:
         raise UnknownFormat(N_("%(path)s is empty; pass the format explicitly"), path=path)
     if head[0] in "<[":

@@ -487,3 +487,17 @@ def test_csv_export_has_a_header_and_pipe_joined_tags(session, tmp_path):
     lines = out.getvalue().splitlines()
     assert lines[0].startswith("id,title,claim,verdict,verdict_raw,summary,url,date,lang,tags")
     assert "banjir|foto" in out.getvalue()
+
+
+def test_a_file_that_cannot_be_opened_is_named_in_our_own_words(tmp_path):
+    """The system's reasons are English; ours are in the catalog (Indonesian on the pages)."""
+    for path, words in ((tmp_path / "missing.jsonl", "%(path)s: no such file"),
+                        (tmp_path, "%(path)s is a folder, not a file")):
+        with pytest.raises(ClaimsRejected) as rejected:
+            read_jsonl(path)
+        [problem] = rejected.value.problems
+        assert (problem.reason.message, dict(problem.reason.values)) == (words, {"path": path})
+        with pytest.raises(UnknownFormat) as unknown:
+            detect_format(path.with_suffix(".unknown") if path.suffix else path)
+        assert "Errno" not in str(unknown.value)
+    assert str(unknown.value) == f"{tmp_path} is a folder, not a file"
