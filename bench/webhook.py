@@ -517,6 +517,21 @@ def write_tables(results: dict) -> None:
             f"**{p['total_ms']:.2f}**" for p in profiles) + " |")
         lines.append("| encoder alone, same texts | " + " | ".join(
             f"{p['encoder_ms']:.2f}" for p in profiles) + " |")
+    samples = results.get("samples", [])
+    if samples:
+        parts = list(dict.fromkeys(part for r in samples for part in r["parts_ms"]))
+        lines += ["", "Sampled through gunicorn (py-spy on the one worker, `--sample`; ms of the worker's "
+                  "time per message, by the part its innermost known frame is in):", "",
+                  "| part | " + " | ".join(f"{r['label']} ({r['commit']}, {r['at']}, load {r['loadavg'][0]:.2f})"
+                                           for r in samples) + " |",
+                  "| --- |" + " ---: |" * len(samples)]
+        for part in parts:
+            lines.append(f"| {part} | " + " | ".join(
+                f"{r['parts_ms'][part]:.2f}" if part in r["parts_ms"] else "—" for r in samples) + " |")
+        lines.append("| **the worker, all parts** | " + " | ".join(
+            f"**{sum(r['parts_ms'].values()):.2f}**" for r in samples) + " |")
+        lines.append("| wall time per message, client side | " + " | ".join(
+            f"{r['wall_ms_per_message']:.2f}" for r in samples) + " |")
     write_block("webhook-bench", lines)
 
 
