@@ -10,7 +10,8 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
 from claims.db import get_session
-from claims.groups import PairNotOpen, count_open_pairs, decide_pair, numbers_apart, open_pairs
+from claims.groups import (PairNotOpen, count_open_pairs, decide_pair, groups_of, numbers_apart,
+                          open_pairs)
 
 from .auth import actor, bp
 
@@ -24,9 +25,11 @@ def pairs():
     db = get_session()
     page = max(1, request.args.get("page", 1, type=int) or 1)
     total = count_open_pairs(db)
-    rows = [(pair, a, b, numbers_apart(a, b) if pair.numbers_differ else None)
-            for pair, a, b in open_pairs(db, PAGE_SIZE, (page - 1) * PAGE_SIZE)]
-    return render_template("editors/pairs.html", rows=rows, total=total, page=page,
+    found = open_pairs(db, PAGE_SIZE, (page - 1) * PAGE_SIZE)
+    groups = groups_of(db, [c.id for _, a, b in found for c in (a, b)])
+    others = {claim_id: len(group.members) - 1 for claim_id, group in groups.items()}
+    rows = [(pair, a, b, numbers_apart(a, b) if pair.numbers_differ else None) for pair, a, b in found]
+    return render_template("editors/pairs.html", rows=rows, others=others, total=total, page=page,
                            pages=max(1, -(-total // PAGE_SIZE)))
 
 

@@ -16,23 +16,25 @@ from tests.editors_support import add_account, csrf, logged_in
 pytestmark = pytest.mark.db
 
 
-def row(claim_id, title, claim):
+def row(claim_id, title, claim, date):
     return {"id": claim_id, "title": title, "claim": claim, "summary": "Ringkasan.", "verdict": "HOAKS",
-            "url": f"https://cekfakta.example.org/{claim_id}"}
+            "url": f"https://cekfakta.example.org/{claim_id}", "date": date, "publisher": "Cek Fakta"}
 
 
 # Two debunks of one rumour worded apart: below the automatic threshold, inside the review band.
 GEMPA_1 = row("gempa-1", "BMKG memprediksi gempa besar di Jakarta minggu depan",
-              "Pesan berantai: BMKG umumkan gempa magnitudo besar akan mengguncang Jakarta minggu depan")
+              "Pesan berantai: BMKG umumkan gempa magnitudo besar akan mengguncang Jakarta minggu depan",
+              "2024-05-02")
 GEMPA_2 = row("gempa-2", "Pesan berantai ramalan gempa besar Jakarta dari BMKG",
-              "BMKG disebut meramalkan gempa dahsyat di Jakarta dalam waktu dekat")
+              "BMKG disebut meramalkan gempa dahsyat di Jakarta dalam waktu dekat", "2025-01-20")
 # One template, two amounts: above the threshold, refused because the numbers differ.
 BANSOS_600 = row("bansos-600", "Bansos Rp 600 ribu lewat tautan WhatsApp",
-                 "Daftar bansos tunai Rp 600 ribu lewat tautan WhatsApp ini")
+                 "Daftar bansos tunai Rp 600 ribu lewat tautan WhatsApp ini", "2024-08-11")
 BANSOS_3500 = row("bansos-3500", "Bansos Rp 3,5 juta lewat tautan WhatsApp",
-                  "Daftar bansos tunai Rp 3,5 juta lewat tautan WhatsApp ini")
+                  "Daftar bansos tunai Rp 3,5 juta lewat tautan WhatsApp ini", "2025-02-03")
 # Closest to the gempa pair, yet below the band.
-BANJIR = row("banjir", "Foto banjir lama disebut banjir hari ini", "Banjir besar melanda Semarang pagi ini")
+BANJIR = row("banjir", "Foto banjir lama disebut banjir hari ini", "Banjir besar melanda Semarang pagi ini",
+             "2025-01-05")
 LIBRARY = [GEMPA_1, BANSOS_600, BANJIR, GEMPA_2, BANSOS_3500]
 BAND = ("gempa-1", "gempa-2")
 NUMBERS = ("bansos-3500", "bansos-600")
@@ -137,6 +139,11 @@ def test_the_page_lists_both_side_by_side_most_similar_first(library):
     for r in (GEMPA_1, GEMPA_2, BANSOS_600):
         assert r["title"] in page and r["claim"] in page and r["url"] in page
     assert "2 pasangan menunggu ditinjau" in editor.get("/editors/dashboard").text
+    assert "dalam grup dengan" not in page
+    editor.post("/editors/claims/banjir/group", data={"action": "join", "other": "gempa-1", "csrf_token": csrf(editor)})
+    page = editor.get("/editors/pairs").text
+    side = page[page.index('data-pair="gempa-1 gempa-2"'):]
+    assert "dalam grup dengan 1 cek fakta lain" in side[:side.index("</article>")]
     english = editor.post("/lang", data={"lang": "en", "next": "/editors/pairs"}, follow_redirects=True).text
     assert "2 pairs wait" in english and "Same hoax" in english and "Numbers differ: 3,5 against 600" in english
 
