@@ -432,7 +432,8 @@ def decide_pair(session: Session, claim_id: str, other_id: str, same: bool, *, a
     when joined. The history of both fact-checks says so.
 
     Same: the one whose group is smaller joins the other's group (join_group), so a group of
-    several is not broken up. Different: every open pair between the two groups is closed too.
+    several is not broken up; its open pairs with that group are closed too. Different: every
+    open pair between the two groups is closed too.
     Raises PairNotOpen when the pair waits for no decision any more.
     """
     key = (min(claim_id, other_id), max(claim_id, other_id))
@@ -443,16 +444,14 @@ def decide_pair(session: Session, claim_id: str, other_id: str, same: bool, *, a
     pair, now = row[0], utcnow()
     sides = {key[0]: [c.id for c, _ in members(session, key[0])],
              key[1]: [c.id for c, _ in members(session, key[1])]}
-    group = None
+    group, mine, theirs = None, sides[key[0]], sides[key[1]]
     if same:
         mover, stayer = sorted(key, key=lambda side: (len(sides[side]), side != key[1]))
         group = join_group(session, mover, stayer, actor=actor)
-        closed = [pair]
-    else:
-        mine, theirs = sides[key[0]], sides[key[1]]
-        closed = list(session.scalars(select(HoaxPair).where(HoaxPair.status == OPEN, or_(
-            and_(HoaxPair.claim_id.in_(mine), HoaxPair.other_id.in_(theirs)),
-            and_(HoaxPair.claim_id.in_(theirs), HoaxPair.other_id.in_(mine))))))
+        mine, theirs = [mover], sides[stayer]  # the mover's old group-mates stay apart
+    closed = list(session.scalars(select(HoaxPair).where(HoaxPair.status == OPEN, or_(
+        and_(HoaxPair.claim_id.in_(mine), HoaxPair.other_id.in_(theirs)),
+        and_(HoaxPair.claim_id.in_(theirs), HoaxPair.other_id.in_(mine))))))
     for done in closed:
         done.status, done.actor, done.decided_at = (SAME if same else DIFFERENT), actor, now
     for me, you in (key, key[::-1]):

@@ -23,14 +23,15 @@ DECISIONS = {"same": True, "different": False}
 def pairs():
     """The pairs waiting for a decision, most similar first."""
     db = get_session()
-    page = max(1, request.args.get("page", 1, type=int) or 1)
     total = count_open_pairs(db)
+    pages = max(1, -(-total // PAGE_SIZE))
+    page = min(max(1, request.args.get("page", 1, type=int) or 1), pages)  # the last one, once cleared
     found = open_pairs(db, PAGE_SIZE, (page - 1) * PAGE_SIZE)
     groups = groups_of(db, [c.id for _, a, b in found for c in (a, b)])
     others = {claim_id: len(group.members) - 1 for claim_id, group in groups.items()}
     rows = [(pair, a, b, numbers_apart(a, b) if pair.numbers_differ else None) for pair, a, b in found]
     return render_template("editors/pairs.html", rows=rows, others=others, total=total, page=page,
-                           pages=max(1, -(-total // PAGE_SIZE)))
+                           pages=pages)
 
 
 @bp.post("/pairs/decide")

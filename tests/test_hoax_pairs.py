@@ -229,3 +229,47 @@ def test_the_page_and_decisions_need_a_login_and_the_csrf_token(library):
     with claims.db.session_scope(library) as session:
         found = group_ids(session, BAND)
         assert found["gempa-1"] != found["gempa-2"]
+
+
+# Three debunks of one cure: the first and third close enough to be grouped automatically, the
+# second in the band with both.
+KELAPA = [row("kelapa-1", "Air kelapa dan garam menyembuhkan Covid-19",
+              "Minum air kelapa dicampur garam setiap pagi menyembuhkan Covid-19", "2021-03-01"),
+          row("kelapa-3", "Minum air kelapa sembuhkan Covid-19", "Air kelapa bisa menyembuhkan pasien Covid-19",
+              "2021-07-01"),
+          row("kelapa-2", "Air kelapa muda campur jeruk nipis dan garam obat corona",
+              "Resep air kelapa muda, jeruk nipis dan garam membunuh virus corona dalam tiga hari", "2022-01-10")]
+
+
+@pytest.mark.parametrize("decision", ["same", "different"])
+def test_a_decision_holds_for_the_two_groups(app, tmp_path, decision):
+    import_rows(app, tmp_path, KELAPA)
+    with claims.db.session_scope(app) as session:
+        found = group_ids(session, ["kelapa-1", "kelapa-2", "kelapa-3"])
+    assert found["kelapa-1"] == found["kelapa-3"] != found["kelapa-2"]
+    assert set(pairs_of(app)) == {("kelapa-1", "kelapa-2"), ("kelapa-2", "kelapa-3")}
+    add_account(app)
+    editor = logged_in(app)
+    assert "dalam grup dengan 1 cek fakta lain" in editor.get("/editors/pairs").text
+    decide(editor, ("kelapa-1", "kelapa-2"), decision)
+    assert pairs_of(app) == {}  # the other pair between the two groups went with it
+    with claims.db.session_scope(app) as session:
+        found = group_ids(session, ["kelapa-1", "kelapa-2", "kelapa-3"])
+    if decision == "same":  # the one standing alone joined the group of two, which stays whole
+        assert found["kelapa-1"] == found["kelapa-2"] == found["kelapa-3"]
+    else:
+        assert found["kelapa-1"] == found["kelapa-3"] != found["kelapa-2"]
+        assert set(pairs_of(app, "different")) == {("kelapa-1", "kelapa-2"), ("kelapa-2", "kelapa-3")}
+
+
+def test_the_page_goes_page_by_page(library, monkeypatch):
+    import editors.pairs
+
+    monkeypatch.setattr(editors.pairs, "PAGE_SIZE", 1)
+    editor = logged_in(library)
+    first, second = editor.get("/editors/pairs").text, editor.get("/editors/pairs?page=2").text
+    assert 'data-pair="bansos-3500 bansos-600"' in first and 'data-pair="gempa-1 gempa-2"' not in first
+    assert 'data-pair="gempa-1 gempa-2"' in second and "2 / 2" in second
+    response = decide(editor, NUMBERS, "different", page=2)
+    assert response.headers["Location"].endswith("/editors/pairs?page=2")
+    assert 'data-pair="gempa-1 gempa-2"' in editor.get(response.headers["Location"]).text  # the last page
