@@ -34,6 +34,8 @@ from typing import Protocol
 
 from sqlalchemy import (Boolean, Float, ForeignKey, Index, Integer, String, and_, bindparam, delete,
                         func, or_, select, tuple_)
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Mapped, Session, aliased, mapped_column
 
 from claims.db import Base
@@ -354,7 +356,7 @@ def _record_pairs(session: Session, claims: Sequence[Claim], neighbours: dict[st
                   published: dict[str, Claim], found: dict[str, HoaxMember], review_from: float) -> int:
     """Record as pairs to review the neighbours from review_from in another group; give how many
     are new. A pair already recorded stays as it is (open, or as an editor decided it)."""
-    seen: dict[tuple[str, str], HoaxPair] = {}
+    seen: dict[tuple[str, str], dict] = {}
     for claim in claims:
         for other, score in neighbours.get(claim.id, []):
             if other == claim.id or other not in published or score < review_from:
@@ -364,9 +366,9 @@ def _record_pairs(session: Session, claims: Sequence[Claim], neighbours: dict[st
                 continue
             key = (min(claim.id, other), max(claim.id, other))
             if key not in seen:
-                seen[key] = HoaxPair(claim_id=key[0], other_id=key[1], similarity=round(float(score), 4),
-                                     numbers_differ=numbers_differ(claim, published[other]),
-                                     status=OPEN, created_at=utcnow())
+                seen[key] = {"claim_id": key[0], "other_id": key[1], "similarity": round(float(score), 4),
+                             "numbers_differ": numbers_differ(claim, published[other]),
+                             "status": OPEN, "created_at": utcnow()}
     if not seen:
         return 0
     keys = list(seen)
@@ -375,8 +377,11 @@ def _record_pairs(session: Session, claims: Sequence[Claim], neighbours: dict[st
         for known in session.execute(select(HoaxPair.claim_id, HoaxPair.other_id).where(
                 tuple_(HoaxPair.claim_id, HoaxPair.other_id).in_(chunk))):
             seen.pop(tuple(known), None)
-    session.add_all(seen.values())
-    session.flush()
+    if seen:
+        # Two publications at once may record one pair each: the second one's row is skipped.
+        dialect = session.get_bind().dialect.name
+        insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+        session.execute(insert(HoaxPair).on_conflict_do_nothing(), list(seen.values()))
     return len(seen)
 
 
@@ -441,7 +446,7 @@ def decide_pair(session: Session, claim_id: str, other_id: str, same: bool, *, a
                                               HoaxPair.other_id == key[1])).first()
     if row is None:
         raise PairNotOpen(f"{key[0]} / {key[1]}")
-    pair, now = row[0], utcnow()
+    now = utcnow()
     sides = {key[0]: [c.id for c, _ in members(session, key[0])],
              key[1]: [c.id for c, _ in members(session, key[1])]}
     group, mine, theirs = None, sides[key[0]], sides[key[1]]
