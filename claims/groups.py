@@ -425,11 +425,14 @@ def count_open_pairs(session: Session) -> int:
     return session.scalar(_open_pairs(func.count())) or 0
 
 
-def _log(session: Session, claim_id: str, action: str, other_id: str, actor: str) -> None:
-    """Write an editor's hoax decision into a fact-check's history (the revision stays)."""
+def log_hoax_change(session: Session, claim_id: str, action: str, other_id: str, *, actor: str,
+                    left: bool = False) -> None:
+    """Write an editor's hoax decision into a fact-check's history: "same_hoax" or "other_hoax"
+    as other_id, or "split_out" of other_id's group (left). The library's revision stays: the
+    fact-check's text did not change."""
     revision = session.scalar(select(LibraryState.revision).where(LibraryState.id == 1)) or 0
-    session.add(ClaimHistory(claim_id=claim_id, revision=revision, action=action,
-                             changes={"other": [None, other_id]}, actor=actor, at=utcnow()))
+    session.add(ClaimHistory(claim_id=claim_id, revision=revision, action=action, actor=actor, at=utcnow(),
+                             changes={"other": [other_id, None] if left else [None, other_id]}))
 
 
 def decide_pair(session: Session, claim_id: str, other_id: str, same: bool, *, actor: str) -> int | None:
@@ -460,7 +463,7 @@ def decide_pair(session: Session, claim_id: str, other_id: str, same: bool, *, a
     for done in closed:
         done.status, done.actor, done.decided_at = (SAME if same else DIFFERENT), actor, now
     for me, you in (key, key[::-1]):
-        _log(session, me, "same_hoax" if same else "other_hoax", you, actor)
+        log_hoax_change(session, me, "same_hoax" if same else "other_hoax", you, actor=actor)
     session.flush()
     return group
 
@@ -532,6 +535,6 @@ def join_group(session: Session, claim_id: str, other_id: str, *, actor: str) ->
 __all__ = [
     "AUTO", "DIFFERENT", "OPEN", "SAME", "GroupNew", "GroupReport", "HoaxGroup", "HoaxMember", "HoaxPair",
     "PairNotOpen", "Similar", "assign_groups", "best_member", "confirm_group", "confirmed_ids",
-    "count_open_pairs", "decide_pair", "find_pairs", "group_ids", "join_group", "members",
+    "count_open_pairs", "decide_pair", "find_pairs", "group_ids", "join_group", "log_hoax_change", "members",
     "numbers_apart", "open_pairs", "published_groups", "split_out", "ungrouped_published",
 ]
