@@ -47,7 +47,8 @@ def pair_decide():
         db.commit()
     except PairNotOpen:
         db.rollback()
-        flash(_("This pair no longer waits: decided already, or a fact-check was unpublished or joined."), "error")
+        flash(_("This pair no longer waits: decided already, or a fact-check was unpublished or joined."),
+              "error")
     else:
         flash(_("Joined: one hoax.") if DECISIONS[decision] else _("Marked as different hoaxes."), "ok")
     return redirect(url_for("editors.pairs", page=request.form.get("page", type=int) or None))

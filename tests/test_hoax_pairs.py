@@ -113,7 +113,8 @@ def test_publishing_from_the_form_records_the_pair(app, tmp_path):
     add_account(app)
     editor = logged_in(app)
     assert pairs_of(app) == {}
-    response = editor.post("/editors/claims/gempa-2/status", data={"action": "publish", "csrf_token": csrf(editor)})
+    response = editor.post("/editors/claims/gempa-2/status",
+                           data={"action": "publish", "csrf_token": csrf(editor)})
     assert response.status_code == 302
     assert set(pairs_of(app)) == {BAND}
 
@@ -140,7 +141,8 @@ def test_the_page_lists_both_side_by_side_most_similar_first(library):
         assert r["title"] in page and r["claim"] in page and r["url"] in page
     assert "2 pasangan menunggu ditinjau" in editor.get("/editors/dashboard").text
     assert "dalam grup dengan" not in page
-    editor.post("/editors/claims/banjir/group", data={"action": "join", "other": "gempa-1", "csrf_token": csrf(editor)})
+    editor.post("/editors/claims/banjir/group",
+                data={"action": "join", "other": "gempa-1", "csrf_token": csrf(editor)})
     page = editor.get("/editors/pairs").text
     side = page[page.index('data-pair="gempa-1 gempa-2"'):]
     assert "dalam grup dengan 1 cek fakta lain" in side[:side.index("</article>")]
@@ -164,8 +166,8 @@ def test_same_hoax_joins_them_and_the_tipline_then_offers_one(library):
     with claims.db.session_scope(library) as session:
         found = group_ids(session, BAND)
         assert found["gempa-1"] == found["gempa-2"]
-        members = {m.claim_id: m for m in session.scalars(select(HoaxMember).where(HoaxMember.claim_id.in_(BAND)))}
-        assert all(m.confirmed and m.actor == "redaksi" for m in members.values())
+        joined = session.scalars(select(HoaxMember).where(HoaxMember.claim_id.in_(BAND))).all()
+        assert len(joined) == 2 and all(m.confirmed and m.actor == "redaksi" for m in joined)
         for me, you in (BAND, BAND[::-1]):
             last = claim_history(session, me)[-1]
             assert (last.action, last.actor, last.changes) == ("same_hoax", "redaksi", {"other": [None, you]})
@@ -173,7 +175,8 @@ def test_same_hoax_joins_them_and_the_tipline_then_offers_one(library):
     after = client.get("/api/search?q=ramalan+gempa+besar+Jakarta+BMKG&k=3").get_json()["matches"]
     shown = [m["id"] for m in after if m["id"] in BAND]
     assert len(shown) == 1
-    assert [a["id"] for a in next(m for m in after if m["id"] in BAND)["also"]] == [i for i in BAND if i not in shown]
+    also = next(m for m in after if m["id"] in BAND)["also"]
+    assert [a["id"] for a in also] == [i for i in BAND if i not in shown]
     page = editor.get("/editors/pairs").text
     assert 'data-pair="gempa-1 gempa-2"' not in page and "1 pasangan menunggu" in page
     history = editor.get("/editors/claims/gempa-2/edit").text
@@ -217,7 +220,8 @@ def test_the_page_and_decisions_need_a_login_and_the_csrf_token(library):
     anonymous = library.test_client()
     response = anonymous.get("/editors/pairs")
     assert response.status_code == 302 and "/editors/login" in response.headers["Location"]
-    response = anonymous.post("/editors/pairs/decide", data={"claim": BAND[0], "other": BAND[1], "decision": "same"})
+    response = anonymous.post("/editors/pairs/decide",
+                              data={"claim": BAND[0], "other": BAND[1], "decision": "same"})
     assert response.status_code in (302, 400)
     editor = logged_in(library)
     response = editor.post("/editors/pairs/decide", data={"claim": BAND[0], "other": BAND[1], "decision": "same"})
