@@ -9,7 +9,7 @@ from tests.conftest import LiveServer, make_app
 from tests.test_browser_editors import create_admin, log_in, shot
 from tests.test_hoax_pairs import BAND, LIBRARY, NUMBERS, import_rows
 
-pytestmark = [pytest.mark.browser, pytest.mark.db]
+pytestmark = [pytest.mark.browser, pytest.mark.db, pytest.mark.slow]
 
 
 def test_clear_the_pairs_from_the_dashboard(tmp_path, browser):

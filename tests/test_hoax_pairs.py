@@ -13,7 +13,7 @@ from claims.store import claim_history, save_claim
 from tests.conftest import make_app
 from tests.editors_support import add_account, csrf, logged_in
 
-pytestmark = pytest.mark.db
+pytestmark = [pytest.mark.db, pytest.mark.slow]  # the shipped encoder: its cosines are the point
 
 
 def row(claim_id, title, claim, date):
