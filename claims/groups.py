@@ -13,6 +13,15 @@ template differ. How similar two fact-checks are is not known here (claims/ know
 search): the caller hands a ``Similar`` function in. Editors confirm a group, split a
 fact-check out of one, or join it to another fact-check's group; an editor's choice is never
 undone by the automatic grouping.
+
+Review pairs (``HoaxPair``): many fact-checks of one hoax are a little less similar than the
+automatic grouping asks, where joining them automatically would also join different hoaxes; and
+the automatic grouping refuses near-identical ones whose numbers differ. Only an editor can tell
+those apart, so the grouping records them as it goes: each published fact-check's neighbours from
+``review_from`` up that end in another group become a pair to review. An editor says "same hoax"
+(the two are joined, confirmed) or "different" (the pair, and every other pair between the two
+groups, is closed for good, whatever later edits change). ``find_pairs`` records them for a library
+grouped before pairs existed.
 """
 
 from __future__ import annotations
@@ -23,12 +32,15 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Protocol
 
-from sqlalchemy import Boolean, Float, ForeignKey, Integer, String, bindparam, delete, select
-from sqlalchemy.orm import Mapped, Session, mapped_column
+from sqlalchemy import (Boolean, Float, ForeignKey, Index, Integer, String, and_, bindparam, delete,
+                        func, or_, select, tuple_)
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Mapped, Session, aliased, mapped_column
 
 from claims.db import Base
 from claims.errors import ClaimNotFound
-from claims.models import ID_MAX, Claim, UTCDateTime, utcnow
+from claims.models import ID_MAX, Claim, ClaimHistory, LibraryState, UTCDateTime, utcnow
 from claims.verdicts import UNRATED
 
 AUTO = "auto"  # the actor of a membership the library made by itself
@@ -50,6 +62,9 @@ class GroupNew(Protocol):
     def similar(self, claims: Sequence[Claim], fresh: bool = True) -> dict[str, list[tuple[str, float]]]:
         """Give the published claims most similar to each of these (a ``Similar``); fresh: after
         the search index caught up with the library (False: as it stands, which is quicker)."""
+
+    def pairs(self, session: Session, claim_ids: Sequence[str], fresh: bool = True) -> int:
+        """Record the review pairs of these published claims (find_pairs); give how many are new."""
 
 
 class HoaxGroup(Base):
@@ -81,6 +96,38 @@ class HoaxMember(Base):
         return f"<HoaxMember {self.claim_id!r} group {self.group_id} {state}>"
 
 
+OPEN, SAME, DIFFERENT = "open", "same", "different"  # a review pair's states
+
+
+class HoaxPair(Base):
+    """Two published fact-checks in different groups that may debunk the same hoax: for an editor.
+
+    Each pair once: ``claim_id`` is the smaller id. ``numbers_differ``: the automatic grouping
+    would not join them because each states a number the other does not.
+    """
+
+    __tablename__ = "hoax_pairs"
+    __table_args__ = (Index("ix_hoax_pairs_status_similarity", "status", "similarity"),)
+
+    claim_id: Mapped[str] = mapped_column(
+        String(ID_MAX), ForeignKey("claims.id", ondelete="CASCADE"), primary_key=True)
+    other_id: Mapped[str] = mapped_column(
+        String(ID_MAX), ForeignKey("claims.id", ondelete="CASCADE"), primary_key=True, index=True)
+    similarity: Mapped[float] = mapped_column(Float)
+    numbers_differ: Mapped[bool] = mapped_column(Boolean, default=False)
+    status: Mapped[str] = mapped_column(String(16), default=OPEN)  # open | same | different
+    actor: Mapped[str | None] = mapped_column(String(200), nullable=True)  # who decided
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+    def __repr__(self) -> str:
+        return f"<HoaxPair {self.claim_id!r} {self.other_id!r} {self.status}>"
+
+
+class PairNotOpen(LookupError):
+    """The pair is not waiting for a decision: decided already, or one side is gone or joined."""
+
+
 @dataclass
 class GroupReport:
     """What a grouping pass did."""
@@ -88,6 +135,7 @@ class GroupReport:
     grouped: int = 0  # fact-checks that joined another one's group
     alone: int = 0  # fact-checks that started a group of their own
     joined: list[tuple[str, str, float]] = field(default_factory=list)  # (claim, matched, similarity)
+    pairs: int = 0  # new pairs for an editor to review
 
 
 # ---------------------------------------------------------------------------------------------
@@ -233,6 +281,17 @@ def numbers_of(claim: Claim) -> set[str]:
     return {re.sub(r"[.,]", "", number).lstrip("0") or "0" for number in _NUMBER.findall(text)}
 
 
+def numbers_apart(a: Claim, b: Claim) -> tuple[list[str], list[str]]:
+    """Give the numbers each of two fact-checks states and the other does not, as stated."""
+    def stated(claim: Claim) -> dict[str, str]:
+        text = " ".join(part for part in (claim.title, claim.claim) if part)
+        return {re.sub(r"[.,]", "", n).lstrip("0") or "0": n for n in reversed(_NUMBER.findall(text))}
+
+    mine, theirs = stated(a), stated(b)
+    return ([mine[k] for k in sorted(mine.keys() - theirs.keys())],
+            [theirs[k] for k in sorted(theirs.keys() - mine.keys())])
+
+
 def numbers_differ(a: Claim, b: Claim) -> bool:
     """Say whether each of two fact-checks states a number the other does not.
 
@@ -249,14 +308,15 @@ def stated_apart(mine: set[str], theirs: set[str]) -> bool:
 
 
 def assign_groups(session: Session, claim_ids: Iterable[str], similar: Similar,
-                  threshold: float) -> GroupReport:
+                  threshold: float, review_from: float | None = None) -> GroupReport:
     """Group published claims that are not grouped yet: each joins its most similar one's group.
 
     In the order given (an import's order): a claim whose most similar published claim reaches
     the threshold joins that claim's group (a claim not grouped yet gets a group with it);
     otherwise it starts a group of its own. A neighbour whose numbers differ from the claim's
     (``numbers_differ``) is passed over for the next one. Claims already grouped, drafts and retired claims
-    are left as they are. One call of ``similar`` for the whole batch.
+    are left as they are. One call of ``similar`` for the whole batch. review_from: the
+    neighbours from this similarity that end in another group become pairs to review (None: none).
     """
     wanted = list(dict.fromkeys(claim_ids))
     found = _memberships(session, wanted)
@@ -287,7 +347,125 @@ def assign_groups(session: Session, claim_ids: Iterable[str], similar: Similar,
         report.grouped += 1
         report.joined.append((claim.id, other, score))
     session.flush()
+    if review_from is not None:
+        report.pairs = _record_pairs(session, todo, neighbours, published, found, review_from)
     return report
+
+
+def _record_pairs(session: Session, claims: Sequence[Claim], neighbours: dict[str, list[tuple[str, float]]],
+                  published: dict[str, Claim], found: dict[str, HoaxMember], review_from: float) -> int:
+    """Record as pairs to review the neighbours from review_from in another group; give how many
+    are new. A pair already recorded stays as it is (open, or as an editor decided it)."""
+    seen: dict[tuple[str, str], dict] = {}
+    for claim in claims:
+        for other, score in neighbours.get(claim.id, []):
+            if other == claim.id or other not in published or score < review_from:
+                continue
+            mine, theirs = found.get(claim.id), found.get(other)
+            if mine is not None and theirs is not None and mine.group_id == theirs.group_id:
+                continue
+            key = (min(claim.id, other), max(claim.id, other))
+            if key not in seen:
+                seen[key] = {"claim_id": key[0], "other_id": key[1], "similarity": round(float(score), 4),
+                             "numbers_differ": numbers_differ(claim, published[other]),
+                             "status": OPEN, "created_at": utcnow()}
+    if not seen:
+        return 0
+    keys = list(seen)
+    for start in range(0, len(keys), _CHUNK):
+        chunk = keys[start:start + _CHUNK]
+        for known in session.execute(select(HoaxPair.claim_id, HoaxPair.other_id).where(
+                tuple_(HoaxPair.claim_id, HoaxPair.other_id).in_(chunk))):
+            seen.pop(tuple(known), None)
+    if seen:
+        # Two publications at once may record one pair each: the second one's row is skipped.
+        dialect = session.get_bind().dialect.name
+        insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+        session.execute(insert(HoaxPair).on_conflict_do_nothing(), list(seen.values()))
+    return len(seen)
+
+
+def find_pairs(session: Session, claim_ids: Iterable[str], similar: Similar, review_from: float) -> int:
+    """Record the pairs to review of these published claims, grouped or not; give how many are new.
+
+    For a library grouped before pairs existed (`flask claims pairs`): one call of ``similar``."""
+    claims = _published(session, claim_ids)
+    if not claims:
+        return 0
+    neighbours = similar(claims)
+    candidates = {other for pairs in neighbours.values() for other, _ in pairs}
+    published = {c.id: c for c in _published(session, candidates)}
+    published.update((c.id, c) for c in claims)
+    found = _memberships(session, [*published])
+    return _record_pairs(session, claims, neighbours, published, found, review_from)
+
+
+_A, _B = aliased(Claim, name="a"), aliased(Claim, name="b")
+_MA, _MB = aliased(HoaxMember, name="ma"), aliased(HoaxMember, name="mb")
+
+
+def _open_pairs(*columns):
+    """The open pairs whose two sides are published and in different groups (or ungrouped)."""
+    return (select(*(columns or (HoaxPair, _A, _B))).select_from(HoaxPair)
+            .join(_A, _A.id == HoaxPair.claim_id).join(_B, _B.id == HoaxPair.other_id)
+            .outerjoin(_MA, _MA.claim_id == HoaxPair.claim_id)
+            .outerjoin(_MB, _MB.claim_id == HoaxPair.other_id)
+            .where(HoaxPair.status == OPEN, _A.status == "published", _B.status == "published",
+                   or_(_MA.group_id.is_(None), _MB.group_id.is_(None), _MA.group_id != _MB.group_id)))
+
+
+def open_pairs(session: Session, limit: int, offset: int = 0) -> list[tuple[HoaxPair, Claim, Claim]]:
+    """Give the pairs waiting for an editor, most similar first: (pair, its claim, the other)."""
+    query = _open_pairs().order_by(HoaxPair.similarity.desc(), HoaxPair.claim_id, HoaxPair.other_id)
+    return [tuple(row) for row in session.execute(query.limit(limit).offset(offset))]
+
+
+def count_open_pairs(session: Session) -> int:
+    """Give how many pairs wait for an editor."""
+    return session.scalar(_open_pairs(func.count())) or 0
+
+
+def log_hoax_change(session: Session, claim_id: str, action: str, other_id: str, *, actor: str,
+                    left: bool = False) -> None:
+    """Write an editor's hoax decision into a fact-check's history: "same_hoax" or "other_hoax"
+    as other_id, or "split_out" of other_id's group (left). The library's revision stays: the
+    fact-check's text did not change."""
+    revision = session.scalar(select(LibraryState.revision).where(LibraryState.id == 1)) or 0
+    session.add(ClaimHistory(claim_id=claim_id, revision=revision, action=action, actor=actor, at=utcnow(),
+                             changes={"other": [other_id, None] if left else [None, other_id]}))
+
+
+def decide_pair(session: Session, claim_id: str, other_id: str, same: bool, *, actor: str) -> int | None:
+    """Decide a pair as an editor: the same hoax (joined, confirmed) or different; give the group
+    when joined. The history of both fact-checks says so.
+
+    Same: the one whose group is smaller joins the other's group (join_group), so a group of
+    several is not broken up; its open pairs with that group are closed too. Different: every
+    open pair between the two groups is closed too.
+    Raises PairNotOpen when the pair waits for no decision any more.
+    """
+    key = (min(claim_id, other_id), max(claim_id, other_id))
+    row = session.execute(_open_pairs().where(HoaxPair.claim_id == key[0],
+                                              HoaxPair.other_id == key[1])).first()
+    if row is None:
+        raise PairNotOpen(f"{key[0]} / {key[1]}")
+    now = utcnow()
+    sides = {key[0]: [c.id for c, _ in members(session, key[0])],
+             key[1]: [c.id for c, _ in members(session, key[1])]}
+    group, mine, theirs = None, sides[key[0]], sides[key[1]]
+    if same:
+        mover, stayer = sorted(key, key=lambda side: (len(sides[side]), side != key[1]))
+        group = join_group(session, mover, stayer, actor=actor)
+        mine, theirs = [mover], sides[stayer]  # the mover's old group-mates stay apart
+    closed = list(session.scalars(select(HoaxPair).where(HoaxPair.status == OPEN, or_(
+        and_(HoaxPair.claim_id.in_(mine), HoaxPair.other_id.in_(theirs)),
+        and_(HoaxPair.claim_id.in_(theirs), HoaxPair.other_id.in_(mine))))))
+    for done in closed:
+        done.status, done.actor, done.decided_at = (SAME if same else DIFFERENT), actor, now
+    for me, you in (key, key[::-1]):
+        log_hoax_change(session, me, "same_hoax" if same else "other_hoax", you, actor=actor)
+    session.flush()
+    return group
 
 
 def ungrouped_published(session: Session) -> list[str]:
@@ -355,7 +533,8 @@ def join_group(session: Session, claim_id: str, other_id: str, *, actor: str) ->
 
 
 __all__ = [
-    "AUTO", "GroupNew", "GroupReport", "HoaxGroup", "HoaxMember", "Similar", "assign_groups", "best_member",
-    "confirm_group", "confirmed_ids", "group_ids", "join_group", "members", "published_groups",
-    "split_out", "ungrouped_published",
+    "AUTO", "DIFFERENT", "OPEN", "SAME", "GroupNew", "GroupReport", "HoaxGroup", "HoaxMember", "HoaxPair",
+    "PairNotOpen", "Similar", "assign_groups", "best_member", "confirm_group", "confirmed_ids",
+    "count_open_pairs", "decide_pair", "find_pairs", "group_ids", "join_group", "log_hoax_change", "members",
+    "numbers_apart", "open_pairs", "published_groups", "split_out", "ungrouped_published",
 ]

@@ -1,4 +1,5 @@
-"""The editors' workspace: accounts, the library, the inbox, answering back, the dashboard."""
+"""The editors' workspace: accounts, the library, the inbox, answering back, the dashboard, and the
+pairs of fact-checks that may debunk one hoax."""
 
 from flask import Flask
 
@@ -14,7 +15,7 @@ def init_app(app: Flask, searcher, group_new=None) -> None:
     searcher: the tipline's search (index.searcher.Searcher), for suggestions and inbox grouping;
     group_new: groups fact-checks the editors publish by hoax (claims.groups.GroupNew).
     """
-    from . import dashboard, inbox, library  # noqa: F401  (their routes join the blueprint)
+    from . import dashboard, inbox, library, pairs  # noqa: F401  (their routes join the blueprint)
     from .auth import ScriptSafeSessions, bp
     from .cli import editors_cli
     from .outbox import OutboxWorker

@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import aliased
 
 from claims.db import get_session
+from claims.groups import count_open_pairs
 from claims.models import Claim
 from tipline.models import RequestLog
 
@@ -144,5 +145,6 @@ def _rejected(db, since: datetime, until: datetime) -> list[tuple[str, str, int,
 def dashboard():
     """Charts an editor can read at a glance (SVG drawn on the server: no script)."""
     start, end = _period()
-    return render_template("editors/dashboard.html", s=stats(get_session(), start, end),
+    db = get_session()
+    return render_template("editors/dashboard.html", s=stats(db, start, end), pairs=count_open_pairs(db),
                            start=start, end=end, periods=PERIODS)

@@ -15,7 +15,7 @@ from sqlalchemy import and_, func, or_, select
 from claims.db import get_session
 from claims.errors import ClaimsRejected, IncompleteClaim, InvalidClaim, Reason
 from claims.formats import FORMATS, UnknownFormat, import_file
-from claims.groups import confirm_group, join_group, members, split_out
+from claims.groups import confirm_group, join_group, log_hoax_change, members, split_out
 from claims.images import UnreadableImage, image_hash
 from claims.models import STATUSES, Claim
 from claims.store import claim_history, load_published, save_claim, set_status, text_contains
@@ -409,9 +409,13 @@ def claim_group(claim_id: str):
             confirm_group(db, claim_id, actor=actor())
         elif action == "split":
             member = request.form.get("member") or claim_id
-            if member not in {c.id for c, _ in members(db, claim_id)}:
+            mates = [c.id for c, _ in members(db, claim_id)]
+            if member not in mates:
                 abort(400)
             split_out(db, member, actor=actor())
+            left = next((mate for mate in (claim_id, *mates) if mate != member), None)
+            if left is not None:
+                log_hoax_change(db, member, "split_out", left, actor=actor(), left=True)
         else:
             other = (request.form.get("other") or "").strip()
             if db.get(Claim, other) is None or other == claim_id:
@@ -423,6 +427,8 @@ def claim_group(claim_id: str):
                 flash(_("Already in the same group."), "ok")
                 return redirect(url_for("editors.claim_edit", claim_id=claim_id) + "#hoax-group")
             join_group(db, claim_id, other, actor=actor())
+            for me, you in ((claim_id, other), (other, claim_id)):
+                log_hoax_change(db, me, "same_hoax", you, actor=actor())
         db.commit()
     except LookupError:
         db.rollback()

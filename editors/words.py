@@ -23,12 +23,14 @@ NAMES = {
     "media": {"image": _l("picture"), "video": _l("video"), "audio": _l("voice note"),
               "other": _l("attachment")},
     "lang": {"id": _l("Indonesian"), "en": _l("English")},
-    "action": {"created": _l("created"), "updated": _l("updated"), "status": _l("status changed")},
+    "action": {"created": _l("created"), "updated": _l("updated"), "status": _l("status changed"),
+               "same_hoax": _l("same hoax as"), "other_hoax": _l("not the same hoax as"),
+               "split_out": _l("split out of the group of")},
     "field": {"id": _l("ID"), "verdict_raw": _l("Label"), "title": _l("Title"), "claim": _l("Claim"), "verdict": _l("Label"),
               "summary": _l("Summary"), "url": _l("Article link"), "published": _l("Date"),
               "date": _l("Date"),
               "lang": _l("Language"), "tags": _l("Tags"), "publisher": _l("Publisher"),
-              "status": _l("Status"), "appearances": _l("Where it circulated")},
+              "status": _l("Status"), "appearances": _l("Where it circulated"), "other": _l("Fact-check")},
 }
 
 

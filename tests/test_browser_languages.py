@@ -69,7 +69,7 @@ def test_the_editors_switch_language_and_every_page_shows_one(live_server, brows
     shot(page, "library-id")
     for path in ("/editors/claims/c1/edit", "/editors/claims/new", "/editors/inbox",
                  "/editors/dashboard", "/editors/outbox?status=all", "/editors/accounts",
-                 "/editors/import"):
+                 "/editors/import", "/editors/pairs"):
         page.goto(base + path)
         in_one_language(page, "id")
     page.goto(base + "/editors/inbox")

@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 import claims.db
 from claims.errors import ClaimNotFound
 from claims.groups import (HoaxGroup, HoaxMember, assign_groups, best_member, confirm_group,
-                           confirmed_ids, group_ids, join_group, members, numbers_differ,
+                           confirmed_ids, group_ids, join_group, members, numbers_apart, numbers_differ,
                            published_groups, split_out, ungrouped_published)
 from claims.models import Claim
 from claims.store import save_claim
@@ -204,3 +204,12 @@ def claim(claim_id, verdict="false", url="https://x.example/1", published=date(2
 ])
 def test_best_member(given, best):
     assert best_member(given).id == best
+
+
+@pytest.mark.parametrize("a, b, apart", [
+    ("Bansos Rp 600 ribu", "Bansos Rp 3,5 juta", (["600"], ["3,5"])),
+    ("Darwin Awards 2019", "Darwin Awards 2020 (2.019 votes)", ([], ["2020"])),
+    ("Kupon 100 dolar", "Kupon 100 dolar", ([], [])),
+])
+def test_numbers_apart_gives_them_as_stated(a, b, apart):
+    assert numbers_apart(Claim(id="a", title=a), Claim(id="b", title=b)) == apart

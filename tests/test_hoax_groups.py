@@ -10,7 +10,7 @@ import claims.db
 from app import HoaxGrouping, document_for, parts
 from claims.groups import HoaxMember, confirm_group, group_ids, join_group
 from claims.models import Claim
-from claims.store import save_claim
+from claims.store import claim_history, save_claim
 from index import FakeEncoder, Match, SearchResult
 from tests.conftest import make_app
 from tests.editors_support import add_account, csrf, logged_in
@@ -216,6 +216,14 @@ def test_confirm_split_and_join_from_the_page(app, editor):
     response = editor.post(url, data={"action": "join", "other": "bansos", "csrf_token": token})
     assert response.status_code == 302
     assert group_of(app, "sim-new")["sim-new"] == group_of(app, "bansos")["bansos"]
+    with claims.db.session_scope(app) as session:  # both histories say who did what
+        split, = [h for h in claim_history(session, "sim-old") if h.action == "split_out"]
+        assert (split.actor, split.changes) == ("redaksi", {"other": ["sim-new", None]})
+        for me, you in (("sim-new", "bansos"), ("bansos", "sim-new")):
+            last = claim_history(session, me)[-1]
+            assert (last.action, last.actor, last.changes) == ("same_hoax", "redaksi", {"other": [None, you]})
+    page = editor.get("/editors/claims/sim-old/edit").text
+    assert "dipisahkan dari grup" in page[page.index('class="list history"'):]
     response = editor.post(url, data={"action": "join", "other": "nope", "csrf_token": token},
                            follow_redirects=True)
     assert "tidak ditemukan" in response.text

@@ -347,3 +347,31 @@ def test_flask_db_upgrade_does_not_open_with_the_advice_to_run_it(tmp_path, engi
     assert done.returncode == 0, done.stderr
     assert f"upgraded from no revision (made before migrations) to {migrate.head()}" in done.stdout
     assert "db upgrade`" not in done.stdout + done.stderr  # the start-up advice
+
+
+def test_the_review_pairs_revision_goes_down_and_up_again(tmp_path, engines):
+    from alembic import command
+
+    engine = engines(database_url(tmp_path, "pairs"))
+    migrate.upgrade(engine)
+    now = "2026-12-03 12:00:00"
+    with engine.begin() as connection:
+        for claim_id in ("a", "b"):
+            connection.execute(text(
+                "INSERT INTO claims (id, title, claim, verdict, verdict_raw, summary, lang, tags, publisher, "
+                "status, created_at, updated_at, revision) VALUES (:id, 't', 'c', 'false', '', '', 'id', '[]', "
+                "'', 'published', :now, :now, 1)"), {"id": claim_id, "now": now})
+        connection.execute(text(
+            "INSERT INTO hoax_pairs (claim_id, other_id, similarity, numbers_differ, status, created_at) "
+            "VALUES ('a', 'b', 0.93, false, 'open', :now)"), {"now": now})
+    with engine.begin() as connection:
+        command.downgrade(migrate.alembic_config(connection), "0006")
+    assert "hoax_pairs" not in inspect(engine).get_table_names()
+    with engine.connect() as connection:
+        assert migrate.schema_state(connection).revision == "0006"
+        assert connection.scalar(text("SELECT count(*) FROM claims")) == 2  # the library stays
+    before, after = migrate.upgrade(engine)
+    assert before.revision == "0006" and after.current
+    with engine.connect() as connection:
+        assert connection.scalar(text("SELECT count(*) FROM hoax_pairs")) == 0
+        assert migrate.differences(connection) == []

@@ -19,6 +19,7 @@ from sqlalchemy import text as sa_text
 
 import claims.db
 from app import StartupError, compile_translations
+from claims.groups import HoaxPair
 from claims.models import Claim
 from editors.models import InboxGroup
 from tests.editors_support import (CHIP_CLAIM, PASSWORD, add_account, confirm_link, csrf, editors_app,
@@ -280,6 +281,9 @@ def desk(tmp_path):
         group_id = session.query(InboxGroup).one().id
     confirm_link(client, group_id, "c1")
     client.get("/editors/")  # shows (and so drops) the flash, said in the language of its request
+    with claims.db.session_scope(app) as session:  # a pair for the desk to review
+        session.add(HoaxPair(claim_id="c1", other_id="c2", similarity=0.93, numbers_differ=False, status="open"))
+    assert 'data-pair="c1 c2"' in client.get("/editors/pairs").text
     yield app, client, group_id, code
     app.extensions["factcheck.db"].engine.dispose()
 
@@ -289,7 +293,8 @@ def pages(group_id, code):
             "/editors/claims/c1/edit", "/editors/claims/c2/edit", "/editors/inbox",
             "/editors/inbox?status=linked", f"/editors/inbox/{group_id}",
             f"/editors/inbox/{group_id}/link?claim_id=c2", "/editors/outbox?status=all",
-            "/editors/dashboard", "/editors/accounts", "/editors/import", "/", f"/jawaban/{code}"]
+            "/editors/dashboard", "/editors/accounts", "/editors/import", "/editors/pairs", "/",
+            f"/jawaban/{code}"]
 
 
 @pytest.mark.db
