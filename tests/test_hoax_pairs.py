@@ -245,12 +245,25 @@ KELAPA = [row("kelapa-1", "Air kelapa dan garam menyembuhkan Covid-19",
               "Resep air kelapa muda, jeruk nipis dan garam membunuh virus corona dalam tiga hari", "2022-01-10")]
 
 
+@pytest.fixture
+def wide_band(tmp_path):
+    """An app whose desk reviews from 0.90: the kelapa pairs sit between 0.90 and the default."""
+    app = real_app(tmp_path, PAIR_REVIEW_FROM=0.90)
+    yield app
+    parts(app).searcher.stop()
+    app.extensions["factcheck.db"].engine.dispose()
+
+
 @pytest.mark.parametrize("decision", ["same", "different"])
-def test_a_decision_holds_for_the_two_groups(app, tmp_path, decision):
+def test_a_decision_holds_for_the_two_groups(wide_band, tmp_path, decision):
+    app = wide_band
     import_rows(app, tmp_path, KELAPA)
     with claims.db.session_scope(app) as session:
         found = group_ids(session, ["kelapa-1", "kelapa-2", "kelapa-3"])
     assert found["kelapa-1"] == found["kelapa-3"] != found["kelapa-2"]
+    for pair in (("kelapa-1", "kelapa-2"), ("kelapa-2", "kelapa-3")):  # the cosines this is about
+        assert 0.90 <= max(similarity(app, *pair) or 0, similarity(app, *pair[::-1]) or 0) \
+            < app.config["HOAX_GROUP_THRESHOLD"]
     assert set(pairs_of(app)) == {("kelapa-1", "kelapa-2"), ("kelapa-2", "kelapa-3")}
     add_account(app)
     editor = logged_in(app)

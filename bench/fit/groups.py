@@ -100,8 +100,16 @@ def replay(docs, vectors, numbers=True):
 
     numbers: pass over the earlier ones whose numbers differ (claims.groups.numbers_differ),
     as the product does."""
+    by_bm25, by_vectors, _ = replay_all(docs, vectors, numbers)
+    return by_bm25, by_vectors
+
+
+def replay_all(docs, vectors, numbers=True):
+    """replay, and also every (new, candidate, cosine) among each one's BM25 candidates, whatever
+    their numbers: what the product records for the desk's review of close calls
+    (claims.groups hoax_pairs, /editors/pairs)."""
     order = sorted(range(len(docs)), key=lambda i: (docs[i].get("date") or "", docs[i]["id"]))
-    lexical, added, by_bm25, by_vectors = LexicalIndex(), [], [], []
+    lexical, added, by_bm25, by_vectors, near = LexicalIndex(), [], [], [], []
     heads = [document(d) for d in docs]
     stated = [numbers_of(h) for h in heads]
 
@@ -111,8 +119,9 @@ def replay(docs, vectors, numbers=True):
         doc = heads[i]
         if added:
             scores = lexical.scores(tokenize(" ".join(p for p in (doc.title, doc.claim) if p), doc.lang))
-            candidates = [k for k in sorted(scores, key=lambda k: -scores[k])[:SIMILAR_CANDIDATES]
-                          if allowed(i, k)]
+            nearest = sorted(scores, key=lambda k: -scores[k])[:SIMILAR_CANDIDATES]
+            near += [(i, k, float(vectors[i] @ vectors[k])) for k in nearest]
+            candidates = [k for k in nearest if allowed(i, k)]
             if candidates:
                 best = max(candidates, key=lambda k: float(vectors[i] @ vectors[k]))
                 by_bm25.append((i, best, float(vectors[i] @ vectors[best])))
@@ -123,7 +132,24 @@ def replay(docs, vectors, numbers=True):
                 by_vectors.append((i, best, float(vectors[i] @ vectors[best])))
         lexical.add(i, tokenize(doc.lexical_text(), doc.lang))
         added.append(i)
-    return by_bm25, by_vectors
+    return by_bm25, by_vectors, near
+
+
+def review_table(near, by_bm25, labels, n, threshold):
+    """Print what the desk's review of close calls holds after the replay, by its lower bound
+    (PAIR_REVIEW_FROM): pairs of fact-checks left in different groups whose cosine reaches it,
+    and how many of the judged ones are the same hoax."""
+    group = groups_of(by_bm25, n, threshold)
+    print(f"\nPairs left for the desk's review (/editors/pairs) on {n} fact-checks, groups at {threshold}:\n")
+    print("| PAIR_REVIEW_FROM | pairs | per 1,000 fact-checks | judged SAME | judged DIFF | unjudged "
+          "| SAME share (judged) |")
+    print("| --- | --- | --- | --- | --- | --- | --- |")
+    for low in (0.85, 0.88, 0.90, 0.92, 0.94):
+        pairs = {frozenset((a, b)) for a, b, score in near if score >= low and group[a] != group[b]}
+        judged = [labels.get(pair) for pair in pairs]
+        same, diff = judged.count(True), judged.count(False)
+        print(f"| {low:.2f} | {len(pairs)} | {1000 * len(pairs) / n:.0f} | {same} | {diff} | "
+              f"{judged.count(None)} | {same / max(same + diff, 1):.3f} |")
 
 
 def groups_of(links, n, threshold):
@@ -165,7 +191,7 @@ def main():
     labels = judged_pairs(ids, qrels)
     print(f"{SET}: {len(docs)} fact-checks, {len(labels)} judged pairs "
           f"({sum(labels.values())} SAME)\n")
-    by_bm25, by_vectors = replay(docs, vectors, numbers)
+    by_bm25, by_vectors, near = replay_all(docs, vectors, numbers)
     print("| threshold | links | judged SAME | judged DIFF | unjudged | precision (judged) | recall (SAME pairs) "
           "| links, closest by vectors |")
     print("| --- | --- | --- | --- | --- | --- | --- | --- |")
@@ -180,6 +206,7 @@ def main():
     shipped = setting("HOAX_GROUP_THRESHOLD")
     print(f"\nHOAX_GROUP_THRESHOLD: shipped {shipped}  refit {kept} "
           f"(lowest with judged precision >= {PRECISION} over >= {MIN_JUDGED} judged links)")
+    review_table(near, by_bm25, labels, len(docs), shipped)
     if args.show is not None:
         names = {True: "SAME", False: "DIFF", None: "----"}
         print(f"\nLinks at {args.show} (new || the earlier one it joins):")
