@@ -57,11 +57,16 @@ class Reply:
     via: str | None = field(default=None, compare=False, repr=False)
     searched: str | None = field(default=None, compare=False, repr=False)
     later: object = field(default=None, compare=False, repr=False)  # a picture still being read
+    # "later": sent through Twilio's REST API, not in the webhook's reply (tipline/late.py);
+    # replayed: the answer logged for this MessageSid before (a Twilio retry), not a new one.
+    delivery: str | None = field(default=None, compare=False, repr=False)
+    replayed: bool = field(default=False, compare=False, repr=False)
 
 
 _LOG = RequestLog.__table__
 # Built once (SQLAlchemy Core, bound parameters): every message runs them.
-_EARLIER = (select(_LOG.c.reply, _LOG.c.decision, _LOG.c.claim_id, _LOG.c.score, _LOG.c.lang)
+_EARLIER = (select(_LOG.c.reply, _LOG.c.decision, _LOG.c.claim_id, _LOG.c.score, _LOG.c.lang,
+                   _LOG.c.delivery)
             .where(_LOG.c.message_sid == bindparam("sid")).limit(1))
 _INSERT = insert(_LOG)
 
@@ -71,7 +76,8 @@ def earlier_reply(session, message_sid: str) -> Reply | None:
     row = session.execute(_EARLIER, {"sid": message_sid}).first()
     if row is None:
         return None
-    return Reply(*row)
+    return Reply(row.reply, row.decision, row.claim_id, row.score, row.lang, delivery=row.delivery,
+                 replayed=True)
 
 
 def insert_log(session, entry: dict) -> int:
