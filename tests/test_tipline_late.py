@@ -18,7 +18,7 @@ from scripts.fake_twilio import FakeTwilio
 from tests.conftest import add_claims, make_app, sign
 from tests.databases import database_url
 from tests.nodes import PUBLIC_URL, SECRETS, Node, wait_for
-from tests.test_tipline_media import ACCOUNT, DEMO, stop
+from tests.test_tipline_media import ACCOUNT, DEMO, chip_screenshot, stop
 from tests.test_tipline_webhook import DIGITS, NUMBER, URL, message
 from tipline import replies, reply_addresses
 from tipline.backlog import arrival
@@ -172,6 +172,28 @@ def test_a_late_answer_that_cannot_be_sent_is_left_to_the_desk(tmp_path, listene
                 assert reply_addresses.read(session, row.id) == NUMBER  # so it can answer
         finally:
             finish(app)
+
+
+def test_a_late_picture_gets_one_message_its_answer_once_read(tmp_path, twilio, listener):
+    """No "reading the picture…" first: its answer, when read, is the one message, sorry first."""
+    app = late_app(tmp_path, twilio, FETCH_ALLOW=[twilio.url.removeprefix("http://")])
+    sid = "SM" + "7" * 32
+    try:
+        picture = twilio.add_media(chip_screenshot(), "image/jpeg", account=ACCOUNT)
+        params = message("", sid=sid, NumMedia="1", MediaUrl0=picture, MediaContentType0="image/jpeg")
+        _, server = connection(listener, close=True)
+        with server:
+            assert webhook(app, params, server) == []
+        wait_for(lambda: twilio.messages, 60, what="the picture's answer sent")
+        app.extensions["tipline"].reading.stop()  # the line is updated before the send
+        app.extensions["tipline"].outgoing.stop()
+        [sent] = twilio.messages
+        [row] = logged(app, sid)
+        late, read = replies.TEXT["id"]["late"], replies.TEXT["id"]["picture_words"].split("{")[0]
+        assert sent["Body"] == row.reply and sent["Body"].startswith(f"{late}\n\n{read}")
+        assert row.delivery == "later" and row.via == "ocr" and "chip" in row.text.lower()
+    finally:
+        finish(app)
 
 
 # --- a real gunicorn worker ----------------------------------------------------------------------

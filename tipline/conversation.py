@@ -165,10 +165,15 @@ def respond(
         image_hash=reply.image_hash,
         via=reply.via,
     )
-    sent_later = late and bool(reply.text)
+    # A late message's answer goes through the REST API, after a line saying sorry; a picture
+    # still being read sends only its answer, once read (no "reading…" first, nor after it).
+    sent_later = late and bool(reply.text) and reply.later is None
+    if late and reply.text:
+        reply = replace(reply, delivery=LATER)
+        entry["delivery"] = LATER
     if sent_later:
-        reply = replace(reply, text=replies.late(reply.text, reply.lang), delivery=LATER)
-        entry.update(reply=reply.text, delivery=LATER)
+        reply = replace(reply, text=replies.late(reply.text, reply.lang))
+        entry["reply"] = reply.text
     try:
         row_id = log_request(session, entry, reply, channel, sender_key, desk)
     except IntegrityError:
@@ -307,6 +312,8 @@ def _answer_later(app, later: _Later, row_id: int, who: str, sender_key: str, se
             try:
                 reply = _read_reply(session, wiring().searcher, later.caption, job.result(),
                                     later.lang, replace(settings, revision=None), later.image_hash)
+                if settings.late:  # its sender's webhook gave up: the answer says sorry first
+                    reply = replace(reply, text=replies.late(reply.text, reply.lang))
                 row = session.get(RequestLog, row_id)
                 if row is not None:
                     row.text, row.decision, row.claim_id, row.score = (
