@@ -4,7 +4,7 @@ Twilio waits 15 s for the webhook's reply. A message that waited longer for a wo
 the workers fell behind on; tipline/backlog.py reads how long, and whether Twilio closed the
 connection) would be answered to nobody and the asker never hear back. Such a message is logged
 as any other, answered cheaply (keywords alone, tipline/conversation.py) and its answer sent
-here, on a thread of this process: the worker goes on to the next message instead of waiting
+here, on threads of this process: the worker goes on to the next message instead of waiting
 on Twilio's API. The send goes through the `send` the app hands the tipline (wiring.Wiring),
 the same that answers pictures read late and messages kept while the database was down.
 
@@ -25,25 +25,30 @@ from .models import RequestLog, as_utc
 log = logging.getLogger(__name__)
 
 LATER = "later"  # RequestLog.delivery of a reply sent through the REST API
+# Sends at once per process: each mostly waits on Twilio's API (a round trip across the Pacific),
+# so one thread alone would let a burst's late answers trickle out long after the worker caught up
+# (python bench/late.py).
+SENDING_THREADS = 4
 
 
 class Outgoing:
-    """Sends late answers one at a time on a thread of this process (made on first use, after
-    any fork). Sends left in the queue when the process exits normally still go out first."""
+    """Sends late answers on a few threads of this process (made on first use, after any fork).
+    Sends left in the queue when the process exits normally still go out first."""
 
-    def __init__(self):
+    def __init__(self, threads: int = SENDING_THREADS):
+        self.threads = threads
         self._pool: ThreadPoolExecutor | None = None
         self._lock = threading.Lock()
 
     def submit(self, function, *args) -> Future:
-        """Run a function on the sending thread."""
+        """Run a function on a sending thread."""
         with self._lock:
             if self._pool is None:
-                self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="late-answers")
+                self._pool = ThreadPoolExecutor(max_workers=self.threads, thread_name_prefix="late-answers")
             return self._pool.submit(function, *args)
 
     def stop(self) -> None:
-        """Send what is queued and stop the thread."""
+        """Send what is queued and stop the threads."""
         with self._lock:
             pool, self._pool = self._pool, None
         if pool is not None:
