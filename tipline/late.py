@@ -28,7 +28,7 @@ LATER = "later"  # RequestLog.delivery of a reply sent through the REST API
 # Sends at once per process: each mostly waits on Twilio's API (a round trip across the Pacific),
 # so one thread alone would let a burst's late answers trickle out long after the worker caught up
 # (python bench/late.py).
-SENDING_THREADS = 4
+SENDING_THREADS = 8
 
 
 class Outgoing:
