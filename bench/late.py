@@ -26,6 +26,8 @@ import sqlite3
 import subprocess
 import sys
 import time
+import urllib.parse
+from collections import Counter
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -98,7 +100,8 @@ def measure(inst, twilio, rate: float, duration: float, give_up: float, seed: in
     addresses, requests, _ = prepare([inst.url], inst.secrets["TWILIO_AUTH_TOKEN"],
                                      [{"kind": "keyword", "body": t} for t in texts], count,
                                      False, 1.0, 10 ** 7, seed, run_id)
-    senders = {r.split(b"From=", 1)[1].split(b"&", 1)[0].decode() for r in requests}
+    senders = [urllib.parse.unquote_plus(r.split(b"From=", 1)[1].split(b"&", 1)[0].decode())
+               for r in requests]
     forget_query_vectors(inst)  # the burst's messages are new to the server
     with Server(inst, 1) as server:
         server.cold_start()
@@ -118,27 +121,28 @@ def measure(inst, twilio, rate: float, duration: float, give_up: float, seed: in
             time.sleep(0.2)
         (logged, last_logged), _ = seen
         cpu_after = _cpu_times()
-    sent = [m for m in twilio.messages[before:]]
-    by_api = {m["To"] for m in sent} & {urllib_unquote(s) for s in senders}
-    outcomes: dict[str, int] = {}
-    for outcome, _ in results:
-        outcomes[outcome] = outcomes.get(outcome, 0) + 1
-    inline = outcomes.get("inline", 0)
+    sent = twilio.messages[before:]
+    # Each message not answered in the reply is answered by one API message to its sender (a
+    # sender may have sent two: each of its messages takes one of the sender's API messages);
+    # an API message left over answered someone twice.
+    api = Counter(m["To"] for m in sent)
+    outcomes = Counter(outcome for outcome, _ in results)
+    inline = outcomes["inline"]
+    by_api = 0
+    for (outcome, _), sender in zip(results, senders):
+        if outcome != "inline" and api[sender] > 0:
+            api[sender] -= 1
+            by_api += 1
     return {"rate": rate, "duration_s": duration, "give_up_s": give_up, "messages": count,
-            "logged": logged, "answered_inline": inline, "answered_by_api": len(by_api),
-            "api_messages": len(sent),
-            "never_answered": count - inline - len(by_api), "outcomes": outcomes,
+            "logged": logged, "answered_inline": inline, "answered_by_api": by_api,
+            "api_messages": len(sent), "api_messages_extra": sum(api.values()),
+            "never_answered": count - inline - by_api, "outcomes": dict(outcomes),
             "caught_up_s": round(last_logged - started, 1) if last_logged else None,
             "last_send_s": round(last_send - started, 1) if last_send else None,
             "loadavg_before": [round(x, 2) for x in load_before],
             "loadavg_after": [round(x, 2) for x in os.getloadavg()],
             "machine_busy_cores": round((cpu_after[0] - cpu_before[0]) / (cpu_after[1] - cpu_before[1]), 2),
             "at": time.strftime("%Y-%m-%d %H:%M", time.gmtime(started))}
-
-
-def urllib_unquote(text: str) -> str:
-    import urllib.parse
-    return urllib.parse.unquote_plus(text)
 
 
 def write_tables(results: dict) -> None:
