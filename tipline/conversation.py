@@ -7,7 +7,8 @@ and "is this true?" with nothing to look up); then a number picking from the las
 links (a link the library knows is answered at once, else the page's words are searched);
 everything else is searched in the library. Reading the message is tipline/reading.py, pictures
 tipline/media.py, pages tipline/links.py, the rate limit tipline/ratelimit.py, the request
-log's lines tipline/requestlog.py.
+log's lines tipline/requestlog.py. A message whose sender's webhook gave up waiting goes the same
+way, cheaply, its answer sent through Twilio's REST API (tipline/late.py).
 """
 
 import hashlib

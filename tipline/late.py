@@ -8,9 +8,11 @@ here, on threads of this process: the worker goes on to the next message instead
 on Twilio's API. The send goes through the `send` the app hands the tipline (wiring.Wiring),
 the same that answers pictures read late and messages kept while the database was down.
 
-A send that fails leaves the question open, with its reply address, for the desk to answer.
-A process that dies before its queued sends went out loses them: their log lines say what
-they would have been (delivery "later").
+A send that fails leaves the question open, with its reply address, for the desk to answer (a
+send whose outcome is unknown, a timeout, counts as failed: better a second answer from the desk
+than none). A process that dies before its queued sends went out loses them: their log lines say
+what they would have been (delivery "later"). A message past the rate limit is not sent later:
+its one notice goes in the webhook's reply, as for any message.
 """
 
 import logging

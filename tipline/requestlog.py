@@ -57,10 +57,8 @@ class Reply:
     via: str | None = field(default=None, compare=False, repr=False)
     searched: str | None = field(default=None, compare=False, repr=False)
     later: object = field(default=None, compare=False, repr=False)  # a picture still being read
-    # "later": sent through Twilio's REST API, not in the webhook's reply (tipline/late.py);
-    # replayed: the answer logged for this MessageSid before (a Twilio retry), not a new one.
+    # "later": sent through Twilio's REST API, not in the webhook's reply (tipline/late.py).
     delivery: str | None = field(default=None, compare=False, repr=False)
-    replayed: bool = field(default=False, compare=False, repr=False)
 
 
 _LOG = RequestLog.__table__
@@ -76,8 +74,7 @@ def earlier_reply(session, message_sid: str) -> Reply | None:
     row = session.execute(_EARLIER, {"sid": message_sid}).first()
     if row is None:
         return None
-    return Reply(row.reply, row.decision, row.claim_id, row.score, row.lang, delivery=row.delivery,
-                 replayed=True)
+    return Reply(row.reply, row.decision, row.claim_id, row.score, row.lang, delivery=row.delivery)
 
 
 def insert_log(session, entry: dict) -> int:
