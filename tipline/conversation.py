@@ -76,7 +76,7 @@ def respond(
     chose (the web page's switch), over the one read from the message. followup_url(code): the
     page where a web asker comes back for the desk's answer (tipline/followup.py). late: the
     sender's webhook gave up waiting (tipline/late.py): the message is answered cheaply (keywords
-    alone, no page or picture waited for, grouped for the desk later) and its answer sent through
+    alone, no linked page fetched, a picture's words not waited for, grouped for the desk later) and its answer sent through
     Twilio's REST API; the Reply says so (delivery "later"). A replay is never sent again.
     """
     started = time.perf_counter()
