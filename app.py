@@ -92,6 +92,12 @@ SETTINGS = (
             "has embedded yet is searched by its keywords alone and answered with a short list, never a "
             "single match: a burst costs a few milliseconds a message instead of a queue. Read from the "
             "listening socket on Linux (0: always embed)."),
+    Setting("LATE_AFTER_SECONDS", 14.0, "A WhatsApp message that waited this long for a worker (read from its "
+            "connection on Linux under gunicorn), or whose sender's connection is already closed, is one "
+            "Twilio has given up on, or is about to (it waits 15 s): it is logged as usual, searched by "
+            "its keywords alone, and its answer is sent through Twilio's REST API with a line saying "
+            "sorry it is late (`TWILIO_WHATSAPP_FROM` must be set). 0: only closed connections count as "
+            "late."),
     Setting("SEARCH_K", 3, "How many fact-checks the tipline offers when several fit."),
     Setting("DEFAULT_LANG", "id", "Reply language when a message gives no clue (`id` or `en`)."),
     Setting("NEWSROOM_NAME", "Cek Fakta", "The desk's name, used in replies."),

@@ -7,7 +7,8 @@ and "is this true?" with nothing to look up); then a number picking from the las
 links (a link the library knows is answered at once, else the page's words are searched);
 everything else is searched in the library. Reading the message is tipline/reading.py, pictures
 tipline/media.py, pages tipline/links.py, the rate limit tipline/ratelimit.py, the request
-log's lines tipline/requestlog.py.
+log's lines tipline/requestlog.py. A message whose sender's webhook gave up waiting goes the same
+way, cheaply, its answer sent through Twilio's REST API (tipline/late.py).
 """
 
 import hashlib
@@ -28,6 +29,7 @@ from claims.store import claims_for_image, claims_for_url, library_revision, loa
 from claims.urls import find_urls
 
 from . import followup, hoaxes, replies, reply_addresses
+from .late import LATER, send_late
 from .links import LinkUnread
 from .media import Attachment, MediaUnavailable
 from .models import RequestLog, SenderState, as_utc, save_sender, utcnow
@@ -65,13 +67,17 @@ def respond(
     reply_lang: str | None = None,
     followup_url=None,
     media: tuple[Attachment, ...] = (),
+    late: bool = False,
 ) -> Reply:
     """Answer one message, remember what the sender needs next, and log it.
 
     client_key: the web client's address (its sessions are the client's to pick): counted
     against RATE_LIMIT_PER_ADDRESS and kept as a keyed hash. reply_lang: the language the asker
     chose (the web page's switch), over the one read from the message. followup_url(code): the
-    page where a web asker comes back for the desk's answer (tipline/followup.py).
+    page where a web asker comes back for the desk's answer (tipline/followup.py). late: the
+    sender's webhook gave up waiting (tipline/late.py): the message is answered cheaply (keywords
+    alone, no linked page fetched, a picture's words not waited for, grouped for the desk later) and its answer sent through
+    Twilio's REST API; the Reply says so (delivery "later"). A replay is never sent again.
     """
     started = time.perf_counter()
     message_sid = stored_sid(message_sid)
@@ -115,10 +121,13 @@ def respond(
         newsroom=config.get("NEWSROOM_NAME", "Cek Fakta"),
         k=max(1, int(config.get("SEARCH_K", 3))),
         revision=revision,
+        late=late,
     )
 
     reply = _answer(session, searcher, body, lang, state, settings, num_media, media_types, media)
-    desk = wiring().desk
+    # A late message is filed in the inbox by the editors' outbox loop, not here: the desk's
+    # grouping embeds the text, which is what a late message is spared.
+    desk = None if late else wiring().desk
     if reply.decision == "no_match" and desk is not None:
         reply = _desk_answer(session, desk, body, lang) or reply
     if channel == "web" and followup_url is not None and \
@@ -157,6 +166,15 @@ def respond(
         image_hash=reply.image_hash,
         via=reply.via,
     )
+    # A late message's answer goes through the REST API, after a line saying sorry; a picture
+    # still being read sends only its answer, once read (no "reading…" first, nor after it).
+    sent_later = late and bool(reply.text) and reply.later is None
+    if late and reply.text:
+        reply = replace(reply, delivery=LATER)
+        entry["delivery"] = LATER
+    if sent_later:
+        reply = replace(reply, text=replies.late(reply.text, reply.lang))
+        entry["reply"] = reply.text
     try:
         row_id = log_request(session, entry, reply, channel, sender_key, desk)
     except IntegrityError:
@@ -170,6 +188,9 @@ def respond(
         row_id = log_request(session, entry, reply, channel, sender_key, desk)
     if reply.later is not None:
         _answer_later(current_app._get_current_object(), reply.later, row_id, who, sender_key, settings)
+    if sent_later:
+        send_late(current_app._get_current_object(), wiring().outgoing, wiring().send, row_id,
+                  sender_key, reply.text)
     log.info(
         "tipline %s message %s: %s in %.0f ms",
         channel, message_sid or "-", reply.decision, entry["elapsed_ms"],
@@ -212,6 +233,7 @@ class _Settings:
     newsroom: str
     k: int
     revision: int | None = None  # the library revision read for this message (None: read it)
+    late: bool = False  # nobody waits for the webhook's reply: answer cheaply (tipline/late.py)
 
 
 @dataclass(frozen=True)
@@ -291,6 +313,8 @@ def _answer_later(app, later: _Later, row_id: int, who: str, sender_key: str, se
             try:
                 reply = _read_reply(session, wiring().searcher, later.caption, job.result(),
                                     later.lang, replace(settings, revision=None), later.image_hash)
+                if settings.late:  # its sender's webhook gave up: the answer says sorry first
+                    reply = replace(reply, text=replies.late(reply.text, reply.lang))
                 row = session.get(RequestLog, row_id)
                 if row is not None:
                     row.text, row.decision, row.claim_id, row.score = (
@@ -404,8 +428,9 @@ def _picture(session, searcher, caption: str, lang: str, settings: _Settings,
             return Reply(replies.known_picture(claim, lang), "match", claim.id, 1.0 - bits / 64, lang,
                          via="image", media_kind="image", image_hash=each.hash)
     job = wiring().reading.submit(_all_words, reader, pictures)
+    wait = 0.0 if settings.late else float(current_app.config.get("OCR_WAIT") or 0)
     try:
-        words = job.result(timeout=float(current_app.config.get("OCR_WAIT") or 0))
+        words = job.result(timeout=wait)
     except FuturesTimeout:
         log.info("tipline answers a picture later: its words are not read yet")
         return Reply(replies.reading(lang), "reading", lang=lang, via="ocr",
@@ -438,7 +463,7 @@ def _link(session, searcher, body: str, links: list[str], lang: str, settings: _
         if known:
             return Reply(replies.known_link(known[0], lang), "match", known[0].id, 1.0, lang,
                          media_kind="link", via="link")
-    reader = wiring().links
+    reader = None if settings.late else wiring().links  # late: no page fetched, its words searched
     if reader is None:
         return replace(_search(session, searcher, body, lang, settings), media_kind="link")
     try:
@@ -510,9 +535,10 @@ def _search(session, searcher, body: str, lang: str, settings: _Settings) -> Rep
         if searcher is None:
             raise LookupError("no searcher configured")
         result = searcher.search(body, k=hoaxes.candidates(settings.k) + EXTRA_CANDIDATES,
-                                 embed=not _behind())
+                                 embed=not (settings.late or _behind()))
         if result.quick:
-            log.info("tipline searched by keywords alone: workers are behind")
+            log.info("tipline searched by keywords alone: %s",
+                     "its sender stopped waiting" if settings.late else "workers are behind")
         matches = list(result.matches)
         # One per hoax group: two fact-checks of one hoax are never offered side by side.
         found = hoaxes.collapse(session, matches, settings.k, _shown(session, searcher, settings))

@@ -62,6 +62,9 @@ class RequestLog(Base):
     # Where the searched text came from: "text", "ocr", "image" (a known picture), "link" (a
     # known link), "page" (the linked page's words), "refused" (a link not fetched).
     via: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    # How the reply reached the sender: None in the webhook's own reply (TwiML); "later" through
+    # Twilio's REST API, for a message that waited past Twilio's timeout (tipline/late.py).
+    delivery: Mapped[str | None] = mapped_column(String(8), nullable=True)
 
     def __repr__(self) -> str:
         return f"<RequestLog {self.id} {self.channel} {self.decision} {self.status}>"

@@ -96,6 +96,7 @@ TEXT = {
         "search_error": (
             "Maaf, pencarian sedang bermasalah. Coba kirim lagi pesan Anda beberapa menit lagi."
         ),
+        "late": "_Maaf, balasan ini terlambat: tadi banyak sekali pesan masuk._ 🙏",
         "kept": (
             "Maaf, layanan kami sedang terganggu. Pesan Anda sudah kami simpan; jawabannya "
             "kami kirim ke sini begitu layanan pulih."
@@ -200,6 +201,7 @@ TEXT = {
             "Sorry, our search is having trouble. Please send your message again in a few "
             "minutes."
         ),
+        "late": "_Sorry this reply is late: a great many messages came in at once._ 🙏",
         "kept": (
             "Sorry, our service is having trouble. We have kept your message and will send the "
             "answer here as soon as it is back."
@@ -362,6 +364,11 @@ def search_error(lang: str) -> str:
 def kept(lang: str) -> str:
     """Answer when the database is down and the message was kept to be answered later."""
     return fit(_t(lang, "kept"))
+
+
+def late(reply: str, lang: str) -> str:
+    """Put a line saying sorry above a reply sent after Twilio stopped waiting for it."""
+    return fit(f"{_t(lang, 'late')}\n\n{reply}")
 
 
 def rate_limited(lang: str, seconds: int) -> str:

@@ -57,11 +57,14 @@ class Reply:
     via: str | None = field(default=None, compare=False, repr=False)
     searched: str | None = field(default=None, compare=False, repr=False)
     later: object = field(default=None, compare=False, repr=False)  # a picture still being read
+    # "later": sent through Twilio's REST API, not in the webhook's reply (tipline/late.py).
+    delivery: str | None = field(default=None, compare=False, repr=False)
 
 
 _LOG = RequestLog.__table__
 # Built once (SQLAlchemy Core, bound parameters): every message runs them.
-_EARLIER = (select(_LOG.c.reply, _LOG.c.decision, _LOG.c.claim_id, _LOG.c.score, _LOG.c.lang)
+_EARLIER = (select(_LOG.c.reply, _LOG.c.decision, _LOG.c.claim_id, _LOG.c.score, _LOG.c.lang,
+                   _LOG.c.delivery)
             .where(_LOG.c.message_sid == bindparam("sid")).limit(1))
 _INSERT = insert(_LOG)
 
@@ -71,7 +74,7 @@ def earlier_reply(session, message_sid: str) -> Reply | None:
     row = session.execute(_EARLIER, {"sid": message_sid}).first()
     if row is None:
         return None
-    return Reply(*row)
+    return Reply(row.reply, row.decision, row.claim_id, row.score, row.lang, delivery=row.delivery)
 
 
 def insert_log(session, entry: dict) -> int:

@@ -14,6 +14,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from claims.db import get_session
 
 from . import followup, hoaxes, replies, reply_addresses
+from .backlog import arrival
 from .conversation import Reply, answer_kept, clean_text, respond
 from .whatsapp import to_html
 from .media import Attachment
@@ -108,12 +109,26 @@ def _kept(message: dict) -> dict:
             "media": [[a.url, a.content_type] for a in message.get("media") or ()]}
 
 
+def _late() -> bool:
+    """Say whether this message's sender stopped waiting for the reply: Twilio closed the
+    connection, or the message waited LATE_AFTER_SECONDS for a worker (tipline/backlog.py; read
+    under gunicorn only, elsewhere every message is fresh)."""
+    came = arrival(request.environ.get("gunicorn.socket"))
+    late = came.late(float(current_app.config.get("LATE_AFTER_SECONDS") or 0))
+    if late:
+        log.info("tipline message %s is late: %s", request.form.get("MessageSid") or "-",
+                 "its connection is closed" if came.gone else f"it waited {came.waited:.1f} s")
+    return late
+
+
 @bp.post("/whatsapp")
 def whatsapp():
-    """Twilio's incoming-message webhook: answer with TwiML."""
+    """Twilio's incoming-message webhook: answer with TwiML (a late message: through the REST
+    API, tipline/late.py, and an empty TwiML here)."""
     if not _signed_by_twilio():
         log.warning("rejected a webhook with a missing or bad X-Twilio-Signature")
         abort(403)
+    late = _late()
     form = request.form
     num_media = _count(form.get("NumMedia"), MAX_MEDIA)
     reply = _answer(
@@ -125,9 +140,12 @@ def whatsapp():
         media_types=tuple(form.get(f"MediaContentType{i}", "") for i in range(num_media)),
         media=tuple(Attachment(form.get(f"MediaUrl{i}", ""), form.get(f"MediaContentType{i}", ""))
                     for i in range(num_media) if form.get(f"MediaUrl{i}")),
+        late=late,
     )
     twiml = MessagingResponse()
-    if reply.text:  # past the rate limit's one notice: an empty <Response/>, Twilio sends nothing
+    # Past the rate limit's one notice, or an answer sent through the REST API (now, or when this
+    # MessageSid first came): an empty <Response/>, Twilio sends nothing.
+    if reply.text and reply.delivery is None:
         twiml.message(reply.text)
     return Response(str(twiml), mimetype="application/xml")
 

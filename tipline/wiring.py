@@ -8,6 +8,7 @@ from flask import current_app
 from index.searcher import Searcher
 
 from .backlog import Backlog
+from .late import Outgoing
 from .links import LinkReader
 from .media import MediaReader, ReadingQueue
 from .shown import ShownClaims
@@ -44,6 +45,7 @@ class Wiring:
     chosen_lang: object = None  # callable() -> "id", "en" or None: the language chosen with the switch
     shown: ShownClaims = field(default_factory=ShownClaims)  # the fact-checks replies show, kept
     spool: Spool | None = None  # messages kept while the database is down (None: not kept)
+    outgoing: Outgoing = field(default_factory=Outgoing)  # late messages' answers, being sent
 
 
 def wiring() -> Wiring:
