@@ -1,7 +1,7 @@
 """How a reply reached its sender: in the webhook's reply, or later through Twilio's REST API.
 
-Revision ID: 0007_late
-Revises: 0006
+Revision ID: 0008_late
+Revises: 0007_hoax_pairs
 Create Date: 2026-12-03
 
 tipline_requests.delivery is "later" for a message that waited past Twilio's webhook timeout and
@@ -11,8 +11,8 @@ reply instead of a second copy. NULL for every earlier request: answered in the 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0007_late"
-down_revision = "0006"
+revision = "0008_late"
+down_revision = "0007_hoax_pairs"
 branch_labels = None
 depends_on = None
 
