@@ -310,6 +310,12 @@ def test_a_picture_read_too_slowly_is_answered_at_once_and_its_answer_sent_later
         row = logged(app, "SM" + "9" * 32)
         assert (row.decision, row.claim_id, row.via, row.status) == ("match", "demo-001", "ocr", "answered")
         assert row.reply == sent["Body"] and "chip" in row.text.lower()
+        # Twilio's retry of the picture now gets silence: its answer went out already.
+        params = message("", sid="SM" + "9" * 32, From="whatsapp:+6281200000077", NumMedia="1",
+                         MediaUrl0=url, MediaContentType0="image/jpeg")
+        retried = post(app.test_client(), sign, params)
+        assert retried.status_code == 200 and b"<Message" not in retried.data
+        assert row.delivery == "later" and len(twilio.messages) == 1
         # "0" now turns down that answer, as after any match.
         assert send(app, "SM" + "9" * 31 + "8", body="0", sender="whatsapp:+6281200000077").startswith("Maaf")
     finally:

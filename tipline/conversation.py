@@ -68,6 +68,7 @@ def respond(
     followup_url=None,
     media: tuple[Attachment, ...] = (),
     late: bool = False,
+    by_api: bool = False,
 ) -> Reply:
     """Answer one message, remember what the sender needs next, and log it.
 
@@ -78,6 +79,8 @@ def respond(
     sender's webhook gave up waiting (tipline/late.py): the message is answered cheaply (keywords
     alone, no linked page fetched, a picture's words not waited for, grouped for the desk later) and its answer sent through
     Twilio's REST API; the Reply says so (delivery "later"). A replay is never sent again.
+    by_api: the caller sends the reply through the REST API itself (a message kept while the
+    database was down): logged as delivered later too, so a retry of it is answered with silence.
     """
     started = time.perf_counter()
     message_sid = stored_sid(message_sid)
@@ -169,7 +172,7 @@ def respond(
     # A late message's answer goes through the REST API, after a line saying sorry; a picture
     # still being read sends only its answer, once read (no "reading…" first, nor after it).
     sent_later = late and bool(reply.text) and reply.later is None
-    if late and reply.text:
+    if (late or by_api) and reply.text:
         reply = replace(reply, delivery=LATER)
         entry["delivery"] = LATER
     if sent_later:
@@ -320,6 +323,7 @@ def _answer_later(app, later: _Later, row_id: int, who: str, sender_key: str, se
                     row.text, row.decision, row.claim_id, row.score = (
                         clean_text(reply.searched or ""), reply.decision, reply.claim_id, reply.score)
                     row.reply, row.via, row.lang = reply.text, reply.via, reply.lang
+                    row.delivery = LATER  # sent below: a retry of the message gets silence
                     row.status = "open" if reply.decision in OPEN_DECISIONS else "answered"
                     _remember(session, read_sender(session, who), who, reply, None, utcnow())
                     session.commit()
@@ -585,7 +589,8 @@ def answer_kept(app, spool) -> None:
                                     message_sid=record.get("message_sid"),
                                     num_media=int(record.get("num_media", 0)),
                                     media_types=tuple(record.get("media_types", ())),
-                                    media=tuple(Attachment(url, kind) for url, kind in record.get("media", ())))
+                                    media=tuple(Attachment(url, kind) for url, kind in record.get("media", ())),
+                                    by_api=True)
                 except Exception as exc:
                     session.rollback()
                     if database_down(exc):
