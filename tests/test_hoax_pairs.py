@@ -1,6 +1,5 @@
 """Possible same-hoax pairs for the desk (claims/groups.py HoaxPair, editors/pairs.py): recorded on
 publish and import with the shipped encoder's cosines, decided on the page, and the tipline after."""
-import json
 
 import pytest
 from sqlalchemy import delete, select
@@ -12,6 +11,7 @@ from claims.models import Claim
 from claims.store import claim_history, save_claim
 from tests.conftest import make_app
 from tests.editors_support import add_account, csrf, logged_in
+from tests.test_hoax_groups import import_rows
 
 pytestmark = [pytest.mark.db, pytest.mark.slow]  # the shipped encoder: its cosines are the point
 
@@ -50,14 +50,6 @@ def app(tmp_path):
     yield app
     parts(app).searcher.stop()
     app.extensions["factcheck.db"].engine.dispose()
-
-
-def import_rows(app, tmp_path, rows, name="claims.jsonl"):
-    path = tmp_path / name
-    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
-    result = app.test_cli_runner().invoke(args=["claims", "import", str(path)])
-    assert result.exit_code == 0, result.output
-    return result.output
 
 
 def pairs_of(app, status="open"):

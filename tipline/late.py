@@ -16,13 +16,13 @@ its one notice goes in the webhook's reply, as for any message.
 """
 
 import logging
-import threading
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future
 
 from claims.db import session_scope
 
 from . import reply_addresses
 from .models import RequestLog, as_utc
+from .threads import Threads
 
 log = logging.getLogger(__name__)
 
@@ -33,28 +33,12 @@ LATER = "later"  # RequestLog.delivery of a reply sent through the REST API
 SENDING_THREADS = 8
 
 
-class Outgoing:
+class Outgoing(Threads):
     """Sends late answers on a few threads of this process (made on first use, after any fork).
     Sends left in the queue when the process exits normally still go out first."""
 
     def __init__(self, threads: int = SENDING_THREADS):
-        self.threads = threads
-        self._pool: ThreadPoolExecutor | None = None
-        self._lock = threading.Lock()
-
-    def submit(self, function, *args) -> Future:
-        """Run a function on a sending thread."""
-        with self._lock:
-            if self._pool is None:
-                self._pool = ThreadPoolExecutor(max_workers=self.threads, thread_name_prefix="late-answers")
-            return self._pool.submit(function, *args)
-
-    def stop(self) -> None:
-        """Send what is queued and stop the threads."""
-        with self._lock:
-            pool, self._pool = self._pool, None
-        if pool is not None:
-            pool.shutdown(wait=True)
+        super().__init__(threads, "late-answers")
 
 
 def send_late(app, outgoing: Outgoing, send, row_id: int, sender_key: str, text: str) -> Future:

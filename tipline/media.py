@@ -8,9 +8,7 @@ a size cap and a timeout, and only from that host: the credentials go nowhere el
 from __future__ import annotations
 
 import base64
-import threading
 import time
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -18,6 +16,7 @@ from claims.images import UnreadableImage, image_hash, open_image
 
 from .fetch import Fetched, FetchFailed, FetchRefused, SafeFetcher
 from .ocr import OcrFailed, clean_ocr, read_text
+from .threads import Threads
 
 TWILIO_API = "https://api.twilio.com"
 IMAGE_TYPES = ("image/jpeg", "image/png", "image/webp", "image/gif")
@@ -97,7 +96,7 @@ class MediaReader:
             raise MediaUnavailable(str(exc)) from None
 
 
-class ReadingQueue:
+class ReadingQueue(Threads):
     """Reads pictures one at a time on a thread of this process.
 
     Tesseract wants a core: two at once in one worker would only slow both. The webhook waits
@@ -106,19 +105,4 @@ class ReadingQueue:
     """
 
     def __init__(self):
-        self._pool: ThreadPoolExecutor | None = None
-        self._lock = threading.Lock()
-
-    def submit(self, function, *args) -> Future:
-        """Run a function on the reading thread (made on first use, after any fork)."""
-        with self._lock:
-            if self._pool is None:
-                self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="pictures")
-            return self._pool.submit(function, *args)
-
-    def stop(self) -> None:
-        """Finish what is queued and stop the thread."""
-        with self._lock:
-            pool, self._pool = self._pool, None
-        if pool is not None:
-            pool.shutdown(wait=True)
+        super().__init__(1, "pictures")
