@@ -268,6 +268,9 @@ class Server:
         self.inst, self.workers = inst, workers
 
     def __enter__(self):
+        # As scripts/run.sh does before it serves: a library built by an earlier version gets
+        # the migrations it lacks (the code serving it expects them).
+        self.inst.flask("db", "upgrade")
         self.started = time.perf_counter()
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "gunicorn", "--workers", str(self.workers), "--bind",
