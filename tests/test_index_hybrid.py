@@ -100,10 +100,13 @@ def test_snapshot_arrays_are_files_opened_memory_mapped_and_read_only(tmp_path, 
     store = IndexStore(tmp_path)
     name = store.save(index)
     arrays = {p.name for p in (store.snapshots / name / "arrays").iterdir()}
-    assert {"lexical.keys.npy", "lexical.tfs.npy", "heads.term_ids.npy", "vectors.npy"} <= arrays
+    assert {"lexical.keys.npy", "lexical.tfs.npy", "heads.term_ids.npy", "documents.ids_blob.npy",
+            "documents.keys.npy", "documents.digests.npy", "vectors.faiss"} <= arrays
     _, loaded = store.load()
     state = loaded.state()
     assert not state["lexical"]["keys"].flags.writeable and not state["heads"]["counts"].flags.writeable
+    assert not state["documents"]["keys"].flags.writeable and not state["documents"]["digests"].flags.writeable
+    assert loaded._vectors.mapped
     assert _ranked(loaded) == _ranked(index)
     # Changes after loading go to the overlay, never into the mapped files.
     for copy in (loaded, index):
@@ -120,7 +123,7 @@ def test_snapshots_of_the_previous_format_load(tmp_path, index):
     import pickle
 
     from index.text import tokenize
-    state = index.state()
+    state = _plain_state(index)
     postings, lengths, heads = {}, {}, {}
     for doc in DOCS:
         key = state["keys"][doc.id]
@@ -142,6 +145,44 @@ def test_snapshots_of_the_previous_format_load(tmp_path, index):
     (tmp_path / "CURRENT").write_text(folder.name)
     _, loaded = IndexStore(tmp_path).load()
     assert _ranked(loaded) == _ranked(index)
+
+
+def test_snapshots_of_format_4_load(tmp_path, index):
+    """A format 4 snapshot (arrays for the postings and head terms; the documents' dicts pickled,
+    the vectors serialized in an array) still loads, ranks as it did and takes changes."""
+    import json
+    import pickle
+
+    from index.store import ARRAYS, _save_arrays
+    state = _plain_state(index)
+    state["lexical"], state["heads"] = index._lexical.state(), index._heads.state()
+    folder = tmp_path / "snapshots" / "20250101T000000-four"
+    folder.mkdir(parents=True)
+    (folder / "index.pkl").write_bytes(pickle.dumps(_save_arrays(state, folder / ARRAYS)))
+    assert (folder / ARRAYS / "vectors.npy").exists()
+    meta = {"format": 4, "encoder_spec": "fake", "encoder_id": index.encoder.id, "dim": index.encoder.dim,
+            "revision": 0, "documents": len(index), "partitioned": False, "build": None}
+    (folder / "meta.json").write_text(json.dumps(meta))
+    (tmp_path / "CURRENT").write_text(folder.name)
+    _, loaded = IndexStore(tmp_path).load()
+    assert _ranked(loaded) == _ranked(index)
+    assert [loaded.digest(d.id) for d in DOCS] == [d.digest() for d in DOCS] and loaded.ids == index.ids
+    for copy in (loaded, index):
+        copy.remove(["chip"])
+        copy.add([Document("bansos", "Undian umroh gratis", "menang umroh gratis")])
+    assert _ranked(loaded) == _ranked(index)
+
+
+def _plain_state(index):
+    """Give an index's state as formats 3 and 4 kept the documents: dicts, and the vectors
+    serialized."""
+    import faiss
+
+    return {"keys": {doc_id: index.key_of(doc_id) for doc_id in index.ids},
+            "digests": {doc_id: index.digest(doc_id) for doc_id in index.ids},
+            "nvec": {index.key_of(doc_id): len(index.vectors_of(doc_id)) for doc_id in index.ids},
+            "next_key": index._next_key, "revision": index.revision,
+            "vectors": faiss.serialize_index(index._vectors.index)}
 
 
 def test_interrupted_build_leaves_the_live_snapshot(tmp_path, index):
@@ -327,7 +368,7 @@ def test_document_cosines_are_the_weighted_mean_of_their_vectors_cosines():
     docs = _many(50)  # odd ids have a summary, so two vectors; even ids one
     index.add(docs)
     query = index.encoder.encode_queries(["judul vaksin ringkasan"])[0]
-    keys = [index._keys[d.id] for d in docs]
+    keys = [index.key_of(d.id) for d in docs]
     ranked, cosines, fields = index._cosines(keys, query)
     assert np.array_equal(ranked, cosines)  # one encoder: the ranking reads the same cosines
     for doc, cosine, row in zip(docs, cosines, fields):
