@@ -9,13 +9,17 @@ an earlier commit's copy (each worker loading its own index) for the comparison.
 
     python bench/memory.py --libraries tbh24 --code /tmp/base     # this code and the copy
     python bench/memory.py --libraries 100000                     # speed.py's synthetic 100k library
+    python bench/memory.py --libraries 1000000 --embed-up-to 10000   # 1M, vectors from the 10k's
 
 Libraries: `tbh24` and `demo` as bench/webhook.py builds them; a number is a synthetic library of
-that size as bench/speed.py builds it (in /tmp/cekfakta-speed; its vectors recombined from a
-smaller one's past --embed-up-to). Results go to bench/results/memory.json and BENCHMARKS.md.
+that size as bench/speed.py builds it (in /tmp/cekfakta-speed; its vectors recombined from the
+largest one built up to --embed-up-to, as bench/million.py does; 1,000,000 claims take about an
+hour to import and index, and 10 GB at the peak). Results go to bench/results/memory.json and
+BENCHMARKS.md, whose rows from earlier runs are kept.
 """
 import argparse
 import json
+import re
 import sys
 import time
 from pathlib import Path
@@ -25,7 +29,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
 import speed  # noqa: E402
-from report import write_block  # noqa: E402
+from report import BENCHMARKS, markers, write_block  # noqa: E402
 import webhook  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results" / "memory.json"
@@ -54,7 +58,7 @@ def vector_bytes(inst: speed.Instance) -> int:
     """The vectors' own size: the FAISS index in the live snapshot (4 bytes x dim x vectors)."""
     from index.store import IndexStore
     _, index = IndexStore(inst.folder / "index").load()
-    return index._vectors.ntotal * index.encoder.dim * 4
+    return index.vector_count * index.encoder.dim * 4
 
 
 def measure(inst: speed.Instance, code: str, workers: int) -> dict:
@@ -100,8 +104,7 @@ def main():
                                                              else code.name),
                          at=time.strftime("%Y-%m-%d %H:%M", time.gmtime()))
             print(json.dumps(found), flush=True)
-            results["runs"] = [r for r in results["runs"]
-                               if (r["library"], r["code"]) != (library, found["code"])] + [found]
+            results["runs"] = [r for r in results["runs"] if _run_key(r) != _run_key(found)] + [found]
     RESULTS.parent.mkdir(exist_ok=True)
     RESULTS.write_text(json.dumps(results, indent=1))
     write_table(results)
@@ -113,16 +116,41 @@ def _head() -> str:
                           text=True).stdout.strip()
 
 
+def _run_key(run: dict) -> tuple:
+    return run["library"], run["code"], len(run["workers"])
+
+
 def write_table(results: dict) -> None:
+    """Write the block in BENCHMARKS.md: its rows for runs not in the results as they were, then
+    the results' rows."""
     lines = ["| library | vectors | code | master RSS / PSS MB | each worker RSS / PSS (private) MB "
              "| node total PSS MB | measured (UTC) |",
              "| --- | ---: | --- | --- | --- | ---: | --- |"]
+    mine = set()
+    rows = []
     for r in results["runs"]:
         total = r["master"]["pss_mb"] + sum(w["pss_mb"] for w in r["workers"])
         each = ", ".join(f"{w['rss_mb']:.0f} / {w['pss_mb']:.0f} ({w['private_mb']:.0f})" for w in r["workers"])
-        lines.append(f"| {r['library']} | {r['vectors_mb']:.1f} MB | {r['code']} "
-                     f"| {r['master']['rss_mb']:.0f} / {r['master']['pss_mb']:.0f} | {each} | {total:.0f} | {r['at']} |")
+        rows.append(f"| {r['library']} | {r['vectors_mb']:.1f} MB | {r['code']} "
+                    f"| {r['master']['rss_mb']:.0f} / {r['master']['pss_mb']:.0f} | {each} | {total:.0f} | {r['at']} |")
+        mine.add(_run_key(r))
+    lines += [row for row in _written_rows() if _row_key(row) not in mine] + rows
     write_block("memory-bench", lines)
+
+
+def _written_rows() -> list[str]:
+    """Give the rows of the block as BENCHMARKS.md has it now."""
+    start, end = markers("memory-bench")
+    text = BENCHMARKS.read_text()
+    if start not in text:
+        return []
+    block = text.split(start, 1)[1].split(end, 1)[0]
+    return [line for line in block.strip().splitlines()[2:] if line.startswith("|")]
+
+
+def _row_key(row: str) -> tuple:
+    cells = [c.strip() for c in row.strip("|").split("|")]
+    return cells[0], cells[2], len(re.findall(r"\(\d+\)", cells[4]))
 
 
 if __name__ == "__main__":
