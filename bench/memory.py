@@ -35,15 +35,30 @@ import webhook  # noqa: E402
 RESULTS = ROOT / "bench" / "results" / "memory.json"
 
 
-def smaps(pid: int) -> dict:
-    """RSS, PSS and the private (not shared) part of one process, in MB."""
-    fields = {}
-    for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+def smaps(pid: int, snapshots: Path) -> dict:
+    """RSS, PSS, the private (not shared) part and the anonymous part (heap, not files) of one
+    process, and the PSS of the index snapshot's files it maps, in MB."""
+    fields = dict.fromkeys(("Rss", "Pss", "Private_Clean", "Private_Dirty", "Anonymous", "snapshot"), 0.0)
+    in_snapshot = False
+    for line in Path(f"/proc/{pid}/smaps").read_text().splitlines():
         name, _, value = line.partition(":")
-        if name in ("Rss", "Pss", "Private_Clean", "Private_Dirty"):
-            fields[name] = int(value.split()[0]) / 1024
+        if " " in name:  # a mapping's header: address range, permissions, ..., its file
+            in_snapshot = str(snapshots) in line
+            continue
+        if name in fields:
+            fields[name] += int(value.split()[0]) / 1024
+            if name == "Pss" and in_snapshot:
+                fields["snapshot"] += int(value.split()[0]) / 1024
     return {"rss_mb": round(fields["Rss"], 1), "pss_mb": round(fields["Pss"], 1),
-            "private_mb": round(fields["Private_Clean"] + fields["Private_Dirty"], 1)}
+            "private_mb": round(fields["Private_Clean"] + fields["Private_Dirty"], 1),
+            "anon_mb": round(fields["Anonymous"], 1), "snapshot_pss_mb": round(fields["snapshot"], 1)}
+
+
+def snapshot_bytes(inst: speed.Instance) -> int:
+    """The live snapshot's files: what the node holds of them once every page has been read."""
+    from index.store import IndexStore
+    store = IndexStore(inst.folder / "index")
+    return sum(f.stat().st_size for f in (store.snapshots / store.current_name()).rglob("*") if f.is_file())
 
 
 def instance(library: str, workdir: Path, webhook_workdir: Path) -> speed.Instance:
@@ -72,9 +87,10 @@ def measure(inst: speed.Instance, code: str, workers: int) -> dict:
         for i, text in enumerate(texts):
             server.webhook(text, f"SMmem{time.time():.0f}x{i:04d}")
         time.sleep(1)
-        master = smaps(server.proc.pid)
+        snapshots = inst.folder / "index" / "snapshots"
+        master = smaps(server.proc.pid, snapshots)
         children = Path(f"/proc/{server.proc.pid}/task/{server.proc.pid}/children").read_text().split()
-        return {"master": master, "workers": [smaps(int(pid)) for pid in children]}
+        return {"master": master, "workers": [smaps(int(pid), snapshots) for pid in children]}
 
 
 args_embed_up_to = 1000
@@ -96,10 +112,12 @@ def main():
     for library in args.libraries:
         inst = instance(library, args.workdir, args.webhook_workdir)
         vectors = vector_bytes(inst)
+        snapshot = snapshot_bytes(inst)
         for code in [ROOT] + ([args.code.resolve()] if args.code else []):
             found = measure(inst, str(code), args.workers)
             named = code / "COMMIT"
             found.update(library=library, vectors_mb=round(vectors / 2 ** 20, 1), workers_asked=args.workers,
+                         snapshot_mb=round(snapshot / 2 ** 20, 1),
                          code=_head() if code == ROOT else (named.read_text().strip() if named.exists()
                                                              else code.name),
                          at=time.strftime("%Y-%m-%d %H:%M", time.gmtime()))
@@ -124,17 +142,27 @@ def write_table(results: dict) -> None:
     """Write the block in BENCHMARKS.md: its rows for runs not in the results as they were, then
     the results' rows."""
     lines = ["| library | vectors | code | master RSS / PSS MB | each worker RSS / PSS (private) MB "
-             "| node total PSS MB | measured (UTC) |",
-             "| --- | ---: | --- | --- | --- | ---: | --- |"]
+             "| node total PSS MB | node PSS, whole snapshot read MB | measured (UTC) |",
+             "| --- | ---: | --- | --- | --- | ---: | ---: | --- |"]
     mine = set()
     rows = []
     for r in results["runs"]:
-        total = r["master"]["pss_mb"] + sum(w["pss_mb"] for w in r["workers"])
+        every = [r["master"], *r["workers"]]
+        total = sum(p["pss_mb"] for p in every)
+        # The snapshot's pages count once, all of them, as after hours of traffic.
+        whole = total - sum(p.get("snapshot_pss_mb", 0) for p in every) + r.get("snapshot_mb", 0)
         each = ", ".join(f"{w['rss_mb']:.0f} / {w['pss_mb']:.0f} ({w['private_mb']:.0f})" for w in r["workers"])
         rows.append(f"| {r['library']} | {r['vectors_mb']:.1f} MB | {r['code']} "
-                    f"| {r['master']['rss_mb']:.0f} / {r['master']['pss_mb']:.0f} | {each} | {total:.0f} | {r['at']} |")
+                    f"| {r['master']['rss_mb']:.0f} / {r['master']['pss_mb']:.0f} | {each} | {total:.0f} "
+                    f"| {whole:.0f} ({whole / r['vectors_mb']:.1f}×) | {r['at']} |")
         mine.add(_run_key(r))
-    lines += [row for row in _written_rows() if _row_key(row) not in mine] + rows
+    for row in _written_rows():
+        if _row_key(row) not in mine:
+            cells = row.strip().strip("|").split("|")
+            if len(cells) == 7:  # written before the column of the whole snapshot
+                cells.insert(6, " – ")
+            lines.append("|" + "|".join(cells) + "|")
+    lines += rows
     write_block("memory-bench", lines)
 
 
