@@ -20,6 +20,7 @@ BENCHMARKS.md, whose rows from earlier runs are kept.
 import argparse
 import json
 import re
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -51,7 +52,8 @@ def smaps(pid: int, snapshots: Path) -> dict:
                 fields["snapshot"] += int(value.split()[0]) / 1024
     return {"rss_mb": round(fields["Rss"], 1), "pss_mb": round(fields["Pss"], 1),
             "private_mb": round(fields["Private_Clean"] + fields["Private_Dirty"], 1),
-            "anon_mb": round(fields["Anonymous"], 1), "snapshot_pss_mb": round(fields["snapshot"], 1)}
+            "private_dirty_mb": round(fields["Private_Dirty"], 1), "anon_mb": round(fields["Anonymous"], 1),
+            "snapshot_pss_mb": round(fields["snapshot"], 1)}
 
 
 def snapshot_bytes(inst: speed.Instance) -> int:
@@ -76,16 +78,27 @@ def vector_bytes(inst: speed.Instance) -> int:
     return index.vector_count * index.encoder.dim * 4
 
 
-def measure(inst: speed.Instance, code: str, workers: int) -> dict:
-    """Serve the library, warm every worker, and read the memory of each process."""
+def measure(inst: speed.Instance, code: str, workers: int, new_snapshot: bool = False) -> dict:
+    """Serve the library, warm every worker, and read the memory of each process.
+
+    new_snapshot: then write the index anew as a new snapshot (what a rebuild ends with), with
+    the served code, let every worker swap it in and search 40 messages more before reading."""
     speed.ROOT = Path(code)
     source = inst.folder / "library.jsonl"  # a synthetic library's own file, else the bench's
     texts = webhook.keywords(str(source) if source.exists() else inst.folder.name.removeprefix("webhook-"),
-                             40, int(time.time()))
+                             80, int(time.time()))
     with speed.Server(inst, workers) as server:
         server.cold_start()
-        for i, text in enumerate(texts):
+        for i, text in enumerate(texts[:40]):
             server.webhook(text, f"SMmem{time.time():.0f}x{i:04d}")
+        if new_snapshot:
+            rewrite = ("import sys; sys.path.insert(0, sys.argv[1]); from index.store import IndexStore; "
+                       "store = IndexStore(sys.argv[2]); name, index = store.load(); "
+                       "store.save(index, build=store.meta(name).get('build')); store.prune()")
+            subprocess.run([sys.executable, "-c", rewrite, code, str(inst.folder / "index")], check=True)
+            time.sleep(5)  # each worker looks for a new snapshot once a second
+            for i, text in enumerate(texts[40:]):
+                server.webhook(text, f"SMmem{time.time():.0f}y{i:04d}")
         time.sleep(1)
         snapshots = inst.folder / "index" / "snapshots"
         master = smaps(server.proc.pid, snapshots)
@@ -101,11 +114,15 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--libraries", type=lambda v: v.split(","), default=["tbh24"])
     parser.add_argument("--code", type=Path, help="Also serve an earlier commit's copy from this folder.")
+    parser.add_argument("--no-this", dest="this", action="store_false",
+                        help="Serve only the --code copy (for snapshots only it can read).")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--workdir", type=Path, default=Path("/tmp/cekfakta-speed"))
     parser.add_argument("--webhook-workdir", type=Path, default=Path("/tmp/cekfakta-webhook"),
                         help="Where the tbh24 and demo libraries are built (bench/webhook.py's --workdir).")
     parser.add_argument("--embed-up-to", type=int, default=1000)
+    parser.add_argument("--new-snapshot", action="store_true",
+                        help="Measure after the workers swapped in a newly written snapshot.")
     args = parser.parse_args()
     args_embed_up_to = args.embed_up_to
     results = json.loads(RESULTS.read_text()) if RESULTS.exists() else {"runs": []}
@@ -113,10 +130,11 @@ def main():
         inst = instance(library, args.workdir, args.webhook_workdir)
         vectors = vector_bytes(inst)
         snapshot = snapshot_bytes(inst)
-        for code in [ROOT] + ([args.code.resolve()] if args.code else []):
-            found = measure(inst, str(code), args.workers)
+        for code in ([ROOT] if args.this else []) + ([args.code.resolve()] if args.code else []):
+            found = measure(inst, str(code), args.workers, args.new_snapshot)
             named = code / "COMMIT"
-            found.update(library=library, vectors_mb=round(vectors / 2 ** 20, 1), workers_asked=args.workers,
+            found.update(library=library + (", new snapshot" if args.new_snapshot else ""),
+                         vectors_mb=round(vectors / 2 ** 20, 1), workers_asked=args.workers,
                          snapshot_mb=round(snapshot / 2 ** 20, 1),
                          code=_head() if code == ROOT else (named.read_text().strip() if named.exists()
                                                              else code.name),
