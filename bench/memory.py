@@ -56,11 +56,13 @@ def smaps(pid: int, snapshots: Path) -> dict:
             "snapshot_pss_mb": round(fields["snapshot"], 1)}
 
 
-def snapshot_bytes(inst: speed.Instance) -> int:
-    """The live snapshot's files: what the node holds of them once every page has been read."""
+def snapshot_bytes(inst: speed.Instance) -> tuple[int, int]:
+    """The live snapshot's files (what the node holds of them once every page has been read,
+    when they are mapped), and its format."""
     from index.store import IndexStore
     store = IndexStore(inst.folder / "index")
-    return sum(f.stat().st_size for f in (store.snapshots / store.current_name()).rglob("*") if f.is_file())
+    files = (store.snapshots / store.current_name()).rglob("*")
+    return sum(f.stat().st_size for f in files if f.is_file()), store.meta()["format"]
 
 
 def instance(library: str, workdir: Path, webhook_workdir: Path) -> speed.Instance:
@@ -129,13 +131,13 @@ def main():
     for library in args.libraries:
         inst = instance(library, args.workdir, args.webhook_workdir)
         vectors = vector_bytes(inst)
-        snapshot = snapshot_bytes(inst)
+        snapshot, snapshot_format = snapshot_bytes(inst)
         for code in ([ROOT] if args.this else []) + ([args.code.resolve()] if args.code else []):
             found = measure(inst, str(code), args.workers, args.new_snapshot)
             named = code / "COMMIT"
             found.update(library=library + (", new snapshot" if args.new_snapshot else ""),
                          vectors_mb=round(vectors / 2 ** 20, 1), workers_asked=args.workers,
-                         snapshot_mb=round(snapshot / 2 ** 20, 1),
+                         snapshot_mb=round(snapshot / 2 ** 20, 1), snapshot_format=snapshot_format,
                          code=_head() if code == ROOT else (named.read_text().strip() if named.exists()
                                                              else code.name),
                          at=time.strftime("%Y-%m-%d %H:%M", time.gmtime()))
@@ -159,7 +161,7 @@ def _run_key(run: dict) -> tuple:
 def write_table(results: dict) -> None:
     """Write the block in BENCHMARKS.md: its rows for runs not in the results as they were, then
     the results' rows."""
-    lines = ["| library | vectors | code | master RSS / PSS MB | each worker RSS / PSS (private) MB "
+    lines = ["| library | vectors | code | master RSS / PSS MB | each worker RSS / PSS (private, of it heap) MB "
              "| node total PSS MB | node PSS, whole snapshot read MB | measured (UTC) |",
              "| --- | ---: | --- | --- | --- | ---: | ---: | --- |"]
     mine = set()
@@ -167,12 +169,16 @@ def write_table(results: dict) -> None:
     for r in results["runs"]:
         every = [r["master"], *r["workers"]]
         total = sum(p["pss_mb"] for p in every)
-        # The snapshot's pages count once, all of them, as after hours of traffic.
+        # The snapshot's pages count once, all of them, as after hours of traffic (from format 5
+        # on, where the whole index is mapped; before, the vectors were copied out of it).
         whole = total - sum(p.get("snapshot_pss_mb", 0) for p in every) + r.get("snapshot_mb", 0)
-        each = ", ".join(f"{w['rss_mb']:.0f} / {w['pss_mb']:.0f} ({w['private_mb']:.0f})" for w in r["workers"])
+        whole_cell = f"{whole:.0f} ({whole / r['vectors_mb']:.1f}×)" if r.get("snapshot_format", 0) >= 5 else "–"
+        each = ", ".join(f"{w['rss_mb']:.0f} / {w['pss_mb']:.0f} ({w['private_mb']:.0f}"
+                         + (f", {w['private_dirty_mb']:.0f} heap)" if "private_dirty_mb" in w else ")")
+                         for w in r["workers"])
         rows.append(f"| {r['library']} | {r['vectors_mb']:.1f} MB | {r['code']} "
                     f"| {r['master']['rss_mb']:.0f} / {r['master']['pss_mb']:.0f} | {each} | {total:.0f} "
-                    f"| {whole:.0f} ({whole / r['vectors_mb']:.1f}×) | {r['at']} |")
+                    f"| {whole_cell} | {r['at']} |")
         mine.add(_run_key(r))
     for row in _written_rows():
         if _row_key(row) not in mine:
