@@ -202,7 +202,7 @@ def _written_rows() -> list[str]:
 
 def _row_key(row: str) -> tuple:
     cells = [c.strip() for c in row.strip("|").split("|")]
-    return cells[0], cells[2], len(re.findall(r"\(\d+\)", cells[4]))
+    return cells[0], cells[2], len(re.findall(r"\(\d+", cells[4]))
 
 
 if __name__ == "__main__":
