@@ -83,7 +83,7 @@ class VectorStore:
         self._fold_if_big()
 
     def remove(self, ids: np.ndarray) -> None:
-        """Remove the vectors with these ids; unknown ids are ignored."""
+        """Remove the vectors with these ids (each held: the owner knows which it added)."""
         if not self.mapped:
             self._base.remove_ids(ids)
             return
@@ -92,19 +92,11 @@ class VectorStore:
         if mine:
             self._overlay.remove_ids(np.asarray(mine, np.int64))
             self._overlay_ids.difference_update(mine)
-        based = [i for i in ids if i not in self._overlay_ids and i not in self._removed and self._in_base(i)]
+        based = [i for i in ids if i not in mine and i not in self._removed]
         if based:
             self._removed.update(based)
             self._selector = None
             self._fold_if_big()
-
-    def _in_base(self, vector_id: int) -> bool:
-        """Say whether the mapped base holds a vector id (removed since or not)."""
-        try:
-            self._base.reconstruct(vector_id)
-        except RuntimeError:
-            return False
-        return True
 
     def reconstruct_batch(self, ids: np.ndarray) -> np.ndarray:
         """Give the vectors with these ids, in order."""
