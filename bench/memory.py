@@ -92,7 +92,9 @@ def measure(inst: speed.Instance, code: str, workers: int, new_snapshot: bool = 
     with speed.Server(inst, workers) as server:
         server.cold_start()
         for i, text in enumerate(texts[:40]):
-            server.webhook(text, f"SMmem{time.time():.0f}x{i:04d}")
+            # A worker's first message can take minutes at 1,000,000 claims (it reads the library's
+            # words, tipline/conversation.py _library_words): wait for it.
+            server.webhook(text, f"SMmem{time.time():.0f}x{i:04d}", timeout=600)
         if new_snapshot:
             rewrite = ("import sys; sys.path.insert(0, sys.argv[1]); from index.store import IndexStore; "
                        "store = IndexStore(sys.argv[2]); name, index = store.load(); "
@@ -100,7 +102,7 @@ def measure(inst: speed.Instance, code: str, workers: int, new_snapshot: bool = 
             subprocess.run([sys.executable, "-c", rewrite, code, str(inst.folder / "index")], check=True)
             time.sleep(5)  # each worker looks for a new snapshot once a second
             for i, text in enumerate(texts[40:]):
-                server.webhook(text, f"SMmem{time.time():.0f}y{i:04d}")
+                server.webhook(text, f"SMmem{time.time():.0f}y{i:04d}", timeout=600)
         time.sleep(1)
         snapshots = inst.folder / "index" / "snapshots"
         master = smaps(server.proc.pid, snapshots)
