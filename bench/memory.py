@@ -36,15 +36,15 @@ import webhook  # noqa: E402
 RESULTS = ROOT / "bench" / "results" / "memory.json"
 
 
-def smaps(pid: int, snapshots: Path) -> dict:
+def smaps(pid: int, snapshot: Path) -> dict:
     """RSS, PSS, the private (not shared) part and the anonymous part (heap, not files) of one
-    process, and the PSS of the index snapshot's files it maps, in MB."""
+    process, and the PSS of the live index snapshot's files it maps, in MB."""
     fields = dict.fromkeys(("Rss", "Pss", "Private_Clean", "Private_Dirty", "Anonymous", "snapshot"), 0.0)
     in_snapshot = False
     for line in Path(f"/proc/{pid}/smaps").read_text().splitlines():
         name, _, value = line.partition(":")
         if " " in name:  # a mapping's header: address range, permissions, ..., its file
-            in_snapshot = str(snapshots) in line
+            in_snapshot = f"{snapshot}/" in line
             continue
         if name in fields:
             fields[name] += int(value.split()[0]) / 1024
@@ -104,10 +104,11 @@ def measure(inst: speed.Instance, code: str, workers: int, new_snapshot: bool = 
             for i, text in enumerate(texts[40:]):
                 server.webhook(text, f"SMmem{time.time():.0f}y{i:04d}", timeout=600)
         time.sleep(1)
-        snapshots = inst.folder / "index" / "snapshots"
-        master = smaps(server.proc.pid, snapshots)
+        # The live snapshot's pages only: an earlier one still mapped counts as any memory does.
+        live = inst.folder / "index" / "snapshots" / (inst.folder / "index" / "CURRENT").read_text().strip()
+        master = smaps(server.proc.pid, live)
         children = Path(f"/proc/{server.proc.pid}/task/{server.proc.pid}/children").read_text().split()
-        return {"master": master, "workers": [smaps(int(pid), snapshots) for pid in children]}
+        return {"master": master, "workers": [smaps(int(pid), live) for pid in children]}
 
 
 args_embed_up_to = 1000
