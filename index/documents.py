@@ -101,10 +101,8 @@ class DocumentTable:
         live = self._keys
         if self._removed:
             live = live[~np.isin(live, np.fromiter(self._removed, np.int64, len(self._removed)))]
-        keys = np.sort(live)
-        base = [self._ids.term(row) for row in self._rows[keys].tolist()] if len(keys) <= 1 << 15 \
-            else _decode(self._ids, self._rows[keys])
-        return base + list(self._added_ids[k] for k in sorted(self._added_ids))
+        base = _decode(self._ids, self._rows[np.sort(live)])
+        return base + [self._added_ids[k] for k in sorted(self._added_ids)]
 
     def add(self, doc_id: str, key: int, digest: str, vectors: int) -> None:
         """Record a document under a new key, replacing the id's earlier one."""
