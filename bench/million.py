@@ -70,7 +70,7 @@ def main():
     library = args.base / "library.jsonl"
     messages = [m for m in message_pool(library, args.queries * 2, seed=5) if m["kind"] != "greeting"]
     messages = list({m["body"]: m for m in messages}.values())[:args.queries]
-    result = {"size": args.size, "documents": len(index), "vectors": index._vectors.ntotal,
+    result = {"size": args.size, "documents": len(index), "vectors": index.vector_count,
               "build_s": round(built, 1), "partition_s": round(partitioned, 1),
               "rss_mb": round(rss_mb()), "max_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)}
     for phase in ("embedding and search", "search only (query vector cached)", "BM25 scoring alone"):

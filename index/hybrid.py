@@ -8,12 +8,14 @@ import faiss
 import numpy as np
 
 from .decision import Decider, Evidence
+from .documents import DocumentTable
 from .encoders import Encoder
 from .lexical import LexicalIndex
 from .normalize import clean_for_embedding, query_for_embedding
 from .query_vectors import QueryCache
 from .rerank import HeadTerms, head_text, reorder
 from .text import Query, tokenize
+from .vectors import VectorStore
 
 # Each document may have several vectors (one per field); a vector's FAISS id is
 # document key * FIELD_SLOTS + field number.
@@ -109,36 +111,45 @@ class HybridIndex:
     query_vectors: QueryCache = field(default_factory=QueryCache)
 
     def __post_init__(self):
-        self._keys: dict[str, int] = {}
-        self._ids: dict[int, str] = {}
-        self._digests: dict[str, str] = {}
-        self._nvec: dict[int, int] = {}  # vectors per document key
+        self._docs = DocumentTable()  # id <-> key, digest, vectors per key
         self._next_key = 1
         self._lexical = LexicalIndex()
         self._heads = HeadTerms()  # title+claim terms, for the re-ranker
-        self._vectors = faiss.IndexIDMap2(faiss.IndexFlatIP(self.encoder.dim))
+        self._vectors = VectorStore(self.encoder.dim)
         self._lock = threading.RLock()
         self._results: OrderedDict = OrderedDict()  # recent searches; emptied by any change
 
     def __len__(self) -> int:
-        return len(self._keys)
+        return len(self._docs)
 
     def __contains__(self, doc_id: str) -> bool:
-        return doc_id in self._keys
+        return doc_id in self._docs
 
     @property
     def ids(self) -> list[str]:
-        """Give the ids of every indexed document."""
-        return list(self._keys)
+        """Give the ids of every indexed document, in the order they were indexed."""
+        return self._docs.ids()
+
+    def key_of(self, doc_id: str) -> int:
+        """Give a document's key (KeyError when unknown)."""
+        key = self._docs.key(doc_id)
+        if key is None:
+            raise KeyError(doc_id)
+        return key
 
     def digest(self, doc_id: str) -> str | None:
         """Give the content hash a document was indexed with."""
-        return self._digests.get(doc_id)
+        return self._docs.digest(doc_id)
+
+    @property
+    def vector_count(self) -> int:
+        """Give how many vectors the index holds."""
+        return self._vectors.ntotal
 
     def vectors_of(self, doc_id: str) -> np.ndarray:
         """Give the vectors stored for a document, to reuse them instead of embedding again."""
-        key = self._keys[doc_id]
-        count = self._nvec.get(key, 0)
+        key = self.key_of(doc_id)
+        count = self._docs.vectors(key)
         if not count:
             return np.zeros((0, self.encoder.dim), np.float32)
         return self._vectors.reconstruct_batch(np.arange(count, dtype=np.int64) + key * FIELD_SLOTS)
@@ -178,14 +189,12 @@ class HybridIndex:
                 self._remove_one(doc.id)
                 key = self._next_key
                 self._next_key += 1
-                self._keys[doc.id], self._ids[key] = key, doc.id
-                self._digests[doc.id] = doc.digest()
+                self._docs.add(doc.id, key, doc.digest(), len(vecs))
                 self._lexical.add(key, tokenize(doc.lexical_text(), doc.lang))
                 self._heads.add(key, tokenize(head_text(doc.title, doc.claim), doc.lang))
                 if len(vecs):
                     ids = np.arange(len(vecs), dtype=np.int64) + key * FIELD_SLOTS
-                    self._vectors.add_with_ids(vecs, ids)
-                    self._nvec[key] = len(vecs)
+                    self._vectors.add(vecs, ids)
 
     def remove(self, doc_ids: list[str]) -> None:
         """Forget documents; unknown ids are ignored."""
@@ -196,15 +205,15 @@ class HybridIndex:
 
     def _remove_one(self, doc_id: str) -> None:
         """Forget one document (caller holds the lock)."""
-        key = self._keys.pop(doc_id, None)
+        key = self._docs.key(doc_id)
         if key is None:
             return
-        del self._ids[key]
-        self._digests.pop(doc_id, None)
+        count = self._docs.vectors(key)
+        self._docs.remove(doc_id)
         self._lexical.remove(key)
         self._heads.remove(key)
-        self._nvec.pop(key, None)
-        self._vectors.remove_ids(np.arange(FIELD_SLOTS, dtype=np.int64) + key * FIELD_SLOTS)
+        if count:
+            self._vectors.remove(np.arange(count, dtype=np.int64) + key * FIELD_SLOTS)
 
     def search(self, text: str, k: int = 5, embed: bool = True) -> SearchResult:
         """Rank documents for a query and decide whether the best one answers it.
@@ -239,13 +248,13 @@ class HybridIndex:
     def _rank_quick(self, query: "Query", k: int) -> SearchResult:
         """Rank by BM25 alone; the decision offers choices at most (see search)."""
         tokens = query.tokens
-        if not self._keys:
+        if not len(self._docs):
             return SearchResult("no_match", [], self.decider.evidence_for_empty(tokens), quick=True)
         lex_keys, lex_scores = self._lexical.score_arrays(tokens)
         keys = _top(lex_keys, lex_scores, max(k, 2))
         lex = _lookup(lex_keys, lex_scores, keys).astype(np.float32)
         best = float(lex.max()) if lex.size else 0.0
-        matches = [Match(self._ids[key], float(score) / best if best > 0 else 0.0, float(score), 0.0)
+        matches = [Match(self._docs.id(key), float(score) / best if best > 0 else 0.0, float(score), 0.0)
                    for key, score in zip(keys, lex) if score > 0]
         evidence = self.decider.evidence(query, matches, self._lexical)
         return SearchResult(self.decider.decide_quick(evidence), matches[:k], evidence, quick=True)
@@ -253,7 +262,7 @@ class HybridIndex:
     def _rank(self, query: "Query", query_vec: np.ndarray, k: int) -> SearchResult:
         """Fuse lexical and vector scores over the union of both candidate lists."""
         tokens = query.tokens
-        if not self._keys:
+        if not len(self._docs):
             return SearchResult("no_match", [], self.decider.evidence_for_empty(tokens))
         n = self.ranking.candidates
         lex_keys, lex_scores = self._lexical.score_arrays(tokens)
@@ -277,9 +286,9 @@ class HybridIndex:
         max_lexical = self._lexical.max_score(tokens)
         if not foreign:
             order = self._rerank(query, keys, order, fused, lex, per_field, max_lexical)
-        matches = [Match(self._ids[keys[i]], float(fused[i]), float(lex[i]), float(sem[i]))
+        matches = [Match(self._docs.id(keys[i]), float(fused[i]), float(lex[i]), float(sem[i]))
                    for i in order[:max(k, 2)]]
-        head = self._heads.terms(self._keys[matches[0].id]) if matches else None
+        head = self._heads.terms(self._docs.key(matches[0].id)) if matches else None
         evidence = self.decider.evidence(query, matches, self._lexical, foreign, head)
         return SearchResult(self.decider.decide(evidence), matches[:k], evidence)
 
@@ -307,7 +316,7 @@ class HybridIndex:
         on), and the primary (len(keys), FIELD_SLOTS) cosines of each vector, -1 where a field
         is absent.
         """
-        counts = np.fromiter((self._nvec.get(key, 0) for key in keys), np.int64, len(keys))
+        counts = self._docs.vector_counts(keys)
         fields = np.full((len(keys), FIELD_SLOTS), -1.0, np.float32)
         if not counts.sum():
             zeros = np.zeros(len(keys), np.float32)
@@ -338,7 +347,7 @@ class HybridIndex:
     @property
     def partitioned(self) -> bool:
         """Say whether vector search uses an inverted file rather than a flat scan."""
-        return isinstance(self._vectors, faiss.IndexIVF)
+        return self._vectors.partitioned
 
     def partition(self, force: bool = False) -> bool:
         """Move the vectors into an inverted file (IVF) when there are enough of them.
@@ -352,8 +361,7 @@ class HybridIndex:
             total = self._vectors.ntotal
             if self.partitioned or (total < self.ivf_from and not force) or total < 64:
                 return self.partitioned
-            ids = faiss.vector_to_array(self._vectors.id_map).astype(np.int64)
-            vectors = self._vectors.reconstruct_batch(ids)
+            ids, vectors = self._vectors.everything()
             nlist = max(1, min(int(4 * np.sqrt(total)), total // 39))
             ivf = faiss.IndexIVFFlat(faiss.IndexFlatIP(self.encoder.dim), self.encoder.dim, nlist,
                                      faiss.METRIC_INNER_PRODUCT)
@@ -363,34 +371,43 @@ class HybridIndex:
             ivf.set_direct_map_type(faiss.DirectMap.Hashtable)
             ivf.add_with_ids(vectors, ids)
             ivf.nprobe = self.nprobe
-            self._vectors = ivf
+            self._vectors = VectorStore(self.encoder.dim, ivf)
             self._results.clear()
             return True
 
     def state(self) -> dict:
-        """Give everything but the vectors as plain data for persistence."""
+        """Give the index for persistence: arrays, plain data and the FAISS index (its changes
+        folded in first: a changed mapped index then becomes this process's own)."""
         with self._lock:
+            if self._vectors.changed:
+                self._vectors.own()
             return {
-                "keys": dict(self._keys), "digests": dict(self._digests), "next_key": self._next_key,
-                "nvec": dict(self._nvec),
+                "documents": self._docs.state(), "next_key": self._next_key,
                 "lexical": self._lexical.state(), "revision": self.revision,
                 "heads": self._heads.state(),
-                "vectors": faiss.serialize_index(self._vectors),
+                "vectors": self._vectors.index,
             }
 
     def restore(self, state: dict) -> None:
-        """Load what `state()` gave."""
+        """Load what `state()` gave, or what older versions gave (dicts, serialized vectors).
+
+        A FAISS index given as such (a snapshot's, memory-mapped) is never changed: changes go
+        to an overlay (index/vectors.py)."""
         with self._lock:
-            self._keys = state["keys"]
-            self._ids = {key: doc_id for doc_id, key in self._keys.items()}
-            self._digests = state["digests"]
+            if "documents" in state:
+                self._docs = DocumentTable.from_state(state["documents"])
+            else:
+                self._docs = DocumentTable.from_dicts(state["keys"], state["digests"], state["nvec"])
             self._next_key = state["next_key"]
-            self._nvec = state["nvec"]
             self._lexical = LexicalIndex.from_state(state["lexical"])
             self._heads = HeadTerms.from_state(state["heads"])
-            self._vectors = faiss.deserialize_index(state["vectors"])
+            vectors = state["vectors"]
+            if isinstance(vectors, faiss.Index):
+                self._vectors = VectorStore(self.encoder.dim, vectors, mapped=True)
+            else:
+                self._vectors = VectorStore(self.encoder.dim, faiss.deserialize_index(np.asarray(vectors)))
             self._results.clear()
-            if isinstance(self._vectors, faiss.IndexIVF):
+            if self._vectors.partitioned:
                 self._vectors.nprobe = self.nprobe
             self.revision = state["revision"]
 

@@ -1,9 +1,10 @@
 """Index snapshots on disk, swapped in atomically.
 
-Layout: `<root>/snapshots/<name>/{meta.json,index.pkl,arrays/*.npy}` and `<root>/CURRENT` naming
-the live snapshot. The index's NumPy arrays (BM25 postings, the re-ranker's title terms, the
-vectors) are .npy files beside the pickle, loaded memory-mapped: every process that loads the
-same snapshot reads the same pages of the page cache instead of a copy of its own.
+Layout: `<root>/snapshots/<name>/{meta.json,index.pkl,arrays/*.npy,arrays/vectors.faiss}` and
+`<root>/CURRENT` naming the live snapshot. The index's NumPy arrays (documents' ids and keys, BM25
+postings, the re-ranker's title terms) are .npy files beside the pickle, and its FAISS index a
+file of FAISS's own, all loaded memory-mapped: every process that loads the same snapshot reads
+the same pages of the page cache instead of a copy of its own.
 
 A new snapshot is written in full under a temporary name, renamed into place, and only then does
 CURRENT change (os.replace is atomic): a reader sees the old index or the new one,
@@ -21,6 +22,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+import faiss
 import numpy as np
 
 from .encoders import load_encoder
@@ -28,8 +30,10 @@ from .hybrid import HybridIndex
 
 # 3: every snapshot keeps the re-ranker's title+claim terms (2 could lack them).
 # 4: the index's arrays are .npy files in arrays/ (3 pickled dicts; still read).
-FORMAT = 4
-READABLE = (3, 4)
+# 5: the documents' ids, keys and digests are arrays too, and the vectors a FAISS file, mapped
+#    (4 pickled those dicts and kept the vectors serialized in an array; still read).
+FORMAT = 5
+READABLE = (3, 4, 5)
 
 
 ARRAYS = "arrays"
@@ -42,12 +46,24 @@ class ArrayFile:
     name: str
 
 
+@dataclass(frozen=True)
+class IndexFile:
+    """Where a state's FAISS index went: <snapshot>/arrays/<name>.faiss."""
+
+    name: str
+
+
 def _save_arrays(state: dict, folder: Path) -> dict:
     """Give state with its NumPy arrays, at its top or one level down (the lexical index's), each
-    written to its own .npy file (synced) and named instead."""
+    written to its own .npy file (synced) and named instead; a FAISS index alike, in its own format."""
     folder.mkdir()
 
     def save(name: str, value):
+        if isinstance(value, faiss.Index):
+            faiss.write_index(value, str(folder / f"{name}.faiss"))
+            with open(folder / f"{name}.faiss", "rb+") as fh:
+                os.fsync(fh.fileno())
+            return IndexFile(name)
         if not isinstance(value, np.ndarray):
             return value
         with open(folder / f"{name}.npy", "wb") as fh:
@@ -63,8 +79,12 @@ def _save_arrays(state: dict, folder: Path) -> dict:
 
 
 def _load_arrays(state: dict, folder: Path) -> dict:
-    """Give state with its named arrays (_save_arrays) opened read-only and memory-mapped."""
+    """Give state with its named arrays and FAISS index (_save_arrays) opened read-only and
+    memory-mapped."""
     def load(value):
+        if isinstance(value, IndexFile):
+            # A view of the file's pages, which FAISS never changes (index/vectors.py).
+            return faiss.read_index(str(folder / f"{value.name}.faiss"), faiss.IO_FLAG_MMAP_IFC)
         if not isinstance(value, ArrayFile):
             return value
         # A plain array over the mapping: np.memmap's own indexing costs microseconds a call.

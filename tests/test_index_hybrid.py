@@ -100,10 +100,13 @@ def test_snapshot_arrays_are_files_opened_memory_mapped_and_read_only(tmp_path, 
     store = IndexStore(tmp_path)
     name = store.save(index)
     arrays = {p.name for p in (store.snapshots / name / "arrays").iterdir()}
-    assert {"lexical.keys.npy", "lexical.tfs.npy", "heads.term_ids.npy", "vectors.npy"} <= arrays
+    assert {"lexical.keys.npy", "lexical.tfs.npy", "heads.term_ids.npy", "documents.ids_blob.npy",
+            "documents.keys.npy", "documents.digests.npy", "vectors.faiss"} <= arrays
     _, loaded = store.load()
     state = loaded.state()
     assert not state["lexical"]["keys"].flags.writeable and not state["heads"]["counts"].flags.writeable
+    assert not state["documents"]["keys"].flags.writeable and not state["documents"]["digests"].flags.writeable
+    assert loaded._vectors.mapped
     assert _ranked(loaded) == _ranked(index)
     # Changes after loading go to the overlay, never into the mapped files.
     for copy in (loaded, index):
@@ -116,11 +119,10 @@ def test_snapshot_arrays_are_files_opened_memory_mapped_and_read_only(tmp_path, 
 def test_snapshots_of_the_previous_format_load(tmp_path, index):
     """A snapshot written before the arrays (format 3: one pickle, dicts) still loads and ranks
     as it did; the lexical postings, lengths and head terms are rebuilt from plain dicts."""
-    import json
     import pickle
 
     from index.text import tokenize
-    state = index.state()
+    state = _plain_state(index)
     postings, lengths, heads = {}, {}, {}
     for doc in DOCS:
         key = state["keys"][doc.id]
@@ -133,15 +135,55 @@ def test_snapshots_of_the_previous_format_load(tmp_path, index):
             heads[key][term] = heads[key].get(term, 0) + 1
     state["lexical"] = {"k1": 1.2, "b": 0.75, "postings": postings, "lengths": lengths}
     state["heads"] = heads
-    folder = tmp_path / "snapshots" / "20250101T000000-old"
-    folder.mkdir(parents=True)
+    folder = _old_snapshot(tmp_path, index, 3)
     (folder / "index.pkl").write_bytes(pickle.dumps(state))
-    meta = {"format": 3, "encoder_spec": "fake", "encoder_id": index.encoder.id, "dim": index.encoder.dim,
-            "revision": 0, "documents": len(index), "partitioned": False, "build": None}
-    (folder / "meta.json").write_text(json.dumps(meta))
-    (tmp_path / "CURRENT").write_text(folder.name)
     _, loaded = IndexStore(tmp_path).load()
     assert _ranked(loaded) == _ranked(index)
+
+
+def test_snapshots_of_format_4_load(tmp_path, index):
+    """A format 4 snapshot (arrays for the postings and head terms; the documents' dicts pickled,
+    the vectors serialized in an array) still loads, ranks as it did and takes changes."""
+    import pickle
+
+    from index.store import ARRAYS, _save_arrays
+    state = _plain_state(index)
+    state["lexical"], state["heads"] = index._lexical.state(), index._heads.state()
+    folder = _old_snapshot(tmp_path, index, 4)
+    (folder / "index.pkl").write_bytes(pickle.dumps(_save_arrays(state, folder / ARRAYS)))
+    assert (folder / ARRAYS / "vectors.npy").exists()
+    _, loaded = IndexStore(tmp_path).load()
+    assert _ranked(loaded) == _ranked(index)
+    assert [loaded.digest(d.id) for d in DOCS] == [d.digest() for d in DOCS] and loaded.ids == index.ids
+    for copy in (loaded, index):
+        copy.remove(["chip"])
+        copy.add([Document("bansos", "Undian umroh gratis", "menang umroh gratis")])
+    assert _ranked(loaded) == _ranked(index)
+
+
+def _old_snapshot(root, index, version):
+    """Make the live snapshot's folder, with the metadata of a format version; give the folder."""
+    import json
+
+    folder = root / "snapshots" / f"20250101T000000-v{version}"
+    folder.mkdir(parents=True)
+    meta = {"format": version, "encoder_spec": "fake", "encoder_id": index.encoder.id, "dim": index.encoder.dim,
+            "revision": 0, "documents": len(index), "partitioned": False, "build": None}
+    (folder / "meta.json").write_text(json.dumps(meta))
+    (root / "CURRENT").write_text(folder.name)
+    return folder
+
+
+def _plain_state(index):
+    """Give an index's state as formats 3 and 4 kept the documents: dicts, and the vectors
+    serialized."""
+    import faiss
+
+    return {"keys": {doc_id: index.key_of(doc_id) for doc_id in index.ids},
+            "digests": {doc_id: index.digest(doc_id) for doc_id in index.ids},
+            "nvec": {index.key_of(doc_id): len(index.vectors_of(doc_id)) for doc_id in index.ids},
+            "next_key": index._next_key, "revision": index.revision,
+            "vectors": faiss.serialize_index(index._vectors.index)}
 
 
 def test_interrupted_build_leaves_the_live_snapshot(tmp_path, index):
@@ -327,7 +369,7 @@ def test_document_cosines_are_the_weighted_mean_of_their_vectors_cosines():
     docs = _many(50)  # odd ids have a summary, so two vectors; even ids one
     index.add(docs)
     query = index.encoder.encode_queries(["judul vaksin ringkasan"])[0]
-    keys = [index._keys[d.id] for d in docs]
+    keys = [index.key_of(d.id) for d in docs]
     ranked, cosines, fields = index._cosines(keys, query)
     assert np.array_equal(ranked, cosines)  # one encoder: the ranking reads the same cosines
     for doc, cosine, row in zip(docs, cosines, fields):
@@ -351,3 +393,34 @@ def test_the_quick_search_ranks_by_keywords_without_the_encoder_and_never_matche
     assert encoder.calls == ["pelacak microchip vaksin"] and full.decision == "match" and not full.quick
     again = index.search("pelacak microchip vaksin", k=3, embed=False)  # the vector is at hand now
     assert not again.quick and again.decision == "match" and encoder.calls == ["pelacak microchip vaksin"]
+
+
+@pytest.mark.parametrize("size", [300, 2000])  # flat, and past ivf_from: an inverted file
+def test_a_loaded_snapshot_ranks_as_the_index_it_was_saved_from_through_changes(tmp_path, size):
+    """The loaded index's documents and vectors are mapped from the snapshot and its changes
+    sit beside them (index/documents.py, index/vectors.py): through removals, replacements and
+    new documents it gives the same ids and scores, bit for bit, as the index changed in memory."""
+    index = HybridIndex(FakeEncoder(), ivf_from=1000)
+    index.add(_many(size))
+    index.partition()
+    store = IndexStore(tmp_path / "index")
+    store.save(index)
+    _, loaded = store.load(ivf_from=1000)
+    assert loaded._vectors.mapped and loaded.partitioned == (size >= 1000)
+    queries = ["judul 42 vaksin 42", "klaim nomor 7 soal", "ringkasan 3", "vaksin 5", "zebra ungu menari"]
+
+    def ranked(idx):
+        return [[(m.id, m.score, m.lexical, m.semantic) for m in idx.search(q, k=8).matches] for q in queries]
+
+    assert ranked(loaded) == ranked(index)
+    changes = [Document(f"d{i}", f"zebra {i} ungu", f"klaim baru {i}", "", "id") for i in range(0, 120, 3)]
+    for step in range(4):
+        for copy in (index, loaded):
+            copy.remove([f"d{i}" for i in range(step, size, 37)])
+            copy.add(changes[step::4] + [Document(f"new{step}", "Zebra ungu menari di Monas", "zebra ungu")])
+        assert ranked(loaded) == ranked(index)
+        assert loaded.ids == index.ids and len(loaded) == len(index)
+    assert loaded._vectors.mapped and loaded._vectors.changed
+    store.save(loaded)
+    _, again = store.load(ivf_from=1000)
+    assert ranked(again) == ranked(index)

@@ -168,7 +168,8 @@ def test_index_search_with_and_without_second_stage(index):
     assert first.matches[0].id == "a"
     if getattr(index, "_heads", None) is None:  # the index does not keep head terms: stage off
         index._heads = rr.HeadTerms()
-        for doc_id, key in index._keys.items():
+        for doc_id in index.ids:
+            key = index.key_of(doc_id)
             text = {"a": "Banjir bandang di Garut", "b": "Gempa di Lombok", "c": "Harga cabai naik"}[doc_id]
             index._heads.add(key, tokenize(text, "id"))
     second = index.search("banjir garut", k=3)
@@ -194,7 +195,7 @@ def test_only_surely_indonesian_queries_get_the_indonesian_model(index, monkeypa
 
 
 def test_cosines_per_field_marks_missing_vectors(index):
-    keys = [index._keys["a"], index._keys["b"]]
+    keys = [index.key_of("a"), index.key_of("b")]
     query = index.encoder.encode_queries(["gempa lombok"])[0]
     _, mean, fields = index._cosines(keys, query)
     assert fields.shape[0] == 2
