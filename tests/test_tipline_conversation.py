@@ -262,6 +262,31 @@ def test_clear_keywords_decide_the_language_whatever_came_before(library):
     assert ask(library, searcher, "banjir jakarta").lang == "id"
 
 
+def test_the_library_words_follow_its_changes_and_are_first_read_from_the_newest(library, monkeypatch):
+    """Keywords in English words only the library knows are English once a fact-check holds them;
+    the words are read from the newest fact-checks first, then only from what changed."""
+    from tipline import conversation
+
+    def english(title):
+        return {"id": title.split()[0].lower(), "title": title, "claim": title, "verdict": "false",
+                "lang": "en", "url": "https://example.org/" + title.split()[0].lower()}
+
+    searcher = FakeSearcher("no_match")
+    with library.app_context(), session_scope() as session:
+        save_claim(session, english("Kangaroo boxing championship hoax"))
+    monkeypatch.setattr(conversation, "LIBRARY_WORDS_FROM", 1)
+    conversation._WORDS_CACHE.clear()  # a worker just started: reads the newest fact-check only
+    assert ask(library, searcher, "kangaroo boxing", sender="whatsapp:+62811").lang == "en"
+    with library.app_context(), session_scope() as session:
+        save_claim(session, english("Koala wrestling festival hoax"))
+    # The library moved on: the newest fact-check's words join what was read.
+    assert ask(library, searcher, "koala wrestling", sender="whatsapp:+62812").lang == "en"
+    assert ask(library, searcher, "kangaroo boxing", sender="whatsapp:+62813").lang == "en"
+    conversation._WORDS_CACHE.clear()  # a worker started now reads the newest one only
+    assert ask(library, searcher, "kangaroo boxing", sender="whatsapp:+62814").lang == "id"
+    assert ask(library, searcher, "koala wrestling", sender="whatsapp:+62815").lang == "en"
+
+
 @pytest.mark.parametrize("asked, text, lang", [("en", "vaksin chip pelacak", "en"),
                                                ("id", "is it true that this video is from today?", "id"),
                                                (None, "is it true that this video is from today?", "en")])

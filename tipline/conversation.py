@@ -201,19 +201,31 @@ def respond(
     return reply
 
 
-_WORDS_CACHE: dict = {}  # (database, library revision) -> the library's words by language
+# The library's words by language, that language_of reads a message of keywords by: per process
+# and database, (the revision read up to, the words). Read first from the newest LIBRARY_WORDS_FROM
+# fact-checks, then only from those changed since: a library of a million would otherwise be read
+# whole by every worker on its first message and after every change (minutes each). A word stays
+# once seen (a fact-check unpublished since still tells which language its words are).
+LIBRARY_WORDS_FROM = 20_000
+_WORDS_CACHE: dict = {}
+_WORDS_COLUMNS = (Claim.lang, Claim.title, Claim.claim, Claim.status)
 
 
 def _library_words(session, revision: int) -> dict:
-    """The published library's words by language at a revision, remade when the library changes."""
-    key = (str(session.get_bind().url), revision)
-    found = _WORDS_CACHE.get(key)
-    if found is None:
-        rows = session.execute(select(Claim.lang, Claim.title, Claim.claim)
-                               .where(Claim.status == "published")).all()
-        found = vocabulary_of((lang, f"{title} {claim}") for lang, title, claim in rows)
-        _WORDS_CACHE.clear()  # one library per process: only the newest revision is kept
-        _WORDS_CACHE[key] = found
+    """The library's words by language at a revision, brought up to it when the library changes."""
+    url = str(session.get_bind().url)
+    kept = _WORDS_CACHE.get(url)
+    if kept is not None and kept[0] == revision:
+        return kept[1]
+    if kept is None:  # by the revision index, newest first; the status is checked here
+        query = select(*_WORDS_COLUMNS).order_by(Claim.revision.desc()).limit(LIBRARY_WORDS_FROM)
+    else:
+        query = select(*_WORDS_COLUMNS).where(Claim.revision > kept[0])
+    rows = session.execute(query).all()
+    found = vocabulary_of(((lang, f"{title} {claim}") for lang, title, claim, status in rows
+                           if status == "published"), kept[1] if kept is not None else None)
+    _WORDS_CACHE.clear()  # one library per process
+    _WORDS_CACHE[url] = (revision, found)
     return found
 
 

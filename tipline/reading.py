@@ -96,12 +96,15 @@ def language_of(text: str, vocabulary: dict | None = None) -> str | None:
     return None
 
 
-def vocabulary_of(texts_by_lang) -> dict:
+def vocabulary_of(texts_by_lang, known: dict | None = None) -> dict:
     """The words of each language's texts, with its stopwords: what language_of reads keywords by.
 
     texts_by_lang: (lang, text) pairs, e.g. the published fact-checks' titles and claims.
+    known: an earlier vocabulary these texts' words are added to (it is left as it was).
     """
     words = {"id": set(index_text.STOPWORDS_ID), "en": set(index_text.STOPWORDS_EN)}
+    for lang, found in (known or {}).items():
+        words.setdefault(lang, set()).update(found)
     for lang, text in texts_by_lang:
         if lang in words:
             words[lang].update(normalize_text(text or "").split())
