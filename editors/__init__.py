@@ -46,10 +46,11 @@ def drop_empty_groups(session) -> None:
 
 
 def _group_stragglers(app, searcher) -> None:
-    """Group the questions that arrived without a group (the encoder failed at the time)."""
+    """Group some of the questions that arrived without a group (the encoder failed at the time,
+    or they came late: tipline/late.py), a few each pass (grouping.CATCH_UP_PER_PASS)."""
     from claims.db import session_scope
 
-    from .grouping import catch_up
+    from .grouping import CATCH_UP_PER_PASS, catch_up
 
     with app.app_context(), session_scope(app) as session:
-        catch_up(session, lambda: searcher.encoder)
+        catch_up(session, lambda: searcher.encoder, limit=CATCH_UP_PER_PASS)

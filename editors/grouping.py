@@ -14,7 +14,7 @@ from collections import OrderedDict
 
 import numpy as np
 from flask import current_app
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, or_, select
 
 from claims.images import SAME_PICTURE_BITS, hash_distance
 from claims.models import Claim, utcnow
@@ -138,23 +138,36 @@ def file_attachment(db, request: RequestLog, vector: np.ndarray | None, encoder_
     return True
 
 
-def catch_up(db, encoder_of, threshold: float | None = None) -> int:
-    """Group every open request that has no group yet, oldest first; give how many.
+# The outbox loop's share of the encoder, whose lock every worker's webhook waits on too: a pass
+# groups at most CATCH_UP_PER_PASS questions, embedded CATCH_UP_BATCH at a time, so a message
+# never waits behind more than a few embeddings (a burst that fell behind leaves its questions
+# to this loop: tipline/late.py).
+CATCH_UP_BATCH = 4
+CATCH_UP_PER_PASS = 32
+
+
+def catch_up(db, encoder_of, threshold: float | None = None, limit: int | None = None) -> int:
+    """Group open requests that have no group yet, oldest first (at most `limit`, None: all);
+    give how many.
 
     encoder_of: gives the encoder, asked only when there is something to group.
     """
     threshold = _threshold(threshold)
-    new = db.scalars(
-        select(RequestLog).outerjoin(InboxMember, InboxMember.request_id == RequestLog.id)
-        .where(RequestLog.status == "open", InboxMember.request_id.is_(None))
-        .order_by(RequestLog.created_at, RequestLog.id)).all()
-    new = [r for r in new if (r.text or "").strip() or r.image_hash or r.media_kind]
+    query = (select(RequestLog).outerjoin(InboxMember, InboxMember.request_id == RequestLog.id)
+             .where(RequestLog.status == "open", InboxMember.request_id.is_(None),
+                    or_(func.trim(func.coalesce(RequestLog.text, "")) != "", RequestLog.image_hash.is_not(None),
+                        RequestLog.media_kind.is_not(None)))
+             .order_by(RequestLog.created_at, RequestLog.id))
+    new = db.scalars(query if limit is None else query.limit(limit)).all()
     if not new:
         return 0
     encoder = encoder_of()
     worded = [r for r in new if (r.text or "").strip()]
-    vectors = dict(zip((r.id for r in worded), np.asarray(
-        encoder.encode_queries([r.text for r in worded]), dtype=np.float32))) if worded else {}
+    vectors = {}
+    for start in range(0, len(worded), CATCH_UP_BATCH):  # the lock is let go between batches
+        batch = worded[start:start + CATCH_UP_BATCH]
+        vectors.update(zip((r.id for r in batch), np.asarray(
+            encoder.encode_queries([r.text for r in batch]), dtype=np.float32)))
     groups = open_groups(db, encoder.id)
     for asked in new:
         vector = vectors.get(asked.id)

@@ -243,3 +243,45 @@ def test_the_inbox_page_groups_nothing_itself(app, client, monkeypatch):
     import editors.inbox
     monkeypatch.setattr(editors.inbox, "catch_up", lambda *a, **k: pytest.fail("grouped on open"))
     assert "gempa besar" in client.get("/editors/inbox").text
+
+
+def test_the_background_catch_up_takes_a_few_at_a_time_and_skips_nothing(app, monkeypatch):
+    """The outbox loop shares the encoder with the webhooks: it groups at most `limit` questions a
+    pass, embedded a few at a time, oldest first; questions with nothing to group never block it."""
+    from sqlalchemy import delete
+
+    import editors.grouping as grouping
+    from editors.grouping import catch_up
+
+    texts = [f"hoaks nomor {n} tentang banjir bandang di kota {n}" for n in range(9)]
+    for n, text in enumerate(texts):
+        ask_unanswered(app, text, sender=f"whatsapp:+62812000001{n:02d}")
+    with app.app_context(), claims.db.session_scope(app) as session:
+        session.execute(delete(InboxMember))  # as if they had come while the encoder was down
+        session.execute(delete(InboxGroup))
+        session.add(RequestLog(channel="whatsapp", sender_hash="x" * 64, text="  ", lang="id",
+                               decision="empty", reply="", status="open"))  # nothing to group
+
+    class Counting:
+        def __init__(self, encoder):
+            self.encoder, self.id, self.batches = encoder, encoder.id, []
+
+        def encode_queries(self, batch):
+            self.batches.append(list(batch))
+            return self.encoder.encode_queries(batch)
+
+    monkeypatch.setattr(grouping, "CATCH_UP_BATCH", 2)
+    counting = Counting(parts(app).searcher.encoder)
+    passes = []
+    with app.app_context():
+        while True:
+            with claims.db.session_scope(app) as session:
+                done = catch_up(session, lambda: counting, limit=4)
+            if not done:
+                break
+            passes.append(done)
+    assert passes == [4, 4, 1]
+    assert [len(b) for b in counting.batches] == [2, 2, 2, 2, 1]
+    assert [t for b in counting.batches for t in b] == texts  # oldest first, each once
+    with app.app_context(), claims.db.session_scope(app) as session:
+        assert session.query(InboxMember).count() == 9

@@ -206,7 +206,7 @@ def respond(
 # fact-checks, then only from those changed since: a library of a million would otherwise be read
 # whole by every worker on its first message and after every change (minutes each). A word stays
 # once seen (a fact-check unpublished since still tells which language its words are).
-LIBRARY_WORDS_FROM = 20_000
+LIBRARY_WORDS_FROM = 5_000
 _WORDS_CACHE: dict = {}
 _WORDS_COLUMNS = (Claim.lang, Claim.title, Claim.claim, Claim.status)
 
