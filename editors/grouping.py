@@ -55,6 +55,64 @@ def _add(group: InboxGroup, vector: np.ndarray) -> None:
     group.updated_at = utcnow()
 
 
+class _Centroids:
+    """Groups' centroids kept in this process as unit vectors, by group id and updated_at.
+
+    Reading every group's centroid (384 numbers of JSON each) for every question cost 15-25 ms at
+    200 open groups, inside the message's transaction, where it held SQLite's write lock for the
+    other workers (BENCHMARKS.md). Now a question reads only the ids and updated_at of the groups
+    it may join (every change to a centroid moves updated_at: `_add`), and the centroids of those
+    that moved since this process last read them.
+    """
+
+    def __init__(self):
+        self._kept: dict[tuple[str, int], tuple[object, np.ndarray]] = {}
+        self._lock = threading.Lock()
+
+    def best(self, db, listing, vector: np.ndarray) -> tuple[int | None, float]:
+        """Give the id of the group (of those `listing` selects: id, updated_at) whose centroid
+        is closest to a normalised vector, and the cosine; (None, -1.0) when there is none."""
+        url = str(db.get_bind().url)
+        rows = db.execute(listing).all()
+        with self._lock:
+            stale = [gid for gid, updated in rows if self._kept.get((url, gid), (None,))[0] != updated]
+        for start in range(0, len(stale), 500):
+            found = db.execute(select(InboxGroup.id, InboxGroup.updated_at, InboxGroup.vector)
+                               .where(InboxGroup.id.in_(stale[start:start + 500]))).all()
+            with self._lock:
+                for gid, updated, total in found:
+                    total = np.asarray(total or [], dtype=np.float32)
+                    norm = float(np.linalg.norm(total)) or 1.0
+                    self._kept[(url, gid)] = (updated, total / norm)
+        best, best_score = None, -1.0
+        with self._lock:
+            for gid, _ in rows:
+                kept = self._kept.get((url, gid))
+                if kept is None or kept[1].shape != vector.shape:
+                    continue
+                score = float(vector @ kept[1])
+                if score > best_score:
+                    best, best_score = gid, score
+            if len(self._kept) > 4 * max(len(rows), 1000):  # groups closed long ago
+                listed = {(url, gid) for gid, _ in rows}
+                self._kept = {key: value for key, value in self._kept.items() if key in listed}
+        return best, best_score
+
+
+_CENTROIDS = _Centroids()
+
+
+def _open_listing(encoder_id: str):
+    return (select(InboxGroup.id, InboxGroup.updated_at)
+            .where(InboxGroup.status == "open", InboxGroup.encoder_id == encoder_id).order_by(InboxGroup.id))
+
+
+def _answered_listing(encoder_id: str):
+    return (select(InboxGroup.id, InboxGroup.updated_at).join(Claim, Claim.id == InboxGroup.claim_id)
+            .where(InboxGroup.status == "linked", InboxGroup.encoder_id == encoder_id,
+                   Claim.status == "published").order_by(InboxGroup.id))
+
+
 def open_groups(db, encoder_id: str) -> list[InboxGroup]:
     """The groups a question may join without an answer: open ones of this encoder."""
     return list(db.scalars(select(InboxGroup).where(InboxGroup.status == "open",
@@ -73,8 +131,11 @@ def join(db, request_id: int, text: str, vector: np.ndarray, encoder_id: str,
          threshold: float, groups: list[InboxGroup] | None = None) -> InboxGroup:
     """Put one request in the closest open group from the threshold, or in a new group."""
     db.execute(delete(InboxMember).where(InboxMember.request_id == request_id))
-    groups = open_groups(db, encoder_id) if groups is None else groups
-    group, score = _best(vector, groups)
+    if groups is None:  # one question: the centroids this process keeps
+        best, score = _CENTROIDS.best(db, _open_listing(encoder_id), vector)
+        group, groups = (db.get(InboxGroup, best) if best is not None else None), []
+    else:
+        group, score = _best(vector, groups)
     if group is None or score < threshold:
         now = utcnow()
         group = InboxGroup(label=text[:LABEL_CHARS], status="open", encoder_id=encoder_id,
@@ -210,11 +271,11 @@ class Desk:
             return None
         encoder_id, vector = self._vector(text)
         threshold = _threshold(None)
-        linked, score = _best(vector, answered_groups(session, encoder_id))
+        linked, score = _CENTROIDS.best(session, _answered_listing(encoder_id), vector)
         if linked is None or score < threshold:
             return None
-        _, open_score = _best(vector, open_groups(session, encoder_id))
-        return linked.claim_id if score >= open_score else None
+        _, open_score = _CENTROIDS.best(session, _open_listing(encoder_id), vector)
+        return session.get(InboxGroup, linked).claim_id if score >= open_score else None
 
     def file(self, session, request_id: int, text: str, answered_with: str | None = None) -> None:
         """Put a request in its group: the linked group whose answer it got, else an open one

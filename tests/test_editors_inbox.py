@@ -285,3 +285,41 @@ def test_the_background_catch_up_takes_a_few_at_a_time_and_skips_nothing(app, mo
     assert [t for b in counting.batches for t in b] == texts  # oldest first, each once
     with app.app_context(), claims.db.session_scope(app) as session:
         assert session.query(InboxMember).count() == 9
+
+
+def test_a_question_reads_again_only_the_centroids_that_moved(app):
+    """Each process keeps the groups' centroids; another worker's change to one (its updated_at
+    moved) is read again, and the others are not read at all."""
+    from sqlalchemy import event, update
+
+    from claims.models import utcnow
+
+    for text in ("gempa besar jakarta minggu depan", "harga cabai naik tiga kali lipat",
+                 "tol gratis saat lebaran tahun ini"):
+        ask_unanswered(app, text, sender="whatsapp:+6281200000011")
+    with claims.db.session_scope(app) as session:
+        [quake] = [g for g in session.query(InboxGroup) if g.label.startswith("gempa")]
+        [chili] = [g for g in session.query(InboxGroup) if g.label.startswith("harga")]
+        quake_id, chili_id, flipped = quake.id, chili.id, [-x for x in quake.vector]
+    engine = app.extensions["factcheck.db"].engine
+    read = []
+
+    def seen(conn, cursor, statement, parameters, context, executemany):
+        if "inbox_groups.vector" in statement and "inbox_groups.id IN" in statement:
+            read.append(list(parameters.values()) if isinstance(parameters, dict) else list(parameters))
+
+    event.listen(engine, "before_cursor_execute", seen)
+    try:
+        # Another worker moved the quake group's centroid away (as its own join would).
+        with claims.db.session_scope(app) as session:
+            session.execute(update(InboxGroup).where(InboxGroup.id == quake_id)
+                            .values(vector=flipped, updated_at=utcnow()))
+        ask_unanswered(app, "gempa besar di jakarta minggu depan?", sender="whatsapp:+6281200000012")
+    finally:
+        event.remove(engine, "before_cursor_execute", seen)
+    # Read again: the moved one (and the group the last question made after its own read); the
+    # chili group, unchanged since this process read it, is not.
+    assert any(quake_id in params for params in read) and not any(chili_id in params for params in read)
+    with claims.db.session_scope(app) as session:
+        labels = sorted(g.label for g in session.query(InboxGroup))
+    assert len(labels) == 4  # the moved centroid points away now: the question starts its own group
