@@ -124,6 +124,16 @@ def app_real(tmp_path):
 
 
 @pytest.fixture
+def listener():
+    """A TCP socket listening on a free loopback port (what gunicorn's workers accept from)."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.bind(("127.0.0.1", 0))
+    sock.listen(16)
+    yield sock
+    sock.close()
+
+
+@pytest.fixture
 def client(app):
     """A test client of `app`."""
     return app.test_client()

@@ -4,18 +4,8 @@ import socket
 import struct
 import time
 
-import pytest
 
 from tipline.backlog import FRESH, Backlog, arrival
-
-
-@pytest.fixture
-def listener():
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind(("127.0.0.1", 0))
-    sock.listen(16)
-    yield sock
-    sock.close()
 
 
 def waits_for(backlog, count):

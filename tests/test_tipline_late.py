@@ -31,15 +31,6 @@ CHIP = "vaksin covid chip pelacak"
 
 
 @pytest.fixture
-def listener():
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind(("127.0.0.1", 0))
-    sock.listen(8)
-    yield sock
-    sock.close()
-
-
-@pytest.fixture
 def twilio():
     with FakeTwilio() as fake:
         yield fake
